@@ -1,0 +1,86 @@
+"""The axioms of Section 10.2.1 as checks on any payment vector: efficiency, symmetry, null player.
+
+Each check takes a game and payments ``s`` (one per player) and returns what
+violates the axiom (an empty list when it holds), so a caller can say *which*
+axiom fails and for whom. Exact payments (ints, fractions, sympy rationals)
+are compared exactly; floats within ``atol``.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from .games import Game
+
+
+def _exact(x):
+    """A number as ``Fraction`` when it is exact, else as float."""
+    if hasattr(x, "p") and hasattr(x, "q"):  # sympy Rational / Integer
+        return Fraction(int(x.p), int(x.q))
+    if isinstance(x, (int, np.integer, Fraction)) and not isinstance(x, bool):
+        return Fraction(x)
+    return float(x)
+
+
+def _equal(a, b, atol: float) -> bool:
+    a, b = _exact(a), _exact(b)
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a == b
+    return abs(float(a) - float(b)) <= atol
+
+
+def _marginal_table(game: Game, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the coalitions without player i, and U(S ∪ {i}) − U(S) for each."""
+    values = game.values()
+    codes = np.arange(2**game.n_players, dtype=np.int64)
+    without_i = codes[(codes >> i) & 1 == 0]
+    return without_i, values[without_i | (1 << i)] - values[without_i]
+
+
+def efficiency_gap(game: Game, payments) -> object:
+    """``Σ_i s_i − U([N])``: zero when efficiency holds (exact when everything is exact)."""
+    grand = _exact(game(np.ones(game.n_players, dtype=bool)))
+    return sum(_exact(p) for p in payments) - grand
+
+
+def violates_efficiency(game: Game, payments, atol: float = 1e-9) -> bool:
+    """True when ``Σ_i s_i ≠ U([N])``."""
+    return not _equal(efficiency_gap(game, payments), 0, atol)
+
+
+def null_players(game: Game, atol: float = 1e-12) -> list[int]:
+    """Players i with ``U(S ∪ {i}) = U(S)`` for every S not containing i."""
+    out = []
+    for i in range(game.n_players):
+        _, gains = _marginal_table(game, i)
+        if all(_equal(g, 0, atol) for g in gains):
+            out.append(i)
+    return out
+
+
+def symmetric_pairs(game: Game, atol: float = 1e-12) -> list[tuple[int, int]]:
+    """Pairs (i, j) with ``U(S ∪ {i}) = U(S ∪ {j})`` for every S containing neither."""
+    values = game.values()
+    codes = np.arange(2**game.n_players, dtype=np.int64)
+    pairs = []
+    for i in range(game.n_players):
+        for j in range(i + 1, game.n_players):
+            neither = codes[((codes >> i) & 1 == 0) & ((codes >> j) & 1 == 0)]
+            if all(_equal(a, b, atol) for a, b in zip(values[neither | 1 << i], values[neither | 1 << j])):
+                pairs.append((i, j))
+    return pairs
+
+
+def null_player_violations(game: Game, payments, atol: float = 1e-9) -> list[int]:
+    """Null players that were paid something non-zero."""
+    return [i for i in null_players(game) if not _equal(payments[i], 0, atol)]
+
+
+def symmetry_violations(game: Game, payments, atol: float = 1e-9) -> list[tuple[int, int]]:
+    """Symmetric pairs that were paid differently."""
+    return [(i, j) for i, j in symmetric_pairs(game) if not _equal(payments[i], payments[j], atol)]
+
+
+__all__ = ["efficiency_gap", "violates_efficiency", "null_players", "symmetric_pairs",
+           "null_player_violations", "symmetry_violations"]

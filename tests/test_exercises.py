@@ -1,0 +1,64 @@
+"""Every registered exercise: accepts its reference answer, rejects plausible wrong ones with a hint,
+reports the chapters' stub as not attempted, and survives garbage."""
+import numpy as np
+import pytest
+
+from creditlib.checking import NOT_ATTEMPTED
+from creditlib.exercises import check, describe, list_exercises
+from creditlib.exercises.core import Exercise, register
+
+EXERCISES = list_exercises()
+IDS = [ex.id for ex in EXERCISES]
+
+
+def test_registry_is_not_empty_and_ids_are_unique():
+    assert IDS and len(IDS) == len(set(IDS))
+    with pytest.raises(ValueError, match="registered twice"):
+        register(Exercise(id=IDS[0], title="", expects="", verify=lambda a: None, notebook="", reference=lambda: 0))
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+def test_reference_answer_passes(exercise):
+    result = check(exercise.id, exercise.reference())
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+def test_plausible_wrong_answers_fail_with_a_hint(exercise):
+    wrong = exercise.wrong_answers()
+    assert wrong, f"{exercise.id} lists no wrong answers to test its checker with"
+    for answer, fragment in wrong:
+        result = check(exercise.id, answer)
+        assert not result.passed, f"{exercise.id} accepted the wrong answer {answer!r}"
+        assert fragment in result.message, f"{exercise.id}: {result.message!r} lacks {fragment!r}"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+def test_stub_is_not_attempted(exercise):
+    assert check(exercise.id, ...).status == NOT_ATTEMPTED
+
+    def stub(*args, **kwargs):
+        raise NotImplementedError
+    if callable(exercise.reference()):
+        assert check(exercise.id, stub).status == NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+@pytest.mark.parametrize("garbage", [None, "1/2", float("nan"), [], [None, None], np.zeros((2, 2)), object(),
+                                     {"x": 1}, lambda *a: None, b"\x00", 10**400])
+def test_garbage_never_raises_and_never_passes(exercise, garbage):
+    result = check(exercise.id, garbage)
+    assert not result.passed
+    assert result.message and str(result) and result._repr_markdown_()
+
+
+def test_unknown_id_and_describe():
+    result = check("99.9z", 1)
+    assert not result.passed and "known ids" in result.message
+    assert "Expected:" in describe(IDS[0])
+
+
+def test_markdown_display_escapes_and_labels_status():
+    result = check(IDS[0], "not a number")
+    md = result._repr_markdown_()
+    assert md.startswith("⚠️") and "invalid" in md
