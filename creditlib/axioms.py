@@ -1,4 +1,4 @@
-"""The axioms of Section 10.2.1 as checks on any payment vector: efficiency, symmetry, null player.
+"""The axioms of Section 10.2.1 as checks on any payment vector: efficiency, symmetry, null player, linearity.
 
 Each check takes a game and payments ``s`` (one per player) and returns what
 violates the axiom (an empty list when it holds), so a caller can say *which*
@@ -8,6 +8,7 @@ are compared exactly; floats within ``atol``.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Callable
 
 import numpy as np
 
@@ -38,10 +39,15 @@ def _marginal_table(game: Game, i: int) -> tuple[np.ndarray, np.ndarray]:
     return without_i, values[without_i | (1 << i)] - values[without_i]
 
 
+def efficiency_target(game: Game) -> object:
+    """What efficient payments add up to: ``U([N]) − U(∅)`` (the chapter's ``U([N])`` when ``U(∅) = 0``)."""
+    empty, grand = game(np.array([np.zeros(game.n_players, bool), np.ones(game.n_players, bool)]))
+    return _exact(grand) - _exact(empty)
+
+
 def efficiency_gap(game: Game, payments) -> object:
-    """``Σ_i s_i − U([N])``: zero when efficiency holds (exact when everything is exact)."""
-    grand = _exact(game(np.ones(game.n_players, dtype=bool)))
-    return sum(_exact(p) for p in payments) - grand
+    """``Σ_i s_i − (U([N]) − U(∅))``: zero when efficiency holds (exact when everything is exact)."""
+    return sum(_exact(p) for p in payments) - efficiency_target(game)
 
 
 def violates_efficiency(game: Game, payments, atol: float = 1e-9) -> bool:
@@ -82,5 +88,18 @@ def symmetry_violations(game: Game, payments, atol: float = 1e-9) -> list[tuple[
     return [(i, j) for i, j in symmetric_pairs(game) if not _equal(payments[i], payments[j], atol)]
 
 
-__all__ = ["efficiency_gap", "violates_efficiency", "null_players", "symmetric_pairs",
+def linearity_violations(scheme: Callable[[Game], object], game1: Game, game2: Game,
+                         scale: float = 3, atol: float = 1e-9) -> list[int]:
+    """Players for whom ``scheme(U1 + U2) ≠ scheme(U1) + scheme(U2)`` or ``scheme(c·U1) ≠ c·scheme(U1)``.
+
+    ``scheme`` maps a game to its payment vector (e.g. ``shapley_exact``).
+    """
+    p1, p2 = list(scheme(game1)), list(scheme(game2))
+    p_sum, p_scaled = list(scheme(game1 + game2)), list(scheme(scale * game1))
+    return [i for i in range(game1.n_players)
+            if not _equal(p_sum[i], _exact(p1[i]) + _exact(p2[i]), atol)
+            or not _equal(p_scaled[i], _exact(scale) * _exact(p1[i]), atol)]
+
+
+__all__ = ["efficiency_target", "linearity_violations", "efficiency_gap", "violates_efficiency", "null_players", "symmetric_pairs",
            "null_player_violations", "symmetry_violations"]

@@ -181,6 +181,29 @@ class Game:
     def __repr__(self) -> str:
         return f"Game(n_players={self.n_players}, players={self.players})"
 
+    # ------------------------------------------------------------------ linear combinations
+    def __add__(self, other: "Game") -> "Game":
+        """The game ``(U1 + U2)(S) = U1(S) + U2(S)`` (for the linearity axiom)."""
+        if not isinstance(other, Game):
+            return NotImplemented
+        if other.players != self.players:
+            raise ValueError(f"Games with different players cannot be added: {self.players} vs {other.players}.")
+        return Game(self.n_players, lambda masks: self(masks) + other(masks), self.players)
+
+    def __mul__(self, scale) -> "Game":
+        """The game ``(c·U)(S) = c·U(S)``."""
+        if isinstance(scale, Game) or not np.isscalar(scale) and not _is_exact(scale):
+            return NotImplemented
+        exact = _is_exact(scale)
+        factor = (Fraction(int(scale.p), int(scale.q)) if hasattr(scale, "q") else Fraction(scale)) if exact \
+            else float(scale)
+        return Game(self.n_players, lambda masks: _as_value_array(self(masks) * factor), self.players)
+
+    __rmul__ = __mul__
+
+    def __sub__(self, other: "Game") -> "Game":
+        return self + (-1) * other
+
 
 def _as_value_array(values) -> np.ndarray:
     """Utilities as float64 when they are floats; as an object array of ``Fraction`` when all are exact."""
@@ -210,3 +233,158 @@ def _finite(values: np.ndarray) -> np.ndarray:
     if values.dtype == object:
         return np.ones(len(values), dtype=bool)  # Fractions are always finite
     return np.isfinite(values)
+
+
+# ---------------------------------------------------------------------------- building blocks
+def unanimity_game(coalition: Iterable[int], n_players: int, players: Sequence[str] | None = None) -> Game:
+    """The unanimity game ``u_T(S) = 1 if T ⊆ S else 0`` (step 1 of the proof of Theorem 10.2.5).
+
+    ``coalition`` lists the player indices in T (non-empty).
+    """
+    members = sorted(set(int(i) for i in coalition))
+    if not members or members[0] < 0 or members[-1] >= n_players:
+        raise ValueError(f"T must be a non-empty set of player indices in 0..{n_players - 1}; got {members}.")
+    return game_from_dividends({tuple(members): 1}, n_players, players)
+
+
+def game_from_dividends(dividends: Mapping[Iterable[int], object], n_players: int,
+                        players: Sequence[str] | None = None) -> Game:
+    """The game ``U(S) = Σ_T c_T · u_T(S)`` from Harsanyi dividends ``{T: c_T}`` (Theorem 10.2.5, step 2).
+
+    ``T`` are tuples of player indices. Its Shapley values are known in closed
+    form (``s_i = Σ_{T∋i} c_T/|T|``, see ``creditlib.shapley.shapley_from_dividends``),
+    so such games give exact answers for any number of players.
+    """
+    sets = [sorted(set(int(i) for i in T)) for T in dividends]
+    if any(not T or T[0] < 0 or T[-1] >= n_players for T in sets):
+        raise ValueError(f"Every coalition T must be a non-empty set of indices in 0..{n_players - 1}.")
+    indicator = np.zeros((len(sets), n_players), dtype=np.int64)
+    for row, T in enumerate(sets):
+        indicator[row, T] = 1
+    sizes = indicator.sum(axis=1)
+    coefficients = _as_value_array(list(dividends.values()))
+
+    def utility(masks: np.ndarray) -> np.ndarray:
+        contains = (masks.astype(np.int64) @ indicator.T) == sizes  # (k, |dividends|): T ⊆ S
+        if coefficients.dtype == object:
+            return _as_value_array([sum(coefficients[row], Fraction(0)) for row in contains])
+        return contains @ coefficients
+
+    game = Game(n_players, utility, players)
+    game.dividends = {tuple(T): c for T, c in zip(sets, dividends.values())}
+    return game
+
+
+def random_game(n_players: int, seed: int | None = None, *, exact: bool = False,
+                players: Sequence[str] | None = None) -> Game:
+    """A game with independent random utilities on all ``2^N`` coalitions and ``U(∅) = 0``.
+
+    Floats are standard normal; with ``exact=True`` the utilities are integers in
+    [−10, 10]. The table is stored, so keep ``n_players`` ≲ 20.
+    """
+    rng = np.random.default_rng(seed)
+    if exact:
+        values = _as_value_array([int(v) for v in rng.integers(-10, 11, size=2**n_players)])
+        values[0] = Fraction(0)
+    else:
+        values = rng.normal(size=2**n_players)
+        values[0] = 0.0
+    return Game(n_players, lambda masks: values[coalition_codes(masks)], players)
+
+
+def random_dividend_game(n_players: int, n_terms: int, max_order: int, seed: int | None = None,
+                         players: Sequence[str] | None = None) -> Game:
+    """A game with strong interactions: ``n_terms`` random unanimity terms of order 1..``max_order``.
+
+    Coefficients are standard normal. Exact Shapley values come in closed form from
+    its dividends (``game.dividends``), for any number of players.
+    """
+    rng = np.random.default_rng(seed)
+    dividends: dict[tuple, float] = {}
+    while len(dividends) < n_terms:
+        order = int(rng.integers(1, max_order + 1))
+        T = tuple(sorted(rng.choice(n_players, size=order, replace=False).tolist()))
+        dividends[T] = dividends.get(T, 0.0) + float(rng.normal())
+    return game_from_dividends(dividends, n_players, players)
+
+
+# ---------------------------------------------------------------------------- the chapter's games
+DATASET_PRICING_TABLE = {(): 0, ("A",): 50, ("B",): 20, ("C",): 25, ("A", "B"): 75, ("A", "C"): 80,
+                         ("B", "C"): 90, ("A", "B", "C"): 100}
+"""Problem 10.5.1: performance (out of 100) of a model trained on each combination of datasets
+A (web text), B (mathematics papers), C (source code)."""
+
+
+def dataset_pricing_game() -> Game:
+    """The dataset-pricing game of Problem 10.5.1 (exact integer utilities)."""
+    return Game.from_table(DATASET_PRICING_TABLE, players=["A", "B", "C"])
+
+
+def corner_detector_game() -> Game:
+    """The corner detector of Problem 10.5.2: ``U(S) = 1`` iff ``{P_TL, P_TR, P_BL} ⊆ S``.
+
+    Players are the four pixels of a 2×2 image: ``TL, TR, BL, BR``. It is the
+    single unanimity game ``u_{TL,TR,BL}``.
+    """
+    return unanimity_game([0, 1, 2], 4, players=["TL", "TR", "BL", "BR"])
+
+
+def data_valuation_game(n_train: int = 12, n_test: int = 200, *, flip_fraction: float = 0.0,
+                        seed: int = 0) -> Game:
+    """Data valuation (Example 10.2.1): ``U(S)`` = test accuracy of a nearest-centroid classifier trained on S.
+
+    Data: scikit-learn's breast-cancer set (ships offline), standardised. The
+    players are ``n_train`` training points drawn at random (balanced classes);
+    ``flip_fraction`` of them get the wrong label, so data valuation has
+    something to find. The model puts a centroid at the mean of each class's
+    points in S and predicts the class of the nearest centroid; a class with no
+    point in S is never predicted, and ``U(∅)`` is 1/2 (a coin flip). The model
+    is trained for all coalitions of a batch at once (a matrix product).
+
+    Attributes set on the game: ``X_train, y_train, y_clean, X_test, y_test, flipped``.
+    """
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    if not 0.0 <= flip_fraction < 1.0:
+        raise ValueError(f"flip_fraction must be in [0, 1), got {flip_fraction}.")
+    rng = np.random.default_rng(seed)
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    order = rng.permutation(len(y))
+    per_class = [order[y[order] == c][: (n_train + 1 - c) // 2] for c in (0, 1)]
+    train = rng.permutation(np.concatenate(per_class))
+    rest = np.setdiff1d(order, train)
+    test = rng.choice(rest, size=n_test, replace=False)
+    X_train, y_clean, X_test, y_test = X[train], y[train], X[test], y[test]
+    y_train = y_clean.copy()
+    flipped = rng.choice(n_train, size=int(round(flip_fraction * n_train)), replace=False)
+    y_train[flipped] = 1 - y_train[flipped]
+    onehot = np.eye(2)[y_train]                                  # (n_train, 2)
+
+    test_sq = (X_test**2).sum(axis=1)                             # ||x||² for each test point
+
+    def utility(masks: np.ndarray) -> np.ndarray:
+        m = masks.astype(np.float64)
+        counts = m @ onehot                                      # (k, 2) points of each class in S
+        dist = []
+        for c in (0, 1):                                         # ||x − μ_c||² = ||x||² − 2 x·μ_c + ||μ_c||²
+            centroid = ((m * onehot[:, c]) @ X_train) / np.maximum(counts[:, c:c + 1], 1)   # (k, d)
+            d = test_sq[None, :] - 2 * centroid @ X_test.T + (centroid**2).sum(axis=1, keepdims=True)
+            dist.append(np.where(counts[:, c:c + 1] > 0, d, np.inf))
+        prediction = (dist[1] < dist[0]).astype(np.int64)        # (k, n_test); ties go to class 0
+        accuracy = (prediction == y_test).mean(axis=1)
+        return np.where(counts.sum(axis=1) > 0, accuracy, 0.5)
+
+    game = Game(n_train, _in_batches(utility, 4096), [f"x{i}" for i in range(n_train)])
+    game.X_train, game.y_train, game.y_clean = X_train, y_train, y_clean
+    game.X_test, game.y_test, game.flipped = X_test, y_test, np.sort(flipped)
+    return game
+
+
+def _in_batches(utility: Utility, batch: int) -> Utility:
+    """Evaluate a memory-hungry vectorised utility in chunks of ``batch`` coalitions."""
+    def batched(masks: np.ndarray) -> np.ndarray:
+        return np.concatenate([utility(masks[i:i + batch]) for i in range(0, len(masks), batch)]) \
+            if len(masks) else np.zeros(0)
+    return batched

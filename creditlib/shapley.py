@@ -1,13 +1,20 @@
-"""Shapley values (Section 10.2): exact enumeration of all coalitions, eq. (10.12).
+"""Shapley values (Section 10.2): exact enumeration, the unanimity decomposition, and two estimators.
 
-The engine evaluates the utility of all ``2^N`` coalitions once, as one batch,
-and reads every marginal contribution ``U(S ∪ {i}) − U(S)`` from that table by
-bitmask arithmetic, with no Python loop over subsets.
+Exact methods evaluate the utility of all ``2^N`` coalitions once, as one batch,
+and read every marginal contribution ``U(S ∪ {i}) − U(S)`` from that table by
+bitmask arithmetic (coalition ``m`` contains player ``i`` iff bit ``i`` is set),
+with no Python loop over subsets. Estimators spend a budget of utility
+evaluations, never more, and return standard errors with their estimates.
+
+All values assume the chapter's convention ``U(∅) = 0`` only where stated:
+in general the Shapley values add up to ``U([N]) − U(∅)``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
-from math import factorial
+from math import comb, factorial
+from typing import Mapping
 
 import numpy as np
 import sympy as sp
@@ -15,9 +22,10 @@ import sympy as sp
 from .games import Game
 
 MAX_EXACT_PLAYERS = 22
-"""Default limit for exact enumeration; above it :func:`shapley_exact` refuses (see ``max_players``)."""
+"""Default limit for exact enumeration; above it exact methods refuse (see ``max_players``)."""
 
 
+# ---------------------------------------------------------------------------- the coalition table
 def enumeration_memory_bytes(n_players: int) -> int:
     """Rough peak memory of exact enumeration: the boolean mask table plus a few float64 tables of size ``2^N``."""
     return 2**n_players * (n_players + 4 * 8)
@@ -30,19 +38,64 @@ def check_enumerable(n_players: int, max_players: int = MAX_EXACT_PLAYERS) -> No
         raise ValueError(
             f"Exact enumeration over N = {n_players} players needs all 2^{n_players} = {2**n_players:,} "
             f"coalitions (about {gib:,.1f} GiB of memory and as many utility evaluations); the limit is "
-            f"max_players={max_players}. Use a sampling estimator instead (Monte Carlo over permutations, "
-            f"Lemma 10.2.6), or raise max_players if you really have the memory and time."
+            f"max_players={max_players}. Use an estimator instead: shapley_permutation (Monte Carlo over "
+            f"permutations, Lemma 10.2.6) or shapley_difference (Theorem 10.2.8), or raise max_players "
+            f"if you really have the memory and time."
         )
 
 
-def shapley_weights(n_players: int, exact: bool = False) -> np.ndarray:
-    """The weight ``|S|! (N − |S| − 1)! / N!`` of eq. (10.12) for ``|S| = 0 .. N−1``."""
-    n = n_players
+def coalition_table(game: Game, *, exact: bool = False, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
+    """``U(S)`` for all ``2^N`` coalitions, indexed by bitmask; exact ``Fraction`` objects when ``exact``."""
+    check_enumerable(game.n_players, max_players)
+    values = game.values()
     if exact:
-        out = np.empty(n, dtype=object)
-        out[:] = [Fraction(factorial(k) * factorial(n - k - 1), factorial(n)) for k in range(n)]
-        return out
-    return np.array([factorial(k) * factorial(n - k - 1) / factorial(n) for k in range(n)])
+        return np.array([v if isinstance(v, Fraction) else Fraction(v) for v in values], dtype=object)
+    return values.astype(np.float64)
+
+
+def _codes_and_sizes(n_players: int) -> tuple[np.ndarray, np.ndarray]:
+    codes = np.arange(2**n_players, dtype=np.int64)
+    return codes, np.bitwise_count(codes.astype(np.uint64)).astype(np.int64)
+
+
+def _to_output(values: np.ndarray, exact: bool) -> np.ndarray:
+    if exact:
+        return np.array([sp.Rational(v.numerator, v.denominator) for v in values], dtype=object)
+    return values.astype(np.float64)
+
+
+# ---------------------------------------------------------------------------- semivalues
+def shapley_weights(n_players: int, exact: bool = False) -> np.ndarray:
+    """The weight ``|S|! (N − |S| − 1)! / N!`` of eq. (10.12) for ``|S| = 0 .. N−1``.
+
+    Equivalently ``1 / (N · C(N−1, |S|))``, the form of eq. (10.13).
+    """
+    n = n_players
+    w = [Fraction(factorial(k) * factorial(n - k - 1), factorial(n)) for k in range(n)]
+    return np.array(w, dtype=object) if exact else np.array([float(x) for x in w])
+
+
+def banzhaf_weights(n_players: int, exact: bool = False) -> np.ndarray:
+    """The Banzhaf weight ``1 / 2^(N−1)`` for every size: S uniform over all subsets of ``[N]∖{i}``."""
+    w = Fraction(1, 2 ** (n_players - 1))
+    return np.array([w] * n_players, dtype=object) if exact else np.full(n_players, float(w))
+
+
+def semivalue_exact(game: Game, weights: np.ndarray, *, exact: bool = False,
+                    max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
+    """``φ_i = Σ_{S ⊆ [N]∖{i}} w(|S|) · (U(S ∪ {i}) − U(S))`` for every player, from one coalition table.
+
+    ``weights[k]`` is the weight of a coalition of size k (k = 0 .. N−1).
+    """
+    n = game.n_players
+    values = coalition_table(game, exact=exact, max_players=max_players)
+    codes, sizes = _codes_and_sizes(n)
+    phi = np.empty(n, dtype=object if exact else np.float64)
+    for i in range(n):                                   # a loop over players only; coalitions are vectorised
+        without_i = codes[(codes >> i) & 1 == 0]
+        gains = values[without_i | (1 << i)] - values[without_i]
+        phi[i] = (weights[sizes[without_i]] * gains).sum()
+    return _to_output(phi, exact)
 
 
 def shapley_exact(game: Game, *, exact: bool = False, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
@@ -66,21 +119,288 @@ def shapley_exact(game: Game, *, exact: bool = False, max_players: int = MAX_EXA
     ndarray of shape (n_players,)
         ``s_i`` for each player, in the order of ``game.players``.
     """
-    n = game.n_players
-    check_enumerable(n, max_players)
-    values = game.values()
-    if exact:
-        values = np.array([v if isinstance(v, Fraction) else Fraction(v) for v in values], dtype=object)
-    elif values.dtype == object:
-        values = values.astype(np.float64)
-    codes = np.arange(2**n, dtype=np.int64)
-    sizes = np.bitwise_count(codes.astype(np.uint64)).astype(np.int64)
-    weights = shapley_weights(n, exact=exact)
-    s = np.empty(n, dtype=object if exact else np.float64)
+    return semivalue_exact(game, shapley_weights(game.n_players, exact), exact=exact, max_players=max_players)
+
+
+def banzhaf_exact(game: Game, *, exact: bool = False, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
+    """Exact Banzhaf values: ``β_i = 2^{−(N−1)} Σ_{S ⊆ [N]∖{i}} (U(S ∪ {i}) − U(S))``.
+
+    The contrast to Definition 10.2.3: S uniform over *all* subsets of the
+    other players rather than a uniform size and then a uniform subset of
+    that size. Banzhaf values satisfy symmetry, null player and linearity, but
+    not efficiency.
+    """
+    return semivalue_exact(game, banzhaf_weights(game.n_players, exact), exact=exact, max_players=max_players)
+
+
+# ---------------------------------------------------------------------------- unanimity decomposition
+def harsanyi_dividends(game: Game, *, exact: bool = False, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
+    """Harsanyi dividends ``c_T`` with ``U(S) = Σ_{T ⊆ S} c_T`` (proof of Theorem 10.2.5, step 2).
+
+    Möbius inversion ``c_T = Σ_{S ⊆ T} (−1)^{|T|−|S|} U(S)`` by the fast
+    transform in ``O(N · 2^N)``: for each player i in turn, subtract from every
+    coalition containing i the value of the same coalition without i. Entry
+    ``m`` is ``c_T`` for the coalition with bitmask ``m``; entry 0 is ``U(∅)``.
+    """
+    c = coalition_table(game, exact=exact, max_players=max_players).copy()
+    for i in range(game.n_players):
+        view = c.reshape(-1, 2, 2**i)                    # axis 1 is bit i
+        view[:, 1, :] = view[:, 1, :] - view[:, 0, :]
+    return _to_output(c, exact)
+
+
+def game_from_dividend_table(dividends: np.ndarray, players=None) -> Game:
+    """Rebuild ``U(S) = Σ_{T ⊆ S} c_T`` from a dense dividend table (the inverse transform, a check of step 2)."""
+    n = int(np.log2(len(dividends)))
+    exact = dividends.dtype == object
+    u = np.array([Fraction(int(v.p), int(v.q)) for v in dividends], dtype=object) if exact \
+        else dividends.astype(np.float64).copy()
     for i in range(n):
-        without_i = codes[(codes >> i) & 1 == 0]
-        gains = values[without_i | (1 << i)] - values[without_i]
-        s[i] = (weights[sizes[without_i]] * gains).sum()
-    if exact:
-        return np.array([sp.Rational(v.numerator, v.denominator) for v in s], dtype=object)
-    return s
+        view = u.reshape(-1, 2, 2**i)
+        view[:, 1, :] = view[:, 1, :] + view[:, 0, :]
+    from .games import coalition_codes
+    return Game(n, lambda masks: u[coalition_codes(masks)], players)
+
+
+def shapley_from_dividends(dividends, n_players: int | None = None) -> np.ndarray:
+    """``s_i = Σ_{T ∋ i} c_T / |T|`` (Theorem 10.2.5, steps 3–4: each unanimity game splits equally).
+
+    ``dividends`` is either the dense table of :func:`harsanyi_dividends` or a
+    sparse mapping ``{tuple of player indices: c_T}`` (then give ``n_players``).
+    Exact inputs give exact outputs.
+    """
+    if isinstance(dividends, Mapping):
+        if n_players is None:
+            raise ValueError("Give n_players with a sparse mapping of dividends.")
+        exact = all(not isinstance(c, float) for c in dividends.values())
+        s = [Fraction(0) if exact else 0.0 for _ in range(n_players)]
+        for T, c in dividends.items():
+            members = set(T)
+            share = Fraction(c) / len(members) if exact else float(c) / len(members)
+            for i in members:
+                s[i] += share
+        return _to_output(np.array(s, dtype=object if exact else np.float64), exact)
+    n = int(np.log2(len(dividends)))
+    codes, sizes = _codes_and_sizes(n)
+    exact = dividends.dtype == object
+    c = np.array([Fraction(int(v.p), int(v.q)) for v in dividends], dtype=object) if exact \
+        else dividends.astype(np.float64)
+    per_member = c[1:] / sizes[1:] if not exact else np.array([v / k for v, k in zip(c[1:], sizes[1:])], dtype=object)
+    s = np.array([per_member[((codes[1:] >> i) & 1) == 1].sum() for i in range(n)],
+                 dtype=object if exact else np.float64)
+    return _to_output(s, exact)
+
+
+# ---------------------------------------------------------------------------- estimators
+@dataclass(frozen=True)
+class ShapleyEstimate:
+    """An estimate of all Shapley values with its standard errors and its cost.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n_players,)
+    std_errors : ndarray of shape (n_players,)
+        Estimated standard error of each value (the spread of the estimator over seeds).
+    n_evaluations : int
+        Utility evaluations spent (never more than the budget).
+    method : str
+    """
+
+    values: np.ndarray
+    std_errors: np.ndarray
+    n_evaluations: int
+    method: str
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.values, dtype=dtype)
+
+
+def _check_budget(budget: int, minimum: int, n_players: int, what: str) -> int:
+    if not isinstance(budget, (int, np.integer)) or isinstance(budget, bool):
+        raise TypeError(f"budget must be an integer number of utility evaluations, got {budget!r}.")
+    if budget < minimum:
+        raise ValueError(f"{what} needs a budget of at least {minimum} utility evaluations for "
+                         f"N = {n_players} players; got {budget}.")
+    return int(budget)
+
+
+def _random_subsets(rng: np.random.Generator, sizes: np.ndarray, n_players: int,
+                    exclude: np.ndarray | None = None) -> np.ndarray:
+    """Boolean masks, row r a uniform random subset of size ``sizes[r]`` (avoiding player ``exclude[r]``)."""
+    keys = rng.random((len(sizes), n_players))
+    if exclude is not None:
+        keys[np.arange(len(sizes)), exclude] = np.inf   # never among the smallest keys
+    ranks = keys.argsort(axis=1).argsort(axis=1)
+    return ranks < sizes[:, None]
+
+
+def shapley_permutation(game: Game, budget: int, *, seed: int | None = None, batch: int = 512) -> ShapleyEstimate:
+    """Monte Carlo over random permutations: the naive estimator of Lemma 10.2.6 (Definition 10.2.2).
+
+    Each permutation π gives every player i one sample of its marginal gain
+    ``U(π_{≤i}) − U(π_{<i})``; the estimate is the mean over permutations and its
+    standard error the sample standard deviation over ``√m``. A permutation
+    costs N − 1 evaluations (its proper non-empty prefixes); ``U(∅)`` and
+    ``U([N])`` are shared by all permutations and paid once. So ``budget``
+    buys ``m = (budget − 2) // (N − 1)`` permutations.
+
+    Parameters
+    ----------
+    game : Game
+    budget : int
+        Maximum number of utility evaluations (at least N + 1).
+    seed : int, optional
+        Seed of the random generator (no global state is touched).
+    batch : int
+        Permutations evaluated per call of the utility.
+    """
+    n = game.n_players
+    budget = _check_budget(budget, n + 1 if n > 1 else 2, n, "shapley_permutation")
+    rng = np.random.default_rng(seed)
+    start = game.evaluations
+    ends = game(np.array([np.zeros(n, bool), np.ones(n, bool)]))       # U(∅), U([N])
+    m = (budget - 2) // (n - 1) if n > 1 else 0
+    total = np.zeros(n)
+    total_sq = np.zeros(n)
+    for first in range(0, m, batch):
+        k = min(batch, m - first)
+        perms = rng.permuted(np.tile(np.arange(n), (k, 1)), axis=1)   # (k, n)
+        position = np.empty_like(perms)
+        position[np.arange(k)[:, None], perms] = np.arange(n)         # position of each player
+        # prefix masks: prefix j holds the players at positions < j, for j = 1 .. n−1
+        prefixes = position[:, None, :] < np.arange(1, n)[None, :, None]          # (k, n−1, n)
+        inner = game(prefixes.reshape(-1, n)).astype(np.float64).reshape(k, n - 1)
+        chain = np.concatenate([np.full((k, 1), float(ends[0])), inner, np.full((k, 1), float(ends[1]))], axis=1)
+        gains_by_position = np.diff(chain, axis=1)                    # (k, n): gain of the j-th arrival
+        gains = np.take_along_axis(gains_by_position, position, axis=1)           # (k, n) by player
+        total += gains.sum(axis=0)
+        total_sq += (gains**2).sum(axis=0)
+    if m == 0:  # a single player: s_1 = U([N]) − U(∅)
+        return ShapleyEstimate(np.array([float(ends[1] - ends[0])]), np.zeros(1), game.evaluations - start,
+                               "permutation")
+    mean = total / m
+    var = np.maximum(total_sq / m - mean**2, 0.0) * m / max(m - 1, 1)
+    return ShapleyEstimate(mean, np.sqrt(var / m), game.evaluations - start, "permutation")
+
+
+def difference_allocation(n_players: int, budget: int) -> np.ndarray:
+    """Draws per coalition size k = 0 .. N−2 for :func:`shapley_difference`, costing at most ``budget``.
+
+    A draw of size k costs N − k evaluations. Every size gets 2 draws (for a
+    standard error); the rest of the budget is split equally between sizes,
+    so size k gets about ``budget / ((N − 1)(N − k))`` draws: ``p(|S| = k) ∝ 1/(N − k)``.
+    """
+    n = n_players
+    cost = n - np.arange(n - 1)                                  # N − k
+    spare = budget - 2 * int(cost.sum())
+    if spare < 0:
+        raise ValueError(f"A budget of {budget} cannot buy two draws of each size ({2 * int(cost.sum())}).")
+    return 2 + spare // ((n - 1) * cost)
+
+
+def shapley_difference(game: Game, budget: int, *, seed: int | None = None, anchor: str = "naive",
+                       anchor_player: int = 0, anchor_fraction: float | None = None,
+                       batch: int = 4096) -> ShapleyEstimate:
+    """The "better approximation" of Section 10.2.2: estimate all differences ``s_i − s_j`` (Theorem 10.2.8)
+    from shared random coalitions, then fix the common offset (Problem 10.2.7).
+
+    **Differences.** Theorem 10.2.8 says ``s_i − s_j = E_k E_S [U(S ∪ {i}) − U(S ∪ {j})]``
+    with k uniform on {0..N−2} and S a uniform k-subset of ``[N]∖{i, j}``. Draw
+    one uniform k-subset S of all of ``[N]`` and evaluate ``v_i = U(S ∪ {i})`` for
+    every outsider ``i ∉ S`` (N − k evaluations). That single draw gives a sample
+    of ``U(S ∪ {i}) − U(S ∪ {j})`` for *every* pair of outsiders at once, and the
+    common level of U cancels inside the draw. Averaging over partners j, with
+    the reweighting ``N(N−1)/((N−k)(N−k−1))`` that corrects for both i and j
+    having to be outsiders, gives the unbiased estimate
+
+        ``D_i = Σ_k mean over size-k draws of 1[i ∉ S] · (v_i − mean_{j∉S} v_j) / (N − k − 1)``
+
+    of ``s_i − s̄`` (s̄ the mean Shapley value). Sizes are sampled by stratum
+    with equal budget per size (``p(|S| = k) ∝ 1/(N − k)`` draws), see
+    :func:`difference_allocation`. If marginal gains are bounded by R, each
+    draw's term is at most 2R/(N−k−1), so every stratum's variance falls like
+    ``1/(budget per stratum)``.
+
+    **Offset.** ``anchor="naive"`` (the chapter's step 1) estimates
+    ``s_anchor`` by Definition 10.2.3 sampling (U(S ∪ {a}) − U(S), two evaluations
+    each) with a fraction of the budget (default ``√(2/N)/(1 + √(2/N))``, which
+    balances the anchor's error, added to every player, against the
+    differences' error), and sets ``ŝ_i = ŝ_a + D_i − D_a``.
+    ``anchor="efficiency"`` uses the efficiency axiom instead: ``s̄ = (U([N]) − U(∅))/N``
+    exactly, for two evaluations, so ``ŝ_i = D_i + s̄``.
+
+    Parameters
+    ----------
+    game : Game
+    budget : int
+        Maximum number of utility evaluations; at least what two draws of each
+        size cost plus the anchor (the error says how much).
+    seed : int, optional
+    anchor : {"naive", "efficiency"}
+    anchor_player : int
+        The player anchored by the naive method.
+    anchor_fraction : float, optional
+        Share of the budget for the naive anchor.
+    batch : int
+        Coalitions per call of the utility.
+    """
+    n = game.n_players
+    if n < 2:
+        raise ValueError("shapley_difference needs at least 2 players.")
+    if anchor not in ("naive", "efficiency"):
+        raise ValueError(f"anchor must be 'naive' or 'efficiency', got {anchor!r}.")
+    if anchor_fraction is None:
+        anchor_fraction = np.sqrt(2 / n) / (1 + np.sqrt(2 / n))
+    if not 0 < anchor_fraction < 1:
+        raise ValueError(f"anchor_fraction must be in (0, 1), got {anchor_fraction}.")
+    k_all = np.arange(n - 1)
+    minimum_draws = int((2 * (n - k_all)).sum())
+    anchor_minimum = 2 if anchor == "efficiency" else 4
+    budget = _check_budget(budget, minimum_draws + anchor_minimum, n, "shapley_difference")
+    rng = np.random.default_rng(seed)
+    start = game.evaluations
+
+    # --- the offset
+    if anchor == "efficiency":
+        ends = game(np.array([np.zeros(n, bool), np.ones(n, bool)]))
+        offset, offset_var = float(ends[1] - ends[0]) / n, 0.0
+        difference_budget = budget - 2
+    else:
+        anchor_budget = max(4, int(anchor_fraction * budget) // 2 * 2)
+        anchor_budget = min(anchor_budget, budget - minimum_draws)
+        anchor_budget -= anchor_budget % 2
+        m = anchor_budget // 2
+        sizes = rng.integers(0, n, size=m)                           # k uniform on {0..N−1}
+        S = _random_subsets(rng, sizes, n, exclude=np.full(m, anchor_player))
+        with_a = S.copy()
+        with_a[:, anchor_player] = True
+        u = game(np.concatenate([with_a, S])).astype(np.float64)
+        gains = u[:m] - u[m:]
+        anchor_value, anchor_var = gains.mean(), gains.var(ddof=1) / m
+        difference_budget = budget - anchor_budget
+
+    # --- the differences, stratum by stratum
+    draws = difference_allocation(n, difference_budget)
+    D = np.zeros(n)
+    D_var = np.zeros(n)
+    D_minus_anchor_var = np.zeros(n)
+    for k, m_k in zip(k_all, draws):
+        S = _random_subsets(rng, np.full(m_k, k), n)                 # (m_k, n), uniform k-subsets
+        outsider_rows, outsider_cols = np.nonzero(~S)               # N − k outsiders per draw
+        T = S[outsider_rows].copy()
+        T[np.arange(len(T)), outsider_cols] = True                  # S ∪ {i}
+        v = np.concatenate([game(T[i:i + batch]).astype(np.float64) for i in range(0, len(T), batch)])
+        v = v.reshape(m_k, n - k)
+        players = outsider_cols.reshape(m_k, n - k)
+        terms = np.zeros((m_k, n))
+        terms[np.arange(m_k)[:, None], players] = (v - v.mean(axis=1, keepdims=True)) / (n - k - 1)
+        D += terms.mean(axis=0)
+        D_var += terms.var(axis=0, ddof=1) / m_k
+        D_minus_anchor_var += (terms - terms[:, [anchor_player]]).var(axis=0, ddof=1) / m_k
+    spent = game.evaluations - start
+    if anchor == "efficiency":
+        return ShapleyEstimate(D + offset, np.sqrt(D_var), spent, "difference (efficiency anchor)")
+    values = anchor_value + D - D[anchor_player]
+    std = np.sqrt(anchor_var + D_minus_anchor_var)
+    std[anchor_player] = np.sqrt(anchor_var)
+    return ShapleyEstimate(values, std, spent, "difference (naive anchor)")

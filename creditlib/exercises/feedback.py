@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..axioms import efficiency_gap, null_player_violations, symmetry_violations
+import numpy as np
+
+from ..axioms import efficiency_gap, efficiency_target, null_player_violations, symmetry_violations
 from ..games import Game
 
 
@@ -17,8 +19,10 @@ def shapley_diagnosis(game: Game) -> Callable[[list], list[str]]:
         hints = []
         gap = efficiency_gap(game, values)
         if abs(float(gap)) > 1e-9:
-            grand = -efficiency_gap(game, [0] * game.n_players)
-            hints.append(f"Your values sum to {_fmt(grand + gap)} but U([N]) = {_fmt(grand)}: "
+            target = efficiency_target(game)
+            empty = game(np.zeros(game.n_players, dtype=bool))
+            name = "U([N])" if empty == 0 else "U([N]) − U(∅)"
+            hints.append(f"Your values sum to {_fmt(target + gap)} but {name} = {_fmt(target)}: "
                          "the efficiency axiom fails.")
         for i in null_player_violations(game, values):
             hints.append(f"{game.players[i]} is a null player (adds nothing to any coalition) but got "
