@@ -14,6 +14,10 @@ import numpy as np
 
 from .games import Game
 
+EFFICIENCY, SYMMETRY, NULL_PLAYER, LINEARITY = "efficiency", "symmetry", "null player", "linearity"
+AXIOMS = (EFFICIENCY, SYMMETRY, NULL_PLAYER, LINEARITY)
+"""The axioms' names, as used by checks and exercises."""
+
 
 def _exact(x):
     """A number as ``Fraction`` when it is exact, else as float."""
@@ -101,5 +105,5 @@ def linearity_violations(scheme: Callable[[Game], object], game1: Game, game2: G
             or not _equal(p_scaled[i], _exact(scale) * _exact(p1[i]), atol)]
 
 
-__all__ = ["efficiency_target", "linearity_violations", "efficiency_gap", "violates_efficiency", "null_players", "symmetric_pairs",
+__all__ = ["AXIOMS", "EFFICIENCY", "SYMMETRY", "NULL_PLAYER", "LINEARITY", "efficiency_target", "linearity_violations", "efficiency_gap", "violates_efficiency", "null_players", "symmetric_pairs",
            "null_player_violations", "symmetry_violations"]

@@ -225,6 +225,47 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
     return Verdict(INCORRECT, " ".join(hints))
 
 
+# ---------------------------------------------------------------------------- comparing choices
+def compare_choices(answer: Any, expected: Mapping[str, set], vocabulary: Sequence[str], *,
+                    explain: Callable[[str, str, bool], str] | None = None,
+                    what: str = "your answer") -> Verdict:
+    """Compare a mapping ``{item: set of labels}`` with the expected sets, labels from a fixed vocabulary.
+
+    Labels are matched as names from ``vocabulary`` (case and spaces folded),
+    never evaluated. ``explain(item, label, wrongly_named)`` may return a hint for
+    a label the reader named but should not have (``True``) or missed (``False``).
+    """
+    if is_stub(answer):
+        return Verdict(NOT_ATTEMPTED, "Not attempted yet: replace ... with your answer and run the cell again.")
+    if not isinstance(answer, Mapping):
+        return Verdict(INVALID, f"{what} should be a dict {{item: set of names}}; got {type(answer).__name__}.")
+    fold = {v.lower().replace("_", " ").strip(): v for v in vocabulary}
+    items = {str(k).lower().strip(): v for k, v in answer.items()}
+    missing = [k for k in expected if k.lower() not in items]
+    if missing:
+        return Verdict(INVALID, f"{what} has no entry for {missing}; give one for each of {list(expected)}.")
+    hints, wrong = [], []
+    for item, labels in expected.items():
+        given = items[item.lower()]
+        if isinstance(given, str) or not isinstance(given, (set, frozenset, list, tuple)):
+            return Verdict(INVALID, f"the entry for {item!r} should be a set of names such as {{{vocabulary[0]!r}}} "
+                                    f"(use set() for none); got {given!r}.")
+        named = set()
+        for label in given:
+            key = str(label).lower().replace("_", " ").strip() if isinstance(label, str) else None
+            if key not in fold:
+                return Verdict(INVALID, f"{label!r} (for {item!r}) is not one of {list(vocabulary)}.")
+            named.add(fold[key])
+        if named != set(labels):
+            wrong.append(item)
+            if explain is not None:
+                hints += [explain(item, x, True) for x in sorted(named - set(labels))]
+                hints += [explain(item, x, False) for x in sorted(set(labels) - named)]
+    if not wrong:
+        return Verdict(CORRECT, "Correct for every item.")
+    return Verdict(INCORRECT, " ".join([h for h in hints if h] + [f"Not right yet for: {', '.join(wrong)}."]))
+
+
 # ---------------------------------------------------------------------------- comparing expressions
 def compare_expression(answer: Any, expected: sp.Expr, symbols: Sequence[sp.Symbol], *,
                        domain: Mapping[str, tuple[float, float]] | None = None, n_points: int = 12,

@@ -292,6 +292,64 @@ def random_game(n_players: int, seed: int | None = None, *, exact: bool = False,
     return Game(n_players, lambda masks: values[coalition_codes(masks)], players)
 
 
+def random_structured_game(n_players: int, seed: int | None = None, *, exact: bool = True,
+                           players: Sequence[str] | None = None) -> Game:
+    """A random game with a planted null player (the last) and a planted symmetric pair (players 0 and 1).
+
+    Built from random integer dividends on the coalitions of the other players,
+    symmetrised under swapping 0 and 1, so every axiom of Section 10.2.1 has
+    something to bite on. ``n_players`` ≥ 3.
+    """
+    if n_players < 3:
+        raise ValueError("A structured game needs at least 3 players (a symmetric pair and a null player).")
+    rng = np.random.default_rng(seed)
+    swap = {0: 1, 1: 0}
+    dividends: dict[tuple, object] = {}
+    for code in range(1, 2 ** (n_players - 1)):
+        T = tuple(i for i in range(n_players - 1) if code >> i & 1)
+        c = int(rng.integers(-5, 6)) if exact else float(rng.normal())
+        for key in {T, tuple(sorted(swap.get(i, i) for i in T))}:
+            dividends[key] = dividends.get(key, 0) + c
+    return game_from_dividends(dividends, n_players, players)
+
+
+def weighted_voting_game(weights: Sequence[int], quota: int, players: Sequence[str] | None = None) -> Game:
+    """``U(S) = 1`` if the players in S hold at least ``quota`` votes together, else 0 (exact)."""
+    w = np.asarray(weights, dtype=np.int64)
+
+    def utility(masks: np.ndarray) -> np.ndarray:
+        return _as_value_array([int(v) for v in (masks.astype(np.int64) @ w >= quota)])
+
+    return Game(len(w), utility, players)
+
+
+def symbolic_utilities(players: Sequence[str], empty_is_zero: bool = True) -> np.ndarray:
+    """A coalition table of sympy symbols ``u_{AB}`` (bitmask-indexed), for symbolic proofs for fixed N."""
+    import sympy as sp
+
+    n = len(players)
+    table = np.empty(2**n, dtype=object)
+    for code in range(2**n):
+        members = "".join(p for i, p in enumerate(players) if code >> i & 1)
+        table[code] = sp.Integer(0) if (code == 0 and empty_is_zero) else sp.Symbol(f"u_{{{members or '∅'}}}")
+    return table
+
+
+def squared_sum_game(weights: Sequence[float], players: Sequence[str] | None = None) -> Game:
+    """``U(S) = (Σ_{i∈S} w_i)² / N``: every pair interacts, marginal gains stay O(max w) for any N.
+
+    Its dividends are ``c_{i} = w_i²/N`` and ``c_{ij} = 2 w_i w_j/N``, so the Shapley
+    values are ``s_i = w_i · Σ_j w_j / N`` in closed form; ``game.dividends`` holds
+    them for :func:`creditlib.shapley.shapley_from_dividends`.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    n = len(w)
+    game = Game(n, lambda masks: (masks.astype(np.float64) @ w) ** 2 / n, players)
+    game.dividends = {(i,): w[i] ** 2 / n for i in range(n)}
+    game.dividends.update({(i, j): 2 * w[i] * w[j] / n for i in range(n) for j in range(i + 1, n)})
+    return game
+
+
 def random_dividend_game(n_players: int, n_terms: int, max_order: int, seed: int | None = None,
                          players: Sequence[str] | None = None) -> Game:
     """A game with strong interactions: ``n_terms`` random unanimity terms of order 1..``max_order``.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+import itertools
 from math import comb, factorial
 from typing import Mapping
 
@@ -27,8 +28,12 @@ MAX_EXACT_PLAYERS = 22
 
 # ---------------------------------------------------------------------------- the coalition table
 def enumeration_memory_bytes(n_players: int) -> int:
-    """Rough peak memory of exact enumeration: the boolean mask table plus a few float64 tables of size ``2^N``."""
-    return 2**n_players * (n_players + 4 * 8)
+    """Rough peak memory of exact enumeration: the boolean mask table, the float64 copy of it that a
+    vectorised utility usually makes, and a few 2^N tables (codes, sizes, values).
+
+    ``benchmarks/shapley_exact.py`` measured 188 MiB at N = 20 and 824 MiB at N = 22 (this formula gives 231 and 998 MB).
+    """
+    return 2**n_players * (9 * n_players + 40)
 
 
 def check_enumerable(n_players: int, max_players: int = MAX_EXACT_PLAYERS) -> None:
@@ -75,27 +80,77 @@ def shapley_weights(n_players: int, exact: bool = False) -> np.ndarray:
     return np.array(w, dtype=object) if exact else np.array([float(x) for x in w])
 
 
+def random_size_weights(n_players: int, exact: bool = False) -> np.ndarray:
+    """The weight ``1 / (N · C(N−1, |S|))`` of eq. (10.13): the probability that Definition 10.2.3's
+    random process (k uniform on {0..N−1}, then S uniform among the k-subsets of ``[N]∖{i}``) picks S."""
+    n = n_players
+    w = [Fraction(1, n * comb(n - 1, k)) for k in range(n)]
+    return np.array(w, dtype=object) if exact else np.array([float(x) for x in w])
+
+
 def banzhaf_weights(n_players: int, exact: bool = False) -> np.ndarray:
     """The Banzhaf weight ``1 / 2^(N−1)`` for every size: S uniform over all subsets of ``[N]∖{i}``."""
     w = Fraction(1, 2 ** (n_players - 1))
     return np.array([w] * n_players, dtype=object) if exact else np.full(n_players, float(w))
 
 
-def semivalue_exact(game: Game, weights: np.ndarray, *, exact: bool = False,
-                    max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
-    """``φ_i = Σ_{S ⊆ [N]∖{i}} w(|S|) · (U(S ∪ {i}) − U(S))`` for every player, from one coalition table.
+def semivalue_from_table(values: np.ndarray, weights) -> np.ndarray:
+    """``φ_i = Σ_{S ⊆ [N]∖{i}} w(|S|) · (U(S ∪ {i}) − U(S))`` on a table of ``U`` indexed by bitmask.
 
-    ``weights[k]`` is the weight of a coalition of size k (k = 0 .. N−1).
+    Works with any arithmetic: floats, ``Fraction`` objects or sympy
+    expressions (symbolic utilities), with ``weights[k]`` of a matching type.
     """
-    n = game.n_players
-    values = coalition_table(game, exact=exact, max_players=max_players)
+    values = np.asarray(values)
+    n = int(round(np.log2(len(values))))
+    if len(values) != 2**n:
+        raise ValueError(f"A coalition table has 2^N entries; got {len(values)}.")
+    if values.dtype == object and isinstance(values[-1], sp.Basic):   # symbolic: keep weights in sympy
+        weights = [sp.Rational(w.numerator, w.denominator) if isinstance(w, Fraction) else w for w in weights]
+    weights = np.asarray(weights, dtype=object if values.dtype == object else np.float64)
     codes, sizes = _codes_and_sizes(n)
-    phi = np.empty(n, dtype=object if exact else np.float64)
+    phi = np.empty(n, dtype=values.dtype)
     for i in range(n):                                   # a loop over players only; coalitions are vectorised
         without_i = codes[(codes >> i) & 1 == 0]
         gains = values[without_i | (1 << i)] - values[without_i]
         phi[i] = (weights[sizes[without_i]] * gains).sum()
-    return _to_output(phi, exact)
+    return phi
+
+
+def semivalue_exact(game: Game, weights: np.ndarray, *, exact: bool = False,
+                    max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
+    """A semivalue of a game from one evaluation of all its coalitions (see :func:`semivalue_from_table`)."""
+    values = coalition_table(game, exact=exact, max_players=max_players)
+    return _to_output(semivalue_from_table(values, weights), exact)
+
+
+def shapley_by_permutations(values: np.ndarray) -> np.ndarray:
+    """Definition 10.2.2, eq. (10.11), literally: the average marginal gain over all N! arrival orders.
+
+    ``values`` is a coalition table (bitmask-indexed) of floats, ``Fraction``
+    objects or sympy expressions. Cost ``N · N!``: a reference for N ≤ 8, used
+    to show that eqs. (10.11), (10.12) and (10.13) agree.
+    """
+    values = np.asarray(values)
+    n = int(round(np.log2(len(values))))
+    if n > 8:
+        raise ValueError(f"N! = {factorial(n):,} orders is too many to enumerate; use shapley_exact.")
+    total = [0] * n
+    for order in itertools.permutations(range(n)):
+        code = 0
+        for i in order:
+            total[i] = total[i] + (values[code | (1 << i)] - values[code])
+            code |= 1 << i
+    scale = _reciprocal(factorial(n), values[0])
+    return np.array([t * scale for t in total], dtype=values.dtype)
+
+
+def _reciprocal(k: int, like):
+    """``1/k`` in the arithmetic of ``like`` (float, Fraction or sympy)."""
+    if isinstance(like, sp.Basic):
+        return sp.Rational(1, k)
+    if isinstance(like, Fraction):
+        return Fraction(1, k)
+    return 1.0 / k
 
 
 def shapley_exact(game: Game, *, exact: bool = False, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
@@ -133,20 +188,46 @@ def banzhaf_exact(game: Game, *, exact: bool = False, max_players: int = MAX_EXA
     return semivalue_exact(game, banzhaf_weights(game.n_players, exact), exact=exact, max_players=max_players)
 
 
+def shapley_difference_exact(values: np.ndarray, i: int, j: int):
+    """Theorem 10.2.8 literally: ``s_i − s_j = 1/(N−1) Σ_{S ⊆ [N]∖{i,j}} (U(S ∪ {i}) − U(S ∪ {j})) / C(N−2, |S|)``.
+
+    ``values`` is a coalition table (floats, ``Fraction`` objects or sympy expressions).
+    """
+    values = np.asarray(values)
+    n = int(round(np.log2(len(values))))
+    if i == j:
+        raise ValueError("i and j must be different players.")
+    codes, sizes = _codes_and_sizes(n)
+    neither = codes[((codes >> i) & 1 == 0) & ((codes >> j) & 1 == 0)]
+    total = 0
+    for S, k in zip(neither, sizes[neither]):
+        total = total + (values[S | 1 << i] - values[S | 1 << j]) * _reciprocal(comb(n - 2, int(k)), values[0])
+    return total * _reciprocal(n - 1, values[0])
+
+
 # ---------------------------------------------------------------------------- unanimity decomposition
 def harsanyi_dividends(game: Game, *, exact: bool = False, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
     """Harsanyi dividends ``c_T`` with ``U(S) = Σ_{T ⊆ S} c_T`` (proof of Theorem 10.2.5, step 2).
 
-    Möbius inversion ``c_T = Σ_{S ⊆ T} (−1)^{|T|−|S|} U(S)`` by the fast
-    transform in ``O(N · 2^N)``: for each player i in turn, subtract from every
-    coalition containing i the value of the same coalition without i. Entry
-    ``m`` is ``c_T`` for the coalition with bitmask ``m``; entry 0 is ``U(∅)``.
+    Entry ``m`` is ``c_T`` for the coalition with bitmask ``m``; entry 0 is ``U(∅)``.
+    See :func:`dividends_from_table`.
     """
-    c = coalition_table(game, exact=exact, max_players=max_players).copy()
-    for i in range(game.n_players):
+    values = coalition_table(game, exact=exact, max_players=max_players)
+    return _to_output(dividends_from_table(values), exact)
+
+
+def dividends_from_table(values: np.ndarray) -> np.ndarray:
+    """Möbius inversion ``c_T = Σ_{S ⊆ T} (−1)^{|T|−|S|} U(S)`` by the fast transform in ``O(N · 2^N)``.
+
+    For each player i in turn, subtract from every coalition containing i the
+    value of the same coalition without i. Any arithmetic (floats, ``Fraction``, sympy).
+    """
+    c = np.array(values, copy=True)
+    n = int(round(np.log2(len(c))))
+    for i in range(n):
         view = c.reshape(-1, 2, 2**i)                    # axis 1 is bit i
         view[:, 1, :] = view[:, 1, :] - view[:, 0, :]
-    return _to_output(c, exact)
+    return c
 
 
 def game_from_dividend_table(dividends: np.ndarray, players=None) -> Game:

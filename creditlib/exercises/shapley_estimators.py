@@ -1,0 +1,73 @@
+"""Exercises of notebook 04_shapley_estimators: the pieces of Problem 10.2.7's estimator."""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..checking import compare_expression
+from .core import Exercise, register
+
+NOTEBOOK = "04_shapley_estimators"
+N, k, B = sp.symbols("N k B", positive=True)
+U_N, U_empty = sp.symbols("U_N U_empty", real=True)
+
+
+def _both_outside() -> sp.Expr:
+    # P(i ∉ S) · P(j ∉ S | i ∉ S) for a uniform k-subset S of [N]: the ratio of subset counts.
+    return sp.factor(sp.combsimp(sp.binomial(N - 2, k) / sp.binomial(N, k)))
+
+
+def _draws_per_size() -> sp.Expr:
+    # Budget B split equally over the N − 1 sizes; a draw of size k costs N − k evaluations.
+    return (B / (N - 1)) / (N - k)
+
+
+def _efficiency_offset() -> sp.Expr:
+    # Shapley values sum to U([N]) − U(∅); their mean is that over N.
+    return (U_N - U_empty) / N
+
+
+_SIZE_DOMAIN = {"N": (12, 30), "k": (1, 10), "B": (1e3, 1e5)}
+
+register(Exercise(
+    id="nb04.1",
+    title="The chance that both players of a pair are outside a random k-subset",
+    expects="a sympy expression in N and k (use the symbols N, k from this notebook).",
+    notebook=NOTEBOOK,
+    verify=lambda a: compare_expression(a, _both_outside(), [N, k], domain=_SIZE_DOMAIN),
+    reference=lambda: (N - k) * (N - k - 1) / (N * (N - 1)),
+    wrong_answers=lambda: [
+        ((N - k) / N, "differs from the expected one"),
+        (((N - k) / N) ** 2, "differs from the expected one"),
+        (k * (k - 1) / (N * (N - 1)), "differs from the expected one"),
+        (sp.Symbol("n") - k, "does not define"),
+    ],
+))
+
+register(Exercise(
+    id="nb04.2",
+    title="Draws of size k when every size gets the same share of the budget",
+    expects="a sympy expression in B, N and k.",
+    notebook=NOTEBOOK,
+    verify=lambda a: compare_expression(a, _draws_per_size(), [B, N, k], domain=_SIZE_DOMAIN),
+    reference=lambda: B / ((N - 1) * (N - k)),
+    wrong_answers=lambda: [
+        (B / (N - 1), "differs from the expected one"),
+        (B / (N * (N - k)), "differs from the expected one"),
+        (B * (N - k) / (N - 1), "differs from the expected one"),
+    ],
+))
+
+register(Exercise(
+    id="nb04.3",
+    title="The mean Shapley value, from the efficiency axiom",
+    expects="a sympy expression in U_N (= U([N])), U_empty (= U(∅)) and N.",
+    notebook=NOTEBOOK,
+    verify=lambda a: compare_expression(a, _efficiency_offset(), [U_N, U_empty, N],
+                                        domain={"U_N": (-5, 5), "U_empty": (-5, 5), "N": (2, 50)}),
+    reference=lambda: U_N / N - U_empty / N,
+    wrong_answers=lambda: [
+        (U_N / N, "differs from the expected one"),
+        (U_N - U_empty, "differs from the expected one"),
+        ((U_N - U_empty) / (N - 1), "differs from the expected one"),
+    ],
+))

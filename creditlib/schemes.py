@@ -1,0 +1,82 @@
+"""Alternative credit schemes to compare with the Shapley value (Section 10.2.1): each breaks an axiom.
+
+A scheme maps a game to a payment vector. Theorem 10.2.5 says that only the
+Shapley value satisfies all four axioms; these simple rules show what goes
+wrong without each one. :func:`violated_axioms` finds out which axioms a
+scheme breaks by testing it on random games with planted structure.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .axioms import (EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY, linearity_violations,
+                     null_player_violations, symmetry_violations, violates_efficiency)
+from .games import Game, random_structured_game
+
+
+def _singletons_and_rest(game: Game) -> tuple[np.ndarray, np.ndarray, float, float]:
+    n = game.n_players
+    eye = np.eye(n, dtype=bool)
+    masks = np.concatenate([np.zeros((1, n), bool), eye, ~eye, np.ones((1, n), bool)])
+    u = game(masks).astype(np.float64)
+    return u[1:n + 1], u[n + 1:2 * n + 1], u[0], u[-1]
+
+
+def equal_split(game: Game) -> np.ndarray:
+    """Everyone gets ``(U([N]) − U(∅)) / N``."""
+    _, _, empty, grand = _singletons_and_rest(game)
+    return np.full(game.n_players, (grand - empty) / game.n_players)
+
+
+def individual_worth(game: Game) -> np.ndarray:
+    """Player i gets what it is worth alone: ``U({i}) − U(∅)``."""
+    alone, _, empty, _ = _singletons_and_rest(game)
+    return alone - empty
+
+
+def leave_one_out(game: Game) -> np.ndarray:
+    """Player i gets what the others lose without it: ``U([N]) − U([N]∖{i})``."""
+    _, without, _, grand = _singletons_and_rest(game)
+    return grand - without
+
+
+def proportional_split(game: Game) -> np.ndarray:
+    """Split ``U([N]) − U(∅)`` in proportion to the players' individual worths (equal split if they sum to 0)."""
+    worth = individual_worth(game)
+    total = worth.sum()
+    if abs(total) < 1e-12:
+        return equal_split(game)
+    return worth / total * (equal_split(game).sum())
+
+
+SCHEMES: dict[str, Callable[[Game], np.ndarray]] = {
+    "equal split": equal_split,
+    "individual worth": individual_worth,
+    "leave one out": leave_one_out,
+    "proportional split": proportional_split,
+}
+
+
+def violated_axioms(scheme: Callable[[Game], object], n_games: int = 20, n_players: int = 4,
+                    seed: int = 0) -> set[str]:
+    """The axioms a scheme breaks on at least one of ``n_games`` random structured games.
+
+    The games have a null player and a symmetric pair (``random_structured_game``);
+    linearity is tested on pairs of them and on scalar multiples.
+    """
+    broken: set[str] = set()
+    for g in range(n_games):
+        game = random_structured_game(n_players, seed=seed + g, exact=False)
+        other = random_structured_game(n_players, seed=seed + g + 10_000, exact=False)
+        pay = scheme(game)
+        if violates_efficiency(game, pay):
+            broken.add(EFFICIENCY)
+        if symmetry_violations(game, pay):
+            broken.add(SYMMETRY)
+        if null_player_violations(game, pay):
+            broken.add(NULL_PLAYER)
+        if linearity_violations(scheme, game, other):
+            broken.add(LINEARITY)
+    return broken
