@@ -62,17 +62,22 @@ def is_stub(answer: Any) -> bool:
     return answer is Ellipsis
 
 
-def to_sympy(value: Any, what: str = "your answer") -> sp.Expr:
-    """Read one number or sympy expression exactly; floats become ``sp.Float``.
-
-    Raises ``_Invalid`` with a readable reason for anything else.
-    """
+def _reject_non_answers(value: Any, what: str) -> None:
+    """The checks every reader of answers starts with: the stub, None, and strings (never evaluated)."""
     if is_stub(value):
         raise _NotAttempted()
     if value is None:
         raise _Invalid(f"{what} is None: did the cell assign it (and does your function return it)?")
     if isinstance(value, (str, bytes)):
         raise _Invalid(f"{what} is the string {value!r}. {STRING_HINT}")
+
+
+def to_sympy(value: Any, what: str = "your answer") -> sp.Expr:
+    """Read one number or sympy expression exactly; floats become ``sp.Float``.
+
+    Raises ``_Invalid`` with a readable reason for anything else.
+    """
+    _reject_non_answers(value, what)
     if isinstance(value, (bool, np.bool_)):
         raise _Invalid(f"{what} is a boolean ({value}); a number was expected.")
     if hasattr(value, "detach") and hasattr(value, "numel"):  # a torch tensor
@@ -107,12 +112,7 @@ def to_sympy(value: Any, what: str = "your answer") -> sp.Expr:
 
 def to_list(value: Any, length: int, labels: Sequence[str] | None = None, what: str = "your answer") -> list:
     """Read a vector answer: list, tuple, 1-D array, sympy Matrix, or a dict keyed by ``labels``."""
-    if is_stub(value):
-        raise _NotAttempted()
-    if value is None:
-        raise _Invalid(f"{what} is None: did the cell assign it (and does your function return it)?")
-    if isinstance(value, (str, bytes)):
-        raise _Invalid(f"{what} is a string. {STRING_HINT}")
+    _reject_non_answers(value, what)
     if isinstance(value, Mapping):
         if labels is None:
             raise _Invalid(f"{what} is a dict; give a list of {length} values instead.")

@@ -6,7 +6,10 @@ from typing import Callable
 import numpy as np
 
 from ..axioms import efficiency_gap, efficiency_target, null_player_violations, symmetry_violations
+from ..checking import compare_vector
 from ..games import Game
+from ..shapley import shapley_exact
+from .core import Exercise, register
 
 
 def shapley_diagnosis(game: Game) -> Callable[[list], list[str]]:
@@ -33,6 +36,25 @@ def shapley_diagnosis(game: Game) -> Callable[[list], list[str]]:
         return hints
 
     return diagnose
+
+
+def register_shapley_values_exercise(exercise_id: str, title: str, notebook: str, make_game: Callable[[], Game],
+                                     wrong_answers: Callable[[], list]) -> Exercise:
+    """Register "give the exact Shapley values of this game": expected values from ``shapley_exact``,
+    feedback from the axioms (:func:`shapley_diagnosis`)."""
+    def expected() -> list:
+        return list(shapley_exact(make_game(), exact=True))
+
+    players = make_game().players
+    return register(Exercise(
+        id=exercise_id, title=title, notebook=notebook,
+        expects=f"a list [{', '.join('s_' + p for p in players)}] of exact numbers "
+                "(ints, fractions.Fraction or sp.Rational).",
+        verify=lambda answer: compare_vector(answer, expected(), labels=players,
+                                             diagnose=shapley_diagnosis(make_game())),
+        reference=expected,
+        wrong_answers=wrong_answers,
+    ))
 
 
 def _fmt(x) -> str:

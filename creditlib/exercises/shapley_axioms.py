@@ -7,9 +7,9 @@ from ..axioms import AXIOMS, EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY
 from ..checking import INVALID, Verdict, _Invalid, compare_choices, compare_vector, to_sympy
 from ..games import Game, weighted_voting_game
 from ..schemes import SCHEMES, violated_axioms
-from ..shapley import harsanyi_dividends, shapley_exact
+from ..shapley import harsanyi_dividends
 from .core import Exercise, register
-from .feedback import shapley_diagnosis
+from .feedback import register_shapley_values_exercise
 
 NOTEBOOK = "03_shapley_axioms"
 VOTING_WEIGHTS, VOTING_QUOTA, VOTING_PLAYERS = (3, 2, 1), 4, ["A", "B", "C"]
@@ -21,25 +21,15 @@ def voting_game() -> Game:
 
 
 # nb03.1 -------------------------------------------------------------------------------------
-def _voting_shapley():
-    return list(shapley_exact(voting_game(), exact=True))
-
-
-register(Exercise(
-    id="nb03.1",
-    title="Shapley values of a weighted voting game",
-    expects="a list [s_A, s_B, s_C] of exact numbers (ints, fractions.Fraction or sp.Rational).",
-    notebook=NOTEBOOK,
-    verify=lambda answer: compare_vector(answer, _voting_shapley(), labels=VOTING_PLAYERS,
-                                         diagnose=shapley_diagnosis(voting_game())),
-    reference=_voting_shapley,
+register_shapley_values_exercise(
+    "nb03.1", "Shapley values of a weighted voting game", NOTEBOOK, voting_game,
     wrong_answers=lambda: [
         ([sp.Rational(1, 2), sp.Rational(1, 3), sp.Rational(1, 6)], "symmetry axiom fails"),  # ∝ votes
         ([sp.Rational(1, 3)] * 3, "Not right yet for"),
         ([1, 1, 0], "efficiency axiom fails"),
         ([0.6667, 0.1667, 0.1667], "exact values"),
     ],
-))
+)
 
 
 # nb03.2 -------------------------------------------------------------------------------------

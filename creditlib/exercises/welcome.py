@@ -6,11 +6,11 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ..checking import compare_expression, compare_function, compare_vector
+from ..checking import compare_expression, compare_function
 from ..games import Game
 from ..shapley import shapley_exact
 from .core import Exercise, register
-from .feedback import shapley_diagnosis
+from .feedback import register_shapley_values_exercise
 
 NOTEBOOK = "00_welcome"
 WARMUP_TABLE = {(): 0, ("A",): 50, ("B",): 25, ("A", "B"): 90}
@@ -23,18 +23,8 @@ def warmup_game() -> Game:
 
 
 # nb00.1 — numbers -------------------------------------------------------------------------
-def _warmup_values():
-    return list(shapley_exact(warmup_game(), exact=True))
-
-
-register(Exercise(
-    id="nb00.1",
-    title="Shapley values of the two-annotator game",
-    expects="a list [s_A, s_B] of two exact numbers (ints, fractions.Fraction or sp.Rational).",
-    notebook=NOTEBOOK,
-    verify=lambda answer: compare_vector(answer, _warmup_values(), labels=["A", "B"],
-                                         diagnose=shapley_diagnosis(warmup_game())),
-    reference=_warmup_values,
+register_shapley_values_exercise(
+    "nb00.1", "Shapley values of the two-annotator game", NOTEBOOK, warmup_game,
     wrong_answers=lambda: [
         ([50, 25], "efficiency axiom fails"),
         ([65, 40], "efficiency axiom fails"),
@@ -43,7 +33,7 @@ register(Exercise(
         ("115/2, 65/2", "Strings are never evaluated"),
         ([1, 2, 3], "expected 2"),
     ],
-))
+)
 
 # nb00.2 — a symbolic expression -----------------------------------------------------------
 u_A, u_B, u_AB = sp.symbols("u_A u_B u_AB", real=True)
