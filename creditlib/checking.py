@@ -266,6 +266,39 @@ def compare_choices(answer: Any, expected: Mapping[str, set], vocabulary: Sequen
     return Verdict(INCORRECT, " ".join([h for h in hints if h] + [f"Not right yet for: {', '.join(wrong)}."]))
 
 
+def compare_names(answer: Any, expected: set, vocabulary: Sequence[str], *, pairs: bool = False,
+                  explain: Callable[[set], list[str]] | None = None, what: str = "your answer") -> Verdict:
+    """Compare a set of names (a single name may be given alone) or, with ``pairs=True``, a set of
+    unordered pairs of names, with the expected set. Names are matched against ``vocabulary``,
+    never evaluated. ``explain(given_set) -> [hints]`` may add feedback for a wrong set.
+    """
+    if is_stub(answer):
+        return Verdict(NOT_ATTEMPTED, "Not attempted yet: replace ... with your answer and run the cell again.")
+    if answer is None:
+        return Verdict(INVALID, f"{what} is None: did the cell assign it?")
+    names = {str(v): v for v in vocabulary}
+    items = [answer] if isinstance(answer, str) or (pairs and isinstance(answer, tuple) and len(answer) == 2
+                                                    and all(isinstance(a, str) for a in answer)) else answer
+    if not isinstance(items, (set, frozenset, list, tuple)):
+        return Verdict(INVALID, f"{what} should be a set of names from {list(vocabulary)}; got {type(answer).__name__}.")
+    given = set()
+    for item in items:
+        members = tuple(item) if pairs and not isinstance(item, str) else (item,)
+        if pairs and len(members) != 2:
+            return Verdict(INVALID, f"{item!r} is not a pair: give pairs like ({vocabulary[0]!r}, {vocabulary[1]!r}).")
+        for m in members:
+            if not isinstance(m, str) or m not in names:
+                return Verdict(INVALID, f"{m!r} is not one of the names {list(vocabulary)}.")
+        given.add(frozenset(members) if pairs else members[0])
+    target = {frozenset(e) for e in expected} if pairs else set(expected)
+    if given == target:
+        return Verdict(CORRECT, "Correct.")
+    hints = list(explain(given)) if explain is not None else []
+    if len(given) != len(target):
+        hints.append(f"Your answer has {len(given)} {'pair' if pairs else 'name'}(s); the right one has {len(target)}.")
+    return Verdict(INCORRECT, " ".join(hints + ["Not right yet."]))
+
+
 # ---------------------------------------------------------------------------- comparing expressions
 def compare_expression(answer: Any, expected: sp.Expr, symbols: Sequence[sp.Symbol], *,
                        domain: Mapping[str, tuple[float, float]] | None = None, n_points: int = 12,

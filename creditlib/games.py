@@ -323,6 +323,21 @@ def weighted_voting_game(weights: Sequence[int], quota: int, players: Sequence[s
     return Game(len(w), utility, players)
 
 
+def feature_game(model: Callable[[np.ndarray], np.ndarray], x: np.ndarray, baseline: np.ndarray | None = None,
+                 players: Sequence[str] | None = None) -> Game:
+    """Explain one input (Section 10.2's saliency setting): the players are the input's coordinates and
+    ``U(S) = model(x on S, baseline elsewhere)``.
+
+    ``model`` maps an array of inputs of shape ``(k, n)`` to ``k`` outputs; the
+    baseline (default all zeros, "pixel off") stands for an absent feature.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    baseline = np.zeros_like(x) if baseline is None else np.asarray(baseline, dtype=np.float64)
+    if x.ndim != 1 or baseline.shape != x.shape:
+        raise ValueError(f"x must be a vector and the baseline of the same shape; got {x.shape}, {baseline.shape}.")
+    return Game(len(x), lambda masks: np.asarray(model(np.where(masks, x, baseline)), dtype=np.float64), players)
+
+
 def symbolic_utilities(players: Sequence[str], empty_is_zero: bool = True) -> np.ndarray:
     """A coalition table of sympy symbols ``u_{AB}`` (bitmask-indexed), for symbolic proofs for fixed N."""
     import sympy as sp

@@ -52,3 +52,15 @@ def test_make_chapter_drops_solution_cells_and_clears_outputs():
     assert [c.source for c in chapter.cells][:1] == ["intro"] and len(chapter.cells) == 2
     assert chapter.cells[1].outputs == [] and chapter.cells[1].execution_count is None
     assert nb.cells[3].outputs, "the solution notebook itself must not be modified"
+
+
+def test_run_solutions_merges_stream_chunks():
+    from run_solutions import merge_streams
+
+    out = [nbformat.v4.new_output("stream", name="stdout", text="a"),
+           nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+           nbformat.v4.new_output("stream", name="stderr", text="warn\n"),
+           nbformat.v4.new_output("display_data", data={"text/plain": "x"}),
+           nbformat.v4.new_output("stream", name="stdout", text="c\n")]
+    merged = merge_streams(out)
+    assert [o.get("text") for o in merged] == ["ab\n", "warn\n", None, "c\n"]

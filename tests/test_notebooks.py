@@ -43,6 +43,16 @@ def test_solution_cells_were_all_executed(path):
 
 
 @pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
+def test_solutions_were_refreshed_by_the_tool(path):
+    """tools/run_solutions.py merges stream chunks so stored notebooks do not churn from run to run."""
+    for index, cell in enumerate(read(path).cells):
+        outputs = cell.get("outputs", [])
+        for first, second in zip(outputs, outputs[1:]):
+            assert not (first.output_type == second.output_type == "stream" and first.name == second.name), \
+                f"{path.name} cell {index}: unmerged stream chunks; refresh with `make solutions`"
+
+
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_opens_with_title_and_what_it_covers(path):
     cells = read(path).cells
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# ")

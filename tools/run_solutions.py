@@ -20,12 +20,29 @@ from notebooks import SOLUTIONS, read, solution_notebooks, write  # noqa: E402
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
+def merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) chunks into one output: how output is chunked depends on
+    flush timing, and merged streams keep the stored notebooks identical from run to run."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None and previous.output_type == "stream"
+                and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def run(path: Path, timeout: int = 600) -> float:
     """Execute one notebook with its folder as working directory; return the seconds it took."""
     nb = read(path)
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     write(nb, path)
     return time.perf_counter() - start
 

@@ -24,7 +24,9 @@ def shapley_diagnosis(game: Game) -> Callable[[list], list[str]]:
         if abs(float(gap)) > 1e-9:
             target = efficiency_target(game)
             empty = game(np.zeros(game.n_players, dtype=bool))
-            name = "U([N])" if empty == 0 else "U([N]) − U(∅)"
+            grand = game.describe(np.ones(game.n_players, dtype=bool))
+            name = "U([N])" if game.n_players > 6 else f"U({grand})"
+            name = name if empty == 0 else f"{name} − U(∅)"
             hints.append(f"Your values sum to {_fmt(target + gap)} but {name} = {_fmt(target)}: "
                          "the efficiency axiom fails.")
         for i in null_player_violations(game, values):
@@ -59,4 +61,4 @@ def register_shapley_values_exercise(exercise_id: str, title: str, notebook: str
 
 def _fmt(x) -> str:
     """Exact numbers as ``115/2``, floats with 6 significant digits."""
-    return f"{x:.6g}" if isinstance(x, float) else str(x)
+    return f"{float(x):.6g}" if isinstance(x, float) or getattr(x, "is_Float", False) else str(x)

@@ -1,0 +1,123 @@
+"""The matched pair of Section 10.5.1: two critical points whose value depends on each other.
+
+Two-dimensional data whose true boundary is the line ``y = x``: "easy" points
+at least ``gap`` away from it (measured along ``y − x``), and two critical
+points next to it, ``d_A = (1, 1.1)`` above the line (class 1) and
+``d_B = (1.1, 1)`` below (class 0). A linear SVM is trained on a coalition of
+points; ``U(S)`` is its accuracy on a held-out test set spread uniformly over
+the square, so that misplacing the boundary costs accuracy.
+
+Why a linear SVM (as in the chapter): its boundary depends only on the support
+vectors, the points closest to it, so two points next to the true line can
+*pin* it. Logistic regression weighs every point and shows the effect only
+weakly; a soft margin (small ``C``) weakens it too (notebook 07 measures both).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .games import Game, coalition_codes
+
+D_A = np.array([1.0, 1.1])
+D_B = np.array([1.1, 1.0])
+
+
+@dataclass(frozen=True)
+class MatchedPairData:
+    """Easy points, the two critical points and a test set (class 1 above ``y = x``)."""
+
+    X_easy: np.ndarray
+    y_easy: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    d_A: np.ndarray = field(default_factory=D_A.copy)
+    d_B: np.ndarray = field(default_factory=D_B.copy)
+
+    @property
+    def X(self) -> np.ndarray:
+        """All training points, easy ones first, then ``d_A`` and ``d_B``."""
+        return np.vstack([self.X_easy, self.d_A, self.d_B])
+
+    @property
+    def y(self) -> np.ndarray:
+        return np.concatenate([self.y_easy, [1, 0]])
+
+    @property
+    def players(self) -> list[str]:
+        return [f"e{i}" for i in range(len(self.y_easy))] + ["d_A", "d_B"]
+
+
+def matched_pair_data(n_easy: int = 10, gap: float = 1.0, *, box: float = 3.0, n_test: int = 2000,
+                      seed: int = 0) -> MatchedPairData:
+    """Draw ``n_easy`` easy points (half per class) uniformly in ``[−box, box]²`` with ``|y − x| ≥ gap``,
+    and ``n_test`` test points uniformly in the square, labelled by the true boundary ``y = x``."""
+    if n_easy < 2 or gap <= 0:
+        raise ValueError(f"Need n_easy ≥ 2 and gap > 0; got n_easy={n_easy}, gap={gap}.")
+    rng = np.random.default_rng(seed)
+    want = {1: n_easy // 2, 0: n_easy - n_easy // 2}
+    points, labels = [], []
+    while want[0] + want[1] > 0:
+        p = rng.uniform(-box, box, size=2)
+        label = 1 if p[1] - p[0] >= gap else 0 if p[0] - p[1] >= gap else None
+        if label is not None and want[label] > 0:
+            points.append(p)
+            labels.append(label)
+            want[label] -= 1
+    X_test = rng.uniform(-box, box, size=(n_test, 2))
+    return MatchedPairData(np.array(points), np.array(labels), X_test, (X_test[:, 1] > X_test[:, 0]).astype(int))
+
+
+def fit_linear_svm(X: np.ndarray, y: np.ndarray, C: float = 1e3) -> tuple[np.ndarray, float] | None:
+    """``(w, b)`` of a linear SVM (scikit-learn's ``SVC(kernel="linear")``), or None with a single class."""
+    from sklearn.svm import SVC
+
+    if len(np.unique(y)) < 2:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = SVC(kernel="linear", C=C).fit(X, y)
+    return model.coef_[0].copy(), float(model.intercept_[0])
+
+
+def svm_accuracy(data: MatchedPairData, mask: np.ndarray, C: float = 1e3) -> float:
+    """Test accuracy of the SVM trained on the points in ``mask``; with one class (or none) it predicts
+    the class present (a coin flip, 1/2, for the empty set)."""
+    X, y = data.X[mask], data.y[mask]
+    fit = fit_linear_svm(X, y, C)
+    if fit is None:
+        return float((data.y_test == y[0]).mean()) if len(y) else 0.5
+    w, b = fit
+    return float((((data.X_test @ w + b) > 0).astype(int) == data.y_test).mean())
+
+
+def matched_pair_game(data: MatchedPairData, C: float = 1e3) -> Game:
+    """The data-valuation game of the matched pair: players are the easy points, then ``d_A`` and ``d_B``.
+
+    Each coalition trains one SVM (about half a millisecond); results are cached by coalition.
+    """
+    memo: dict[int, float] = {}
+
+    def utility(masks: np.ndarray) -> np.ndarray:
+        out = np.empty(len(masks))
+        for row, (code, mask) in enumerate(zip(coalition_codes(masks), masks)):
+            if code not in memo:
+                memo[code] = svm_accuracy(data, mask, C)
+            out[row] = memo[code]
+        return out
+
+    return Game(len(data.y), utility, data.players)
+
+
+def pair_utilities(data: MatchedPairData, C: float = 1e3) -> dict[str, float]:
+    """``U(S)``, ``U(S ∪ {d_A})``, ``U(S ∪ {d_B})`` and ``U(S ∪ {d_A, d_B})`` for S = all easy points,
+    the four numbers the chapter's story is about."""
+    easy = np.zeros(len(data.y), dtype=bool)
+    easy[:-2] = True
+    with_a, with_b = easy.copy(), easy.copy()
+    with_a[-2] = True
+    with_b[-1] = True
+    return {name: svm_accuracy(data, mask, C) for name, mask in
+            [("S", easy), ("S+d_A", with_a), ("S+d_B", with_b), ("S+d_A+d_B", with_a | with_b)]}
