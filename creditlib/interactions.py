@@ -10,20 +10,19 @@
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from itertools import combinations
 from math import factorial
 
 import numpy as np
 
 from .games import Game
-from .shapley import MAX_EXACT_PLAYERS, _codes_and_sizes, _to_output, coalition_table, semivalue_from_table, \
-    shapley_weights
+from .shapley import (MAX_EXACT_PLAYERS, coalition_codes_and_sizes, coalition_table, rationals_if_exact,
+                      semivalue_from_table, shapley_weights)
 
 
 def interaction_weights(n_players: int, exact: bool = False) -> np.ndarray:
     """The weight ``|S|! (N − |S| − 2)! / (N − 1)!`` of the pairwise Shapley interaction index, |S| = 0 .. N−2."""
-    from fractions import Fraction
-
     n = n_players
     w = [Fraction(factorial(k) * factorial(n - k - 2), factorial(n - 1)) for k in range(n - 1)]
     return np.array(w, dtype=object) if exact else np.array([float(x) for x in w])
@@ -41,7 +40,7 @@ def shapley_interaction_exact(game: Game, *, exact: bool = False,
     if n < 2:
         raise ValueError("Interactions need at least 2 players.")
     values = coalition_table(game, exact=exact, max_players=max_players)
-    codes, sizes = _codes_and_sizes(n)
+    codes, sizes = coalition_codes_and_sizes(n)
     weights = interaction_weights(n, exact)
     out = np.zeros((n, n), dtype=object if exact else np.float64)
     if exact:
@@ -51,7 +50,7 @@ def shapley_interaction_exact(game: Game, *, exact: bool = False,
         synergy = values[S | (1 << i) | (1 << j)] - values[S | (1 << i)] - values[S | (1 << j)] + values[S]
         out[i, j] = out[j, i] = (weights[sizes[S]] * synergy).sum()
     if exact:
-        return np.array([_to_output(row, True) for row in out], dtype=object)
+        return np.array([rationals_if_exact(row, True) for row in out], dtype=object)
     return out
 
 
@@ -75,7 +74,7 @@ def conditional_shapley(game: Game, player: int, partner: int, *, partner_presen
         full_codes |= 1 << partner
     sub_values = values[full_codes]
     phi = semivalue_from_table(sub_values, shapley_weights(n - 1, exact))
-    return _to_output(phi, exact)[others.index(player)]
+    return rationals_if_exact(phi, exact)[others.index(player)]
 
 
 def best_coalition(game: Game, size: int) -> tuple[tuple[str, ...], float, int]:

@@ -11,16 +11,16 @@ in general the Shapley values add up to ``U([N]) − U(∅)``.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from fractions import Fraction
-import itertools
 from math import comb, factorial
 from typing import Mapping
 
 import numpy as np
 import sympy as sp
 
-from .games import Game
+from .games import Game, coalition_codes
 
 MAX_EXACT_PLAYERS = 22
 """Default limit for exact enumeration; above it exact methods refuse (see ``max_players``)."""
@@ -58,12 +58,14 @@ def coalition_table(game: Game, *, exact: bool = False, max_players: int = MAX_E
     return values.astype(np.float64)
 
 
-def _codes_and_sizes(n_players: int) -> tuple[np.ndarray, np.ndarray]:
+def coalition_codes_and_sizes(n_players: int) -> tuple[np.ndarray, np.ndarray]:
+    """The bitmask codes ``0 .. 2^N − 1`` and the size (number of players) of each coalition."""
     codes = np.arange(2**n_players, dtype=np.int64)
     return codes, np.bitwise_count(codes.astype(np.uint64)).astype(np.int64)
 
 
-def _to_output(values: np.ndarray, exact: bool) -> np.ndarray:
+def rationals_if_exact(values: np.ndarray, exact: bool) -> np.ndarray:
+    """Exact results (``Fraction`` objects) as sympy ``Rational``; float results as float64."""
     if exact:
         return np.array([sp.Rational(v.numerator, v.denominator) for v in values], dtype=object)
     return values.astype(np.float64)
@@ -107,7 +109,7 @@ def semivalue_from_table(values: np.ndarray, weights) -> np.ndarray:
     if values.dtype == object and isinstance(values[-1], sp.Basic):   # symbolic: keep weights in sympy
         weights = [sp.Rational(w.numerator, w.denominator) if isinstance(w, Fraction) else w for w in weights]
     weights = np.asarray(weights, dtype=object if values.dtype == object else np.float64)
-    codes, sizes = _codes_and_sizes(n)
+    codes, sizes = coalition_codes_and_sizes(n)
     phi = np.empty(n, dtype=values.dtype)
     for i in range(n):                                   # a loop over players only; coalitions are vectorised
         without_i = codes[(codes >> i) & 1 == 0]
@@ -120,7 +122,7 @@ def semivalue_exact(game: Game, weights: np.ndarray, *, exact: bool = False,
                     max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
     """A semivalue of a game from one evaluation of all its coalitions (see :func:`semivalue_from_table`)."""
     values = coalition_table(game, exact=exact, max_players=max_players)
-    return _to_output(semivalue_from_table(values, weights), exact)
+    return rationals_if_exact(semivalue_from_table(values, weights), exact)
 
 
 def shapley_by_permutations(values: np.ndarray) -> np.ndarray:
@@ -197,7 +199,7 @@ def shapley_difference_exact(values: np.ndarray, i: int, j: int):
     n = int(round(np.log2(len(values))))
     if i == j:
         raise ValueError("i and j must be different players.")
-    codes, sizes = _codes_and_sizes(n)
+    codes, sizes = coalition_codes_and_sizes(n)
     neither = codes[((codes >> i) & 1 == 0) & ((codes >> j) & 1 == 0)]
     total = 0
     for S, k in zip(neither, sizes[neither]):
@@ -213,7 +215,7 @@ def harsanyi_dividends(game: Game, *, exact: bool = False, max_players: int = MA
     See :func:`dividends_from_table`.
     """
     values = coalition_table(game, exact=exact, max_players=max_players)
-    return _to_output(dividends_from_table(values), exact)
+    return rationals_if_exact(dividends_from_table(values), exact)
 
 
 def dividends_from_table(values: np.ndarray) -> np.ndarray:
@@ -234,12 +236,11 @@ def game_from_dividend_table(dividends: np.ndarray, players=None) -> Game:
     """Rebuild ``U(S) = Σ_{T ⊆ S} c_T`` from a dense dividend table (the inverse transform, a check of step 2)."""
     n = int(np.log2(len(dividends)))
     exact = dividends.dtype == object
-    u = np.array([Fraction(int(v.p), int(v.q)) for v in dividends], dtype=object) if exact \
+    u = np.array([_as_fraction(v) for v in dividends], dtype=object) if exact \
         else dividends.astype(np.float64).copy()
     for i in range(n):
         view = u.reshape(-1, 2, 2**i)
         view[:, 1, :] = view[:, 1, :] + view[:, 0, :]
-    from .games import coalition_codes
     return Game(n, lambda masks: u[coalition_codes(masks)], players)
 
 
@@ -257,19 +258,23 @@ def shapley_from_dividends(dividends, n_players: int | None = None) -> np.ndarra
         s = [Fraction(0) if exact else 0.0 for _ in range(n_players)]
         for T, c in dividends.items():
             members = set(T)
-            share = Fraction(c) / len(members) if exact else float(c) / len(members)
+            share = _as_fraction(c) / len(members) if exact else float(c) / len(members)
             for i in members:
                 s[i] += share
-        return _to_output(np.array(s, dtype=object if exact else np.float64), exact)
-    n = int(np.log2(len(dividends)))
-    codes, sizes = _codes_and_sizes(n)
-    exact = dividends.dtype == object
-    c = np.array([Fraction(int(v.p), int(v.q)) for v in dividends], dtype=object) if exact \
-        else dividends.astype(np.float64)
-    per_member = c[1:] / sizes[1:] if not exact else np.array([v / k for v, k in zip(c[1:], sizes[1:])], dtype=object)
-    s = np.array([per_member[((codes[1:] >> i) & 1) == 1].sum() for i in range(n)],
-                 dtype=object if exact else np.float64)
-    return _to_output(s, exact)
+        return rationals_if_exact(np.array(s, dtype=object if exact else np.float64), exact)
+    table = np.asarray(dividends)
+    n = int(round(np.log2(len(table))))
+    codes, sizes = coalition_codes_and_sizes(n)
+    exact = table.dtype == object
+    shares = np.array([_as_fraction(c) / k for c, k in zip(table[1:], sizes[1:])], dtype=object) if exact \
+        else table[1:].astype(np.float64) / sizes[1:]
+    s = np.array([shares[(codes[1:] >> i) & 1 == 1].sum() for i in range(n)], dtype=shares.dtype)
+    return rationals_if_exact(s, exact)
+
+
+def _as_fraction(value) -> Fraction:
+    """An exact number (int, ``Fraction`` or sympy ``Rational``) as ``Fraction``."""
+    return Fraction(int(value.p), int(value.q)) if hasattr(value, "q") else Fraction(value)
 
 
 # ---------------------------------------------------------------------------- estimators
