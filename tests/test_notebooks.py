@@ -1,9 +1,11 @@
 """solutions/ is the single source; chapters/ must match it exactly and must not leak solutions."""
+import ast
 import re
 
 import pytest
 
 from creditlib.exercises import list_exercises
+from make_chapters import BEGIN, END, assigned_names, strip_solutions
 from make_chapters import main as make_chapters_main
 from notebooks import CHAPTERS, SOLUTIONS, read, solution_notebooks
 
@@ -81,3 +83,52 @@ def test_every_checked_id_is_registered_and_every_exercise_is_posed():
     assert not unposed, f"exercises registered but never checked in a notebook: {unposed}"
     for exercise_id, notebook in used.items():
         assert registered[exercise_id] == notebook, f"{exercise_id} is registered for {registered[exercise_id]}"
+
+
+def _answer_names_and_chapter_code(nb):
+    """Names assigned by top-level solution blocks, and each code cell as the reader gets it (stubs in place)."""
+    answers, cells = set(), []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "solution" in cell.get("metadata", {}).get("tags", []):
+            continue
+        block = None
+        for line in cell.source.splitlines():
+            if BEGIN.match(line):
+                block = [] if not BEGIN.match(line)["indent"] else None   # function bodies stay local
+            elif END.match(line):
+                answers.update(assigned_names("\n".join(block)) if block is not None else [])
+                block = None
+            elif block is not None:
+                block.append(line)
+        cells.append(strip_solutions(cell.source))
+    return answers, cells
+
+
+def _uses_of_answers(nb) -> list[tuple[int, list[str]]]:
+    answers, cells = _answer_names_and_chapter_code(nb)
+    found = []
+    for index, source in enumerate(cells):
+        tree = ast.parse(source)
+        inside_check = {id(n) for call in ast.walk(tree) if isinstance(call, ast.Call)
+                        and getattr(call.func, "id", None) == "check" for n in ast.walk(call)}
+        used = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                       and n.id in answers and id(n) not in inside_check})
+        if used:
+            found.append((index, used))
+    return found
+
+
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
+def test_later_cells_never_use_the_readers_answers(path):
+    """In chapters/ an answer is still `...`: outside check(...) no cell may compute with it."""
+    assert _uses_of_answers(read(path)) == [], f"{path.name}: cells compute with the reader's answers"
+
+
+def test_the_answer_use_check_catches_a_leak():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("# BEGIN SOLUTION\nr = 3\n# END SOLUTION\ncheck('x', r)"),
+                nbformat.v4.new_code_cell("def f(a):\n    # BEGIN SOLUTION\n    b = a\n    return b\n    # END SOLUTION\n"),
+                nbformat.v4.new_code_cell("print(r + 1, check('x', f))")]
+    assert _uses_of_answers(nb) == [(2, ["r"])]

@@ -1,0 +1,72 @@
+"""Exercises of notebook 02_neumann_series: Problems 10.1.3 and 10.1.4 (with the corrected bound)."""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..checking import compare_expression, compare_vector
+from .core import Exercise, register
+
+NOTEBOOK = "02_neumann_series"
+lam, r, eps, rho = sp.symbols("lambda r epsilon rho", positive=True)
+i = sp.Symbol("i", integer=True, nonnegative=True)
+
+
+def scalar_series() -> sp.Expr:
+    """Σ_{i≥0} (1 − λ)^i where it converges (sympy's summation, first branch of its Piecewise)."""
+    return sp.simplify(sp.summation((1 - lam) ** i, (i, 0, sp.oo)).args[0][0])
+
+
+def convergence_interval() -> list:
+    """The λ with |1 − λ| < 1, as [lower, upper]."""
+    lam_real = sp.Symbol("lambda", real=True)
+    interval = sp.solve_univariate_inequality(sp.Abs(1 - lam_real) < 1, lam_real, relational=False)
+    return [interval.start, interval.end]
+
+
+def truncation_error() -> sp.Expr:
+    """1/λ − S_r(λ) with S_r = Σ_{i=0}^{r} (1 − λ)^i."""
+    partial = sp.summation((1 - lam) ** i, (i, 0, r))
+    partial = partial.args[1][0] if isinstance(partial, sp.Piecewise) else partial   # the λ ≠ 0 branch
+    return sp.simplify(1 / lam - partial)
+
+
+def terms_needed() -> sp.Expr:
+    """The r at which the relative error bound ρ^{r+1} equals ε."""
+    return sp.solve(sp.Eq(rho ** (r + 1), eps), r)[0]
+
+
+register(Exercise(
+    id="10.1.3a", title="The scalar geometric series behind Problem 10.1.3", notebook=NOTEBOOK,
+    expects="a sympy expression in lambda: the value of Σ_{i≥0} (1 − λ)^i where it converges.",
+    verify=lambda a: compare_expression(a, scalar_series(), [lam], domain={"lambda": (0.05, 1.95)}),
+    reference=lambda: 1 / lam,
+    wrong_answers=lambda: [(1 / (1 - lam), "differs"), (lam, "differs"), (sp.Symbol("x"), "does not define")],
+))
+
+register(Exercise(
+    id="10.1.3b", title="Where the series converges", notebook=NOTEBOOK,
+    expects="a list [lower, upper]: the open interval of eigenvalues λ for which Σ (1 − λ)^i converges, exactly.",
+    verify=lambda a: compare_vector(a, convergence_interval(), labels=["lower end", "upper end"]),
+    reference=convergence_interval,
+    wrong_answers=lambda: [([0, 1], "upper end"), ([-1, 1], "Not right yet for"), ([0, 2, 4], "expected 2")],
+))
+
+register(Exercise(
+    id="10.1.4a", title="The error of the truncated series, for one eigenvalue", notebook=NOTEBOOK,
+    expects="a sympy expression in lambda and r: 1/λ − Σ_{i=0}^{r} (1 − λ)^i.",
+    verify=lambda a: compare_expression(a, truncation_error(), [lam, r],
+                                        domain={"lambda": (0.05, 0.95), "r": (1, 25)}),
+    reference=lambda: (1 - lam) ** (r + 1) / lam,
+    wrong_answers=lambda: [((1 - lam) ** r / lam, "differs"), ((1 - lam) ** (r + 1), "differs"),
+                           (lam ** -1 * (1 - lam) ** (r + 2), "differs")],
+))
+
+register(Exercise(
+    id="10.1.4b", title="How many terms for a (1 + ε) approximation", notebook=NOTEBOOK,
+    expects="a sympy expression in epsilon and rho: the r at which the relative error bound ρ^(r+1) reaches ε.",
+    verify=lambda a: compare_expression(a, terms_needed(), [eps, rho],
+                                        domain={"epsilon": (0.001, 0.5), "rho": (0.1, 0.99)}),
+    reference=lambda: sp.log(1 / eps) / sp.log(1 / rho) - 1,
+    wrong_answers=lambda: [(sp.log(1 / eps) / sp.log(1 / rho), "differs"), (sp.log(eps) / sp.log(rho) + 1, "differs"),
+                           (1 / (eps * (1 - rho)), "differs")],
+))

@@ -1,0 +1,500 @@
+"""Influence functions (Section 10.1) for any ``torch.nn.Module``, with ``torch.func``.
+
+The training objective is ``L(θ) = mean_i loss(x_i; θ) + weight_decay/2 · ‖θ‖²`` at the
+model's current parameters θ*. Everything works on the flat parameter vector θ:
+
+* :func:`hvp`: ``(H + damping·I) v`` by Pearlmutter's trick, forward-over-reverse
+  (``jvp`` of ``grad``), never forming H; batched over several vectors with ``vmap``.
+* :func:`inverse_hvp`: solve ``(H + damping·I) x = v`` by ``"exact"`` (dense Hessian),
+  ``"cg"`` (conjugate gradient), ``"neumann"`` (the truncated series of Problems
+  10.1.3–10.1.4 on the scaled surrogate ``I − α(H + λI)``) or ``"lissa"`` (its
+  stochastic mini-batch version, Agarwal, Bullins & Hazan 2017). Each reports the
+  HVPs it used and its true residual ``‖(H + λI)x − v‖ / ‖v‖``.
+* :func:`influence_matrix`: ``I(x_i, z_j) = −∇ℓ(z_j)ᵀ H⁻¹ ∇ℓ(x_i)`` (Theorem 10.1.2).
+* :func:`leave_one_out`: the ground truth, by retraining without each point.
+
+The solvers also take any symmetric linear operator ``matvec``, applied to one vector
+``(p,)`` or to a batch of row vectors ``(m, p)`` (for a matrix A: ``lambda u: u @ A``), so
+they can be studied on matrices whose spectrum we choose (notebook 02).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from torch.func import functional_call, grad, hessian, jvp, vmap
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+MatVec = Callable[[torch.Tensor], torch.Tensor]
+
+
+class DivergenceError(RuntimeError):
+    """A Neumann/LiSSA iteration that grows instead of converging."""
+
+
+class NotPositiveDefiniteError(ValueError):
+    """A Hessian that ``exact`` or ``cg`` cannot invert without damping."""
+
+
+# ---------------------------------------------------------------------------- the flat parameter view
+@dataclass
+class FlatModel:
+    """A module seen as a function of one flat parameter vector (``theta``)."""
+
+    module: torch.nn.Module
+    names: list[str]
+    shapes: list[torch.Size]
+    theta: torch.Tensor
+
+    def unflatten(self, theta: torch.Tensor) -> dict[str, torch.Tensor]:
+        out, start = {}, 0
+        for name, shape in zip(self.names, self.shapes):
+            size = int(np.prod(shape)) if len(shape) else 1
+            out[name] = theta[start:start + size].reshape(shape)
+            start += size
+        return out
+
+    def __call__(self, theta: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+        return functional_call(self.module, self.unflatten(theta), (X,))
+
+    def load(self, theta: torch.Tensor) -> None:
+        """Write a parameter vector back into the module."""
+        with torch.no_grad():
+            for name, value in self.unflatten(theta).items():
+                self.module.get_parameter(name).copy_(value)
+
+
+def flatten(model: torch.nn.Module) -> FlatModel:
+    """The trainable parameters of ``model`` as one detached vector θ."""
+    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("The model has no trainable parameters (requires_grad=True): nothing to attribute.")
+    theta = torch.cat([p.detach().reshape(-1) for _, p in params])
+    return FlatModel(model, [n for n, _ in params], [p.shape for _, p in params], theta)
+
+
+def _check_data(X: torch.Tensor, y: torch.Tensor, what: str) -> None:
+    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise TypeError(f"{what}: X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}.")
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"{what}: X has {X.shape[0]} rows but y has {y.shape[0]}; give one target per example.")
+
+
+def training_objective(fm: FlatModel, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor,
+                       weight_decay: float = 0.0) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``θ ↦ mean_i loss(x_i; θ) + weight_decay/2 · ‖θ‖²`` (the objective L of eq. (10.1))."""
+    _check_data(X, y, "training data")
+
+    def objective(theta: torch.Tensor) -> torch.Tensor:
+        losses = loss_fn(fm(theta, X), y)
+        if losses.shape != (X.shape[0],):
+            raise ValueError(f"loss_fn must return one loss per example, shape ({X.shape[0]},); got "
+                             f"{tuple(losses.shape)}. Use reduction='none'.")
+        return losses.mean() + 0.5 * weight_decay * (theta * theta).sum()
+
+    return objective
+
+
+def train_to_convergence(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, *,
+                         weight_decay: float = 0.0, tol: float = 1e-10, max_rounds: int = 20) -> float:
+    """Minimise the training objective with full-batch L-BFGS (strong Wolfe line search) until the gradient
+    norm is below ``tol``; the parameters are written back into ``model``. Returns the final gradient norm.
+
+    Theorem 10.1.2 assumes θ* is a minimum: influence is only as good as this convergence.
+    """
+    fm = flatten(model)
+    objective = training_objective(fm, loss_fn, X, y, weight_decay)
+    theta = fm.theta.clone().requires_grad_(True)
+    opt = torch.optim.LBFGS([theta], max_iter=500, tolerance_grad=tol, tolerance_change=0, history_size=50,
+                            line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        value = objective(theta)
+        value.backward()
+        return value
+
+    for _ in range(max_rounds):
+        opt.step(closure)
+        if float(theta.grad.norm()) < tol:
+            break
+    fm.load(theta.detach())
+    return float(grad(objective)(theta.detach()).norm())
+
+
+def per_example_gradients(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``∇_θ loss(x_i; θ*)`` for every example, shape ``(n, p)``, by ``vmap(grad(...))`` (no Python loop)."""
+    _check_data(X, y, "data")
+    fm = flatten(model)
+
+    def single(theta, x, t):
+        return loss_fn(fm(theta, x[None]), t[None])[0]
+
+    G = vmap(grad(single), in_dims=(None, 0, 0))(fm.theta, X, y)
+    bad = ~torch.isfinite(G).all(dim=1)
+    if bad.any():
+        raise ValueError(f"Non-finite gradient for example {int(bad.nonzero()[0])}: check the inputs and the loss "
+                         "(e.g. log of 0 in a hand-written cross-entropy).")
+    return G
+
+
+# ---------------------------------------------------------------------------- Hessian-vector products
+def hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, v: torch.Tensor, *,
+        weight_decay: float = 0.0, damping: float = 0.0) -> torch.Tensor:
+    """``(H + damping·I) v`` with H the Hessian of the training objective at θ*, by Pearlmutter's trick.
+
+    Forward-over-reverse: the directional derivative (``jvp``) of the gradient
+    (``grad``) along v, about the cost of two gradients. ``v`` may be one vector
+    ``(p,)`` or a batch ``(m, p)`` (then ``vmap`` does all at once).
+    """
+    return make_hvp(model, loss_fn, X, y, weight_decay=weight_decay, damping=damping)(v)
+
+
+def make_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, *,
+             weight_decay: float = 0.0, damping: float = 0.0) -> MatVec:
+    """The operator ``v ↦ (H + damping·I) v`` (one vector or a batch of rows) for the solvers."""
+    fm = flatten(model)
+    objective = training_objective(fm, loss_fn, X, y, weight_decay)
+    gradient = grad(objective)
+
+    def single(v: torch.Tensor) -> torch.Tensor:
+        return jvp(gradient, (fm.theta,), (v,))[1] + damping * v
+
+    def matvec(v: torch.Tensor) -> torch.Tensor:
+        v = v.to(fm.theta.dtype)
+        return single(v) if v.ndim == 1 else vmap(single)(v)
+
+    return matvec
+
+
+def function_hvp(f: Callable[[torch.Tensor], torch.Tensor], theta: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """``∇²f(θ) v`` for any scalar function of a vector, forward-over-reverse (the reference for nb01.3)."""
+    return jvp(grad(f), (theta,), (v,))[1]
+
+
+def dense_hessian(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, *,
+                  weight_decay: float = 0.0) -> torch.Tensor:
+    """The full ``p × p`` Hessian of the training objective (for small models and ground truth)."""
+    fm = flatten(model)
+    return hessian(training_objective(fm, loss_fn, X, y, weight_decay))(fm.theta)
+
+
+def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed: int = 0,
+                   dtype: torch.dtype = torch.float64) -> float:
+    """The eigenvalue of largest magnitude of a symmetric operator, by power iteration (``iters`` HVPs)."""
+    g = torch.Generator().manual_seed(seed)
+    v = torch.randn(dim, generator=g, dtype=dtype)
+    v /= v.norm()
+    value = 0.0
+    for _ in range(iters):
+        w = matvec(v)
+        value = float(v @ w)
+        norm = w.norm()
+        if norm == 0:
+            return 0.0
+        v = w / norm
+    return value
+
+
+# ---------------------------------------------------------------------------- solvers
+@dataclass(frozen=True)
+class InverseHVP:
+    """A solution of ``A x = v`` with its cost and quality.
+
+    Attributes
+    ----------
+    x : Tensor, the solution (same shape as v).
+    n_hvp : int, operator applications per right-hand side (exact: 0, it forms the matrix).
+    residual : float, the largest ``‖A x − v‖ / ‖v‖`` over right-hand sides.
+    method : str
+    spread : float, LiSSA only: relative spread of the repeats (std over mean norm); 0 otherwise.
+    """
+
+    x: torch.Tensor
+    n_hvp: int
+    residual: float
+    method: str
+    spread: float = 0.0
+
+
+def _relative_residual(matvec: MatVec, X: torch.Tensor, V: torch.Tensor) -> float:
+    r = (matvec(X) - V).reshape(-1, V.shape[-1]).norm(dim=1) / V.reshape(-1, V.shape[-1]).norm(dim=1).clamp_min(1e-300)
+    return float(r.max())
+
+
+def solve_exact(A: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+    """``A⁻¹ v`` by a Cholesky factorisation of a dense symmetric matrix; refuses if A is not positive definite."""
+    smallest = float(torch.linalg.eigvalsh(A)[0])
+    if smallest <= 0:
+        raise NotPositiveDefiniteError(
+            f"The Hessian is not positive definite: its smallest eigenvalue is {smallest:.3g}. θ* is not a "
+            f"strict local minimum (or the model is over-parametrised). Add damping > {-smallest:.3g} "
+            "(damping=...), i.e. invert H + λI as Section 10.1 suggests.")
+    L = torch.linalg.cholesky(A)
+    return torch.cholesky_solve(V.T if V.ndim == 2 else V[:, None], L).T.reshape(V.shape)
+
+
+def solve_cg(matvec: MatVec, V: torch.Tensor, *, tol: float = 1e-10, max_iter: int = 1000,
+             callback: Callable[[int, torch.Tensor], None] | None = None) -> tuple[torch.Tensor, int]:
+    """Conjugate gradient for ``A x = v`` (each row of a batch solved at once); one HVP per iteration.
+
+    Converges in about ``√κ · log(1/tol)`` iterations. Raises ``NotPositiveDefiniteError``
+    when it meets a direction of non-positive curvature ``pᵀAp ≤ 0``. ``callback(iteration, x)``
+    sees every iterate (for error traces).
+    """
+    single = V.ndim == 1
+    V = V[None] if single else V
+    X = torch.zeros_like(V)
+    R = V.clone()
+    P = R.clone()
+    rs = (R * R).sum(dim=1)
+    target = tol * V.norm(dim=1)
+    iterations = 0
+    for iterations in range(1, max_iter + 1):
+        AP = matvec(P)
+        curvature = (P * AP).sum(dim=1)
+        if (curvature <= 0).any():
+            k = int((curvature <= 0).nonzero()[0])
+            rayleigh = float(curvature[k] / (P[k] @ P[k]))
+            raise NotPositiveDefiniteError(
+                f"Conjugate gradient met negative curvature pᵀHp/pᵀp = {rayleigh:.3g} (iteration {iterations}): "
+                f"the Hessian is not positive definite. Add damping > {max(-rayleigh, 0):.3g} (damping=...).")
+        alpha = rs / curvature
+        X = X + alpha[:, None] * P
+        R = R - alpha[:, None] * AP
+        if callback is not None:
+            callback(iterations, X[0] if single else X)
+        rs_new = (R * R).sum(dim=1)
+        if (rs_new.sqrt() <= target).all():
+            break
+        P = R + (rs_new / rs)[:, None] * P
+        rs = rs_new
+    return (X[0] if single else X), iterations
+
+
+def solve_neumann(matvec: MatVec, V: torch.Tensor, *, scale: float, tol: float = 1e-10, max_iter: int = 10_000,
+                  blowup: float = 1e6, callback: Callable[[int, torch.Tensor], None] | None = None
+                  ) -> tuple[torch.Tensor, int]:
+    """The truncated Neumann series ``x_r = α Σ_{i=0}^{r} (I − αA)^i v`` (Problem 10.1.3 applied to αA).
+
+    Computed as ``x_{r+1} = x_r + α (v − A x_r)``: one HVP per term, and the
+    residual comes for free. It converges iff every eigenvalue of αA lies in (0, 2),
+    the relative error falling like ``ρ^{r+1}`` with ``ρ = max |1 − αλ|`` (Problem 10.1.4,
+    corrected). Raises ``DivergenceError`` when the residual grows ``blowup``-fold.
+    ``callback(r, x_r)`` sees every partial sum.
+    """
+    X = scale * V
+    initial = V.reshape(-1, V.shape[-1]).norm(dim=1).max()
+    for iterations in range(1, max_iter + 1):
+        R = V - matvec(X)
+        size = R.reshape(-1, V.shape[-1]).norm(dim=1).max()
+        if not torch.isfinite(size) or size > blowup * initial:
+            raise DivergenceError(
+                f"The Neumann series diverges: the residual grew from {float(initial):.3g} to {float(size):.3g} in "
+                f"{iterations} terms, so the spectral radius of I − αA is at least 1 (α = {scale:.3g}). Fix: a "
+                "smaller scale α (below 2/λ_max; estimate λ_max with top_eigenvalue) or more damping, if the "
+                "Hessian has negative eigenvalues.")
+        if size <= tol * initial:
+            return X, iterations
+        X = X + scale * R
+        if callback is not None:
+            callback(iterations, X)
+    return X, max_iter
+
+
+def solve_lissa(stochastic_matvec: Callable[[torch.Generator, torch.Tensor], torch.Tensor], V: torch.Tensor, *,
+                scale: float, depth: int, repeats: int = 1, seed: int = 0, blowup: float = 1e6,
+                callback: Callable[[int, torch.Tensor], None] | None = None) -> tuple[torch.Tensor, float]:
+    """LiSSA: the Neumann recursion with a fresh mini-batch Hessian at every step, averaged over repeats.
+
+    ``x_{t+1} = α v + (I − α A_t) x_t``, where ``stochastic_matvec(generator, X)``
+    multiplies each repeat's iterate ``X[r]`` by the Hessian of its own random
+    mini-batch (all repeats advance together). Returns the mean of the repeats and
+    their relative spread. Raises ``DivergenceError`` on growth, like :func:`solve_neumann`.
+    ``callback(t, mean of the repeats)`` sees every step.
+    """
+    g = torch.Generator().manual_seed(seed)
+    initial = V.reshape(-1, V.shape[-1]).norm(dim=1).max()
+    X = scale * V.expand(repeats, *V.shape).clone()
+    for t in range(depth):
+        X = scale * V + X - scale * stochastic_matvec(g, X)
+        size = X.reshape(-1, V.shape[-1]).norm(dim=1).max()
+        if not torch.isfinite(size) or size > blowup * scale * initial:
+            raise DivergenceError(
+                f"LiSSA diverges (step {t}): the iterate grew to {float(size):.3g}. Fix: a smaller scale α "
+                f"(now {scale:.3g}; keep it below 1/λ_max of the mini-batch Hessians) or more damping.")
+        if callback is not None:
+            callback(t + 1, X.mean(dim=0))
+    mean = X.mean(dim=0)
+    spread = float(X.std(dim=0).norm() / mean.norm()) if repeats > 1 else 0.0
+    return mean, spread
+
+
+def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, v: torch.Tensor, *,
+                weight_decay: float = 0.0, damping: float = 0.0, method: str = "cg", tol: float = 1e-10,
+                max_iter: int = 10_000, scale: float | None = None, batch_size: int = 32, depth: int = 1000,
+                repeats: int = 4, seed: int = 0) -> InverseHVP:
+    """Solve ``(H + damping·I) x = v`` for the training objective's Hessian H at θ*.
+
+    Parameters
+    ----------
+    v : Tensor of shape (p,) or (m, p)
+        One right-hand side, or m of them solved together.
+    method : {"exact", "cg", "neumann", "lissa"}
+    scale : float, optional
+        α for "neumann"/"lissa"; default ``1/λ_max`` of ``H + damping·I`` from 50 power
+        iterations (counted in ``n_hvp``), so that the eigenvalues of αA lie in (0, 1].
+    batch_size, depth, repeats, seed
+        LiSSA's mini-batch size, recursion depth, number of averaged repeats, seed.
+    """
+    fm = flatten(model)
+    v = v.to(fm.theta.dtype)
+    if v.shape[-1] != fm.theta.numel() or v.ndim not in (1, 2):
+        raise ValueError(f"v must have shape ({fm.theta.numel()},) or (m, {fm.theta.numel()}) for a model with "
+                         f"{fm.theta.numel()} parameters; got {tuple(v.shape)}.")
+    full = make_hvp(model, loss_fn, X, y, weight_decay=weight_decay, damping=damping)
+    if method == "exact":
+        H = dense_hessian(model, loss_fn, X, y, weight_decay=weight_decay)
+        x = solve_exact(H + damping * torch.eye(len(H), dtype=H.dtype), v)
+        return InverseHVP(x, 0, _relative_residual(full, x, v), method)
+    if method == "cg":
+        x, n = solve_cg(full, v, tol=tol, max_iter=max_iter)
+        return InverseHVP(x, n + 1, _relative_residual(full, x, v), method)
+    if method not in ("neumann", "lissa"):
+        raise ValueError(f"method must be 'exact', 'cg', 'neumann' or 'lissa'; got {method!r}.")
+    power_iters = 0
+    if scale is None:
+        power_iters = 50
+        scale = 1.0 / abs(top_eigenvalue(full, fm.theta.numel(), iters=power_iters, seed=seed, dtype=fm.theta.dtype))
+    if method == "neumann":
+        x, n = solve_neumann(full, v, scale=scale, tol=tol, max_iter=max_iter)
+        return InverseHVP(x, n + power_iters + 1, _relative_residual(full, x, v), method)
+    x, spread = solve_lissa(minibatch_hvp(model, loss_fn, X, y, weight_decay, damping, batch_size), v,
+                            scale=scale, depth=depth, repeats=repeats, seed=seed)
+    return InverseHVP(x, repeats * depth + power_iters + 1, _relative_residual(full, x, v), method, spread)
+
+
+def minibatch_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, weight_decay: float,
+                  damping: float, batch_size: int) -> Callable[[torch.Generator, torch.Tensor], torch.Tensor]:
+    """``(generator, X_repeats) ↦`` each repeat's iterate times the Hessian of its own random mini-batch
+    (drawn without replacement), all repeats in one ``vmap``."""
+    fm = flatten(model)
+    n = X.shape[0]
+    b = min(batch_size, n)
+
+    def objective(theta, idx):
+        return loss_fn(fm(theta, X[idx]), y[idx]).mean() + 0.5 * weight_decay * (theta * theta).sum()
+
+    def one(idx, u):
+        return jvp(lambda th: grad(objective)(th, idx), (fm.theta,), (u,))[1] + damping * u
+
+    def apply(g: torch.Generator, iterates: torch.Tensor) -> torch.Tensor:
+        idx = torch.stack([torch.randperm(n, generator=g)[:b] for _ in range(iterates.shape[0])])
+        per_repeat = one if iterates.ndim == 2 else vmap(one, in_dims=(None, 0))
+        return vmap(per_repeat)(idx, iterates.to(fm.theta.dtype))
+
+    return apply
+
+
+# ---------------------------------------------------------------------------- influence
+def influence_matrix(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor, y_train: torch.Tensor,
+                     X_test: torch.Tensor, y_test: torch.Tensor, *, weight_decay: float = 0.0,
+                     damping: float = 0.0, method: str = "cg", **solver_options) -> torch.Tensor:
+    """``I[i, j] = I(x_i, z_j) = −∇ℓ(z_j; θ*)ᵀ (H + damping·I)⁻¹ ∇ℓ(x_i; θ*)``, Theorem 10.1.2 with its sign.
+
+    H is the Hessian of ``mean_i loss(x_i) + weight_decay/2 ‖θ‖²`` at the model's
+    current parameters. One solve per test point (``s_test = H⁻¹ ∇ℓ(z_j)``, all test
+    points at once), then a matrix product with the per-example training gradients.
+    A positive entry means up-weighting ``x_i`` *raises* the loss on ``z_j`` (it hurts z_j);
+    removing ``x_i`` changes that loss by about ``−I/n``.
+
+    Returns a tensor of shape ``(n_train, n_test)``.
+    """
+    _check_data(X_test, y_test, "test data")
+    G_train = per_example_gradients(model, loss_fn, X_train, y_train)
+    G_test = per_example_gradients(model, loss_fn, X_test, y_test)
+    s_test = inverse_hvp(model, loss_fn, X_train, y_train, G_test, weight_decay=weight_decay, damping=damping,
+                         method=method, **solver_options).x
+    return -G_train @ s_test.T
+
+
+def example_losses(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor,
+                theta: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-example losses at θ (default: the model's current parameters)."""
+    fm = flatten(model)
+    with torch.no_grad():
+        return loss_fn(fm(fm.theta if theta is None else theta, X), y)
+
+
+def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor, y_train: torch.Tensor,
+                  X_test: torch.Tensor, y_test: torch.Tensor, *, weight_decay: float = 0.0,
+                  indices=None, optimizer: str = "newton", max_iter: int = 100, tol: float = 1e-9,
+                  chunk: int = 64) -> torch.Tensor:
+    """Ground truth: the change in each test loss when each training point is removed and the model retrained.
+
+    Retraining minimises ``mean over the remaining points + weight_decay/2 ‖θ‖²``,
+    warm-started from θ*, until the gradient norm is below ``tol``.
+    ``optimizer="newton"`` retrains all held-out models at once (``vmap`` over sample
+    weights, dense Hessians: for small convex models); ``"lbfgs"`` retrains one at a
+    time with L-BFGS (for non-convex models). To first order the result is
+    ``−(1/n) · I(x_i, z_j)`` (removing a point is ε = −1/n in eq. (10.2)).
+
+    Returns a tensor of shape ``(len(indices), n_test)``; the model is left unchanged.
+    """
+    _check_data(X_test, y_test, "test data")
+    _check_data(X_train, y_train, "training data")
+    fm = flatten(model)
+    n = X_train.shape[0]
+    indices = list(range(n)) if indices is None else [int(i) for i in indices]
+    base = example_losses(model, loss_fn, X_test, y_test)
+
+    def weighted_objective(theta, weights):
+        losses = loss_fn(fm(theta, X_train), y_train)
+        return (weights * losses).sum() / weights.sum() + 0.5 * weight_decay * (theta * theta).sum()
+
+    thetas = []
+    if optimizer == "newton":
+        g_fn, h_fn = vmap(grad(weighted_objective)), vmap(hessian(weighted_objective))
+        for start in range(0, len(indices), chunk):
+            block = indices[start:start + chunk]
+            W = torch.ones(len(block), n, dtype=fm.theta.dtype)
+            W[torch.arange(len(block)), torch.tensor(block)] = 0.0
+            theta = fm.theta.expand(len(block), -1).clone()
+            for _ in range(max_iter):
+                g = g_fn(theta, W)
+                if float(g.norm(dim=1).max()) < tol:
+                    break
+                theta = theta - torch.linalg.solve(h_fn(theta, W), g[..., None])[..., 0]
+            else:
+                raise RuntimeError(f"Newton did not converge in {max_iter} steps (gradient norm "
+                                   f"{float(g.norm(dim=1).max()):.2g}); use optimizer='lbfgs' for non-convex models.")
+            thetas.append(theta)
+        thetas = torch.cat(thetas)
+    elif optimizer == "lbfgs":
+        out = []
+        for i in indices:
+            weights = torch.ones(n, dtype=fm.theta.dtype)
+            weights[i] = 0.0
+            theta = fm.theta.clone().requires_grad_(True)
+            opt = torch.optim.LBFGS([theta], lr=1, max_iter=max_iter, tolerance_grad=tol, tolerance_change=0,
+                                    history_size=50, line_search_fn="strong_wolfe")
+
+            def closure():
+                opt.zero_grad()
+                value = weighted_objective(theta, weights)
+                value.backward()
+                return value
+
+            for _ in range(20):
+                opt.step(closure)
+                if float(theta.grad.norm()) < tol:
+                    break
+            out.append(theta.detach())
+        thetas = torch.stack(out)
+    else:
+        raise ValueError(f"optimizer must be 'newton' or 'lbfgs'; got {optimizer!r}.")
+    with torch.no_grad():
+        losses = vmap(lambda th: loss_fn(fm(th, X_test), y_test))(thetas)
+    return losses - base
