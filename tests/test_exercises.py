@@ -62,3 +62,34 @@ def test_markdown_display_escapes_and_labels_status():
     result = check(IDS[0], "not a number")
     md = result._repr_markdown_()
     assert md.startswith("⚠️") and "invalid" in md
+
+
+def equivalent_forms(answer):
+    """Other ways a reader may write a correct answer: Fractions, ints, expanded or factored expressions, lists."""
+    import sympy as sp
+    from fractions import Fraction
+
+    def as_fraction(v):
+        return Fraction(int(v.p), int(v.q)) if getattr(v, "is_Rational", False) else v
+
+    if isinstance(answer, (list, tuple)) or (isinstance(answer, np.ndarray) and answer.dtype == object):
+        items = list(answer)
+        forms = [[as_fraction(v) for v in items], tuple(items)]
+        if all(getattr(v, "is_Integer", False) for v in items):
+            forms.append([int(v) for v in items])
+        return forms
+    if isinstance(answer, (set, frozenset)):
+        return [sorted(answer, key=str), tuple(sorted(answer, key=str))] if all(isinstance(a, str) for a in answer) else []
+    if isinstance(answer, sp.Basic):
+        forms = [sp.expand(answer), sp.factor(answer), answer * 2 / 2]
+        if answer.is_Rational:
+            forms.append(as_fraction(answer))
+        return forms
+    return []
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+def test_equivalent_forms_of_the_answer_pass(exercise):
+    for form in equivalent_forms(exercise.reference()):
+        result = check(exercise.id, form)
+        assert result.passed, f"{exercise.id} rejected the equivalent form {form!r}: {result.message}"
