@@ -386,7 +386,7 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
     if not callable(func):
         return Verdict(INVALID, f"{what} should be a function (pass it without calling it); got {type(func).__name__}.")
     rng = np.random.default_rng(seed)
-    for trial in range(n_trials):
+    for _ in range(n_trials):
         args = draw_input(rng)
         expected = reference(*args)
         try:

@@ -181,6 +181,14 @@ def dense_hessian(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: t
     return hessian(training_objective(fm, loss_fn, X, y, weight_decay))(fm.theta)
 
 
+def matrix_with_spectrum(eigenvalues, seed: int = 0) -> torch.Tensor:
+    """A symmetric float64 matrix with the given eigenvalues and random orthonormal eigenvectors
+    (for studying the solvers at a chosen condition number)."""
+    n = len(eigenvalues)
+    Q, _ = torch.linalg.qr(torch.randn(n, n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64))
+    return Q @ torch.diag(torch.as_tensor(eigenvalues, dtype=torch.float64)) @ Q.T
+
+
 def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed: int = 0,
                    dtype: torch.dtype = torch.float64) -> float:
     """The eigenvalue of largest magnitude of a symmetric operator, by power iteration (``iters`` HVPs)."""

@@ -1,8 +1,6 @@
 """Figures shared by notebooks."""
 from __future__ import annotations
 
-import numpy as np
-
 from .games import Game, all_coalitions
 
 

@@ -449,7 +449,7 @@ def shapley_difference(game: Game, budget: int, *, seed: int | None = None, anch
     # --- the offset
     if anchor == "efficiency":
         ends = game(np.array([np.zeros(n, bool), np.ones(n, bool)]))
-        offset, offset_var = float(ends[1] - ends[0]) / n, 0.0
+        offset = float(ends[1] - ends[0]) / n
         difference_budget = budget - 2
     else:
         anchor_budget = max(4, int(anchor_fraction * budget) // 2 * 2)

@@ -4,6 +4,7 @@ import pytest
 import torch
 from scipy.stats import pearsonr
 
+from creditlib.influence import matrix_with_spectrum as spd
 from creditlib.influence import (DivergenceError, NotPositiveDefiniteError, dense_hessian, flatten, function_hvp,
                                  hvp, influence_matrix, inverse_hvp, leave_one_out, per_example_gradients,
                                  solve_cg, solve_exact, solve_neumann, example_losses, top_eigenvalue,
@@ -63,11 +64,6 @@ def test_function_hvp_matches_autograd_hessian():
     theta, v = torch.tensor([0.3, -1.2, 0.7]), torch.tensor([1.0, 2.0, -0.5])
     H = torch.autograd.functional.hessian(f, theta)
     np.testing.assert_allclose(function_hvp(f, theta, v), H @ v, atol=1e-12)
-
-
-def spd(eigenvalues, seed=0):
-    Q, _ = torch.linalg.qr(torch.randn(len(eigenvalues), len(eigenvalues), generator=torch.Generator().manual_seed(seed)))
-    return Q @ torch.diag(torch.tensor(eigenvalues, dtype=torch.float64)) @ Q.T
 
 
 def test_solvers_agree_with_a_dense_solve():

@@ -7,7 +7,7 @@ import pytest
 from creditlib.exercises import list_exercises
 from make_chapters import BEGIN, END, assigned_names, strip_solutions
 from make_chapters import main as make_chapters_main
-from notebooks import CHAPTERS, SOLUTIONS, read, solution_notebooks
+from notebooks import CHAPTERS, read, solution_notebooks
 
 PLAN = ["00_welcome", "01_influence_functions", "02_neumann_series", "03_shapley_axioms",
         "04_shapley_estimators", "05_datamodels", "06_saliency", "07_limitations"]
