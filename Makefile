@@ -20,11 +20,12 @@ define pytest
 	if [ $$rc -eq 5 ]; then echo "no tests collected in: $(1) (treated as success)"; exit 0; fi; exit $$rc
 endef
 
-.PHONY: help install lab test test-unit test-solutions test-chapters chapters check-chapters solutions lock benchmarks clean
+.PHONY: help install lab test test-unit test-solutions test-chapters test-portable chapters check-chapters solutions lock benchmarks clean
 
 help:
 	@echo "make lab        create .venv if needed, install, open JupyterLab on chapters/"
 	@echo "make test       create .venv if needed, install, run the whole test suite"
+	@echo "make test-portable  unit tests and solutions/ under other CPU kernels and thread counts"
 	@echo "make chapters   regenerate chapters/ from solutions/"
 	@echo "make solutions  re-run solutions/ in place (fresh outputs), then regenerate chapters/"
 	@echo "make benchmarks run the scripts in benchmarks/ and print their figures"
@@ -51,6 +52,18 @@ test-solutions: $(STAMP)
 
 test-chapters: $(STAMP)
 	$(call pytest,$(NBVAL_CHAPTERS))
+
+# Stored outputs must not depend on the machine. torch picks its CPU kernels by ATEN_CPU_CAPABILITY
+# (default, avx2, avx512) and the thread count changes the order of reductions: re-run the unit tests and
+# the compared notebooks under two other configurations than this machine's own.
+PORTABLE_CONFIGS ?= default:1 avx2:2
+test-portable: $(STAMP)
+	@for config in $(PORTABLE_CONFIGS); do \
+	  capability=$${config%%:*}; threads=$${config##*:}; \
+	  echo "== portable run: ATEN_CPU_CAPABILITY=$$capability, $$threads thread(s)"; \
+	  ATEN_CPU_CAPABILITY=$$capability OMP_NUM_THREADS=$$threads OPENBLAS_NUM_THREADS=$$threads \
+	    MKL_NUM_THREADS=$$threads $(MAKE) --no-print-directory test-unit test-solutions || exit 1; \
+	done
 
 chapters: $(STAMP)
 	$(BIN)/python tools/make_chapters.py

@@ -12,10 +12,14 @@ that order, which is the order of the tables that exact methods work with.
 from __future__ import annotations
 
 from fractions import Fraction
+from math import comb
 from numbers import Rational
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
+
+from .coalitions import MAX_EXACT_PLAYERS, check_enumerable
+from .validation import check_int, check_random_state
 
 Utility = Callable[[np.ndarray], np.ndarray]
 
@@ -170,8 +174,15 @@ class Game:
                 self._cache[int(codes[i])] = v
         return _as_value_array([self._cache[int(c)] for c in codes])
 
-    def values(self) -> np.ndarray:
-        """The utility of all ``2^N`` coalitions, indexed by bitmask (see :func:`all_coalitions`)."""
+    def values(self, *, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
+        """The utility of all ``2^N`` coalitions, indexed by bitmask (see :func:`all_coalitions`).
+
+        Raises
+        ------
+        ValueError
+            ``N > max_players``: the message says how much memory and how many evaluations it would take.
+        """
+        check_enumerable(self.n_players, max_players, what="Game.values()")
         return self(all_coalitions(self.n_players))
 
     def describe(self, mask: np.ndarray) -> str:
@@ -280,9 +291,11 @@ def random_game(n_players: int, seed: int | None = None, *, exact: bool = False,
     """A game with independent random utilities on all ``2^N`` coalitions and ``U(∅) = 0``.
 
     Floats are standard normal; with ``exact=True`` the utilities are integers in
-    [−10, 10]. The table is stored, so keep ``n_players`` ≲ 20.
+    [−10, 10]. The table of ``2^N`` values is stored, so ``n_players`` above
+    ``MAX_EXACT_PLAYERS`` (22) is refused with a ``ValueError``.
     """
-    rng = np.random.default_rng(seed)
+    check_enumerable(n_players, what="random_game (a stored table)")
+    rng = check_random_state(seed)
     if exact:
         values = _as_value_array([int(v) for v in rng.integers(-10, 11, size=2**n_players)])
         values[0] = Fraction(0)
@@ -302,7 +315,7 @@ def random_structured_game(n_players: int, seed: int | None = None, *, exact: bo
     """
     if n_players < 3:
         raise ValueError("A structured game needs at least 3 players (a symmetric pair and a null player).")
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     swap = {0: 1, 1: 0}
     dividends: dict[tuple, object] = {}
     for code in range(1, 2 ** (n_players - 1)):
@@ -372,7 +385,12 @@ def random_dividend_game(n_players: int, n_terms: int, max_order: int, seed: int
     Coefficients are standard normal. Exact Shapley values come in closed form from
     its dividends (``game.dividends``), for any number of players.
     """
-    rng = np.random.default_rng(seed)
+    n_players = check_int(n_players, "n_players", low=1)
+    max_order = check_int(max_order, "max_order", low=1, high=n_players)
+    available = sum(comb(n_players, k) for k in range(1, max_order + 1))
+    n_terms = check_int(n_terms, f"n_terms (there are only {available} coalitions of order ≤ {max_order})",
+                        low=1, high=available)
+    rng = check_random_state(seed)
     dividends: dict[tuple, float] = {}
     while len(dividends) < n_terms:
         order = int(rng.integers(1, max_order + 1))
@@ -421,7 +439,7 @@ def data_valuation_game(n_train: int = 12, n_test: int = 200, *, flip_fraction: 
 
     if not 0.0 <= flip_fraction < 1.0:
         raise ValueError(f"flip_fraction must be in [0, 1), got {flip_fraction}.")
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     order = rng.permutation(len(y))

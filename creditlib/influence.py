@@ -26,6 +26,9 @@ import numpy as np
 import torch
 from torch.func import functional_call, grad, hessian, jvp, vmap
 
+from .validation import (ConvergenceWarning, check_index, check_int, check_positive, torch_generator,  # noqa: F401
+                         warn_unconverged)
+
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 MatVec = Callable[[torch.Tensor], torch.Tensor]
 
@@ -98,17 +101,59 @@ def training_objective(fm: FlatModel, loss_fn: LossFn, X: torch.Tensor, y: torch
 
 
 def train_to_convergence(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, *,
-                         weight_decay: float = 0.0, tol: float = 1e-10, max_rounds: int = 20) -> float:
-    """Minimise the training objective with full-batch L-BFGS (strong Wolfe line search) until the gradient
-    norm is below ``tol``; the parameters are written back into ``model``. Returns the final gradient norm.
+                         weight_decay: float = 0.0, tol: float = 1e-8, max_rounds: int = 20) -> float:
+    """Minimise the training objective (eq. (10.1)) with full-batch L-BFGS until ``‖∇L(θ)‖ < tol``.
 
     Theorem 10.1.2 assumes θ* is a minimum: influence is only as good as this convergence.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Trained in place: the final parameters are written back into it.
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
+    X, y : Tensor
+        Training inputs and targets.
+    weight_decay : float, default=0.0
+        The ridge term ``weight_decay/2 · ‖θ‖²``.
+    tol : float, default=1e-8
+        Target for the Euclidean norm of the full gradient. In float64 the round-off
+        floor is about 1e-10 to 1e-9 for the course's models: a smaller ``tol`` may be
+        unreachable, and the result then depends on the machine.
+    max_rounds : int, default=20
+        L-BFGS restarts (500 iterations each) before giving up.
+
+    Returns
+    -------
+    float
+        The final gradient norm.
+
+    Warns
+    -----
+    ConvergenceWarning
+        The gradient norm is still at least ``tol`` after ``max_rounds`` rounds.
     """
+    tol = check_positive(tol, "tol")
+    max_rounds = check_int(max_rounds, "max_rounds", low=1)
     fm = flatten(model)
     objective = training_objective(fm, loss_fn, X, y, weight_decay)
-    theta = fm.theta.clone().requires_grad_(True)
-    opt = torch.optim.LBFGS([theta], max_iter=500, tolerance_grad=tol, tolerance_change=0, history_size=50,
-                            line_search_fn="strong_wolfe")
+    theta = lbfgs_minimise(objective, fm.theta, tol=tol, max_rounds=max_rounds)
+    fm.load(theta)
+    norm = float(grad(objective)(theta).norm())
+    if not norm < tol:
+        warn_unconverged(f"train_to_convergence stopped after {max_rounds} L-BFGS rounds with gradient norm "
+                         f"{norm:.2g} ≥ tol = {tol:g}. θ is not a minimum to that precision; raise max_rounds, "
+                         "or take a tol above the round-off floor (about 1e-9 in float64).")
+    return norm
+
+
+def lbfgs_minimise(objective: Callable[[torch.Tensor], torch.Tensor], theta0: torch.Tensor, *, tol: float,
+                   max_rounds: int = 20, max_iter: int = 500) -> torch.Tensor:
+    """Full-batch L-BFGS with a strong Wolfe line search, restarted up to ``max_rounds`` times, until
+    ``‖∇f(θ)‖ < tol``. Returns the final (detached) θ; the caller checks and reports convergence."""
+    theta = theta0.detach().clone().requires_grad_(True)
+    opt = torch.optim.LBFGS([theta], max_iter=max_iter, tolerance_grad=tol / theta.numel() ** 0.5,
+                            tolerance_change=0, history_size=50, line_search_fn="strong_wolfe")
 
     def closure():
         opt.zero_grad()
@@ -118,10 +163,9 @@ def train_to_convergence(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tenso
 
     for _ in range(max_rounds):
         opt.step(closure)
-        if float(theta.grad.norm()) < tol:
+        if float(grad(objective)(theta.detach()).norm()) < tol:
             break
-    fm.load(theta.detach())
-    return float(grad(objective)(theta.detach()).norm())
+    return theta.detach()
 
 
 def per_example_gradients(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -185,14 +229,14 @@ def matrix_with_spectrum(eigenvalues, seed: int = 0) -> torch.Tensor:
     """A symmetric float64 matrix with the given eigenvalues and random orthonormal eigenvectors
     (for studying the solvers at a chosen condition number)."""
     n = len(eigenvalues)
-    Q, _ = torch.linalg.qr(torch.randn(n, n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64))
+    Q, _ = torch.linalg.qr(torch.randn(n, n, generator=torch_generator(seed), dtype=torch.float64))
     return Q @ torch.diag(torch.as_tensor(eigenvalues, dtype=torch.float64)) @ Q.T
 
 
 def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed: int = 0,
                    dtype: torch.dtype = torch.float64) -> float:
     """The eigenvalue of largest magnitude of a symmetric operator, by power iteration (``iters`` HVPs)."""
-    g = torch.Generator().manual_seed(seed)
+    g = torch_generator(seed)
     v = torch.randn(dim, generator=g, dtype=dtype)
     v /= v.norm()
     value = 0.0
@@ -252,6 +296,8 @@ def solve_cg(matvec: MatVec, V: torch.Tensor, *, tol: float = 1e-10, max_iter: i
     when it meets a direction of non-positive curvature ``pᵀAp ≤ 0``. ``callback(iteration, x)``
     sees every iterate (for error traces).
     """
+    tol = check_positive(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter", low=1)
     single = V.ndim == 1
     V = V[None] if single else V
     X = torch.zeros_like(V)
@@ -275,10 +321,14 @@ def solve_cg(matvec: MatVec, V: torch.Tensor, *, tol: float = 1e-10, max_iter: i
         if callback is not None:
             callback(iterations, X[0] if single else X)
         rs_new = (R * R).sum(dim=1)
-        if (rs_new.sqrt() <= target).all():
+        if (rs_new.sqrt() <= target).all():          # every right-hand side, not just one of them
             break
         P = R + (rs_new / rs)[:, None] * P
         rs = rs_new
+    else:
+        worst = float((rs_new.sqrt() / V.norm(dim=1).clamp_min(1e-300)).max())
+        warn_unconverged(f"Conjugate gradient stopped at max_iter={max_iter} with relative residual {worst:.2g} "
+                         f"> tol = {tol:g}: raise max_iter, or add damping to improve the conditioning.")
     return (X[0] if single else X), iterations
 
 
@@ -293,6 +343,9 @@ def solve_neumann(matvec: MatVec, V: torch.Tensor, *, scale: float, tol: float =
     corrected). Raises ``DivergenceError`` when the residual grows ``blowup``-fold.
     ``callback(r, x_r)`` sees every partial sum.
     """
+    scale = check_positive(scale, "scale")
+    tol = check_positive(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter", low=1)
     X = scale * V
     initial = V.reshape(-1, V.shape[-1]).norm(dim=1).max()
     for iterations in range(1, max_iter + 1):
@@ -309,6 +362,9 @@ def solve_neumann(matvec: MatVec, V: torch.Tensor, *, scale: float, tol: float =
         X = X + scale * R
         if callback is not None:
             callback(iterations, X)
+    warn_unconverged(f"The Neumann series stopped at max_iter={max_iter} terms with relative residual "
+                     f"{float(size / initial):.2g} > tol = {tol:g}: raise max_iter (it needs about κ·log(1/tol) "
+                     "terms), or use method='cg'.")
     return X, max_iter
 
 
@@ -323,7 +379,10 @@ def solve_lissa(stochastic_matvec: Callable[[torch.Generator, torch.Tensor], tor
     their relative spread. Raises ``DivergenceError`` on growth, like :func:`solve_neumann`.
     ``callback(t, mean of the repeats)`` sees every step.
     """
-    g = torch.Generator().manual_seed(seed)
+    scale = check_positive(scale, "scale")
+    depth = check_int(depth, "depth", low=1)
+    repeats = check_int(repeats, "repeats", low=1)
+    g = torch_generator(seed)
     initial = V.reshape(-1, V.shape[-1]).norm(dim=1).max()
     X = scale * V.expand(repeats, *V.shape).clone()
     for t in range(depth):
@@ -357,6 +416,8 @@ def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: tor
     batch_size, depth, repeats, seed
         LiSSA's mini-batch size, recursion depth, number of averaged repeats, seed.
     """
+    damping = check_positive(damping, "damping", allow_zero=True)
+    batch_size = check_int(batch_size, "batch_size", low=1)
     fm = flatten(model)
     v = v.to(fm.theta.dtype)
     if v.shape[-1] != fm.theta.numel() or v.ndim not in (1, 2):
@@ -438,7 +499,7 @@ def example_losses(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: 
 
 def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor, y_train: torch.Tensor,
                   X_test: torch.Tensor, y_test: torch.Tensor, *, weight_decay: float = 0.0,
-                  indices=None, optimizer: str = "newton", max_iter: int = 100, tol: float = 1e-9,
+                  indices=None, optimizer: str = "newton", max_iter: int = 100, tol: float | None = None,
                   chunk: int = 64) -> torch.Tensor:
     """Ground truth: the change in each test loss when each training point is removed and the model retrained.
 
@@ -449,13 +510,48 @@ def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor
     time with L-BFGS (for non-convex models). To first order the result is
     ``−(1/n) · I(x_i, z_j)`` (removing a point is ε = −1/n in eq. (10.2)).
 
-    Returns a tensor of shape ``(len(indices), n_test)``; the model is left unchanged.
+    Parameters
+    ----------
+    model, loss_fn, X_train, y_train, X_test, y_test
+        As in :func:`influence_matrix`; the model's parameters are θ*.
+    weight_decay : float, default=0.0
+    indices : sequence of int, optional
+        The training points to remove, one at a time (default: all), each in ``0 .. n−1``.
+    optimizer : {"newton", "lbfgs"}
+    max_iter : int, default=100
+        Newton steps, or L-BFGS iterations per round (20 rounds at most).
+    tol : float, optional
+        Target gradient norm of each retrained model. Default 1e-9 for Newton and 1e-7 for
+        L-BFGS, whose line search stops seeing the objective change (float64 round-off)
+        at gradient norms of about 1e-9 to 1e-8.
+    chunk : int, default=64
+        Models retrained together by the batched Newton path.
+
+    Returns
+    -------
+    Tensor of shape ``(len(indices), n_test)``
+        ``loss(z_j; θ*_{−i}) − loss(z_j; θ*)``. The model is left unchanged.
+
+    Raises
+    ------
+    RuntimeError
+        Newton did not converge within ``max_iter`` steps (a non-convex model: use ``"lbfgs"``).
+    ValueError
+        An index out of range, or an unknown optimizer.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Some L-BFGS retraining stopped with a gradient norm at or above ``tol``.
     """
     _check_data(X_test, y_test, "test data")
     _check_data(X_train, y_train, "training data")
     fm = flatten(model)
     n = X_train.shape[0]
-    indices = list(range(n)) if indices is None else [int(i) for i in indices]
+    indices = list(range(n)) if indices is None else [check_index(i, "each of indices", n, "training points")
+                                                       for i in np.asarray(indices).reshape(-1).tolist()]
+    max_iter, chunk = check_int(max_iter, "max_iter", low=1), check_int(chunk, "chunk", low=1)
+    tol = check_positive({"newton": 1e-9, "lbfgs": 1e-7}.get(optimizer, 1.0) if tol is None else tol, "tol")
     base = example_losses(model, loss_fn, X_test, y_test)
 
     def weighted_objective(theta, weights):
@@ -481,25 +577,22 @@ def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor
             thetas.append(theta)
         thetas = torch.cat(thetas)
     elif optimizer == "lbfgs":
-        out = []
+        out, unconverged = [], []
         for i in indices:
             weights = torch.ones(n, dtype=fm.theta.dtype)
             weights[i] = 0.0
-            theta = fm.theta.clone().requires_grad_(True)
-            opt = torch.optim.LBFGS([theta], lr=1, max_iter=max_iter, tolerance_grad=tol, tolerance_change=0,
-                                    history_size=50, line_search_fn="strong_wolfe")
-
-            def closure():
-                opt.zero_grad()
-                value = weighted_objective(theta, weights)
-                value.backward()
-                return value
-
-            for _ in range(20):
-                opt.step(closure)
-                if float(theta.grad.norm()) < tol:
-                    break
-            out.append(theta.detach())
+            objective = lambda theta: weighted_objective(theta, weights)  # noqa: E731
+            theta = lbfgs_minimise(objective, fm.theta, tol=tol, max_iter=max_iter)
+            norm = float(grad(objective)(theta).norm())
+            if not norm < tol:
+                unconverged.append((i, norm))
+            out.append(theta)
+        if unconverged:
+            worst = max(g for _, g in unconverged)
+            warn_unconverged(f"leave_one_out (L-BFGS): {len(unconverged)} of {len(indices)} retrained models stopped "
+                             f"with gradient norm ≥ tol = {tol:g} (largest {worst:.2g}; training points "
+                             f"{[i for i, _ in unconverged][:5]}{'…' if len(unconverged) > 5 else ''}). Raise "
+                             "max_iter or take a tol above the round-off floor (about 1e-9 in float64).")
         thetas = torch.stack(out)
     else:
         raise ValueError(f"optimizer must be 'newton' or 'lbfgs'; got {optimizer!r}.")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .games import Game, coalition_codes
+from .validation import check_int, check_positive, check_random_state
 
 D_A = np.array([1.0, 1.1])
 D_B = np.array([1.1, 1.0])
@@ -54,12 +55,16 @@ def matched_pair_data(n_easy: int = 10, gap: float = 1.0, *, box: float = 3.0, n
                       seed: int = 0) -> MatchedPairData:
     """Draw ``n_easy`` easy points (half per class) uniformly in ``[−box, box]²`` with ``|y − x| ≥ gap``,
     and ``n_test`` test points uniformly in the square, labelled by the true boundary ``y = x``."""
-    if n_easy < 2 or gap <= 0:
-        raise ValueError(f"Need n_easy ≥ 2 and gap > 0; got n_easy={n_easy}, gap={gap}.")
-    rng = np.random.default_rng(seed)
+    n_easy = check_int(n_easy, "n_easy", low=2)
+    box = check_positive(box, "box")
+    gap = check_positive(gap, "gap")
+    if gap >= 1.8 * box:
+        raise ValueError(f"gap={gap} leaves (almost) no room for easy points in the square [−{box}, {box}]²: "
+                         f"|y − x| is at most 2·box = {2 * box}. Use gap < 1.8·box (e.g. gap=1.0 with box=3.0).")
+    rng = check_random_state(seed)
     want = {1: n_easy // 2, 0: n_easy - n_easy // 2}
     points, labels = [], []
-    while want[0] + want[1] > 0:
+    while want[0] + want[1] > 0:                # acceptance ≥ (0.2·box)²/(8·box²) = 1/200 per class: terminates fast
         p = rng.uniform(-box, box, size=2)
         label = 1 if p[1] - p[0] >= gap else 0 if p[0] - p[1] >= gap else None
         if label is not None and want[label] > 0:

@@ -20,48 +20,18 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
+from .coalitions import (MAX_EXACT_PLAYERS, check_enumerable, coalition_codes_and_sizes,  # noqa: F401
+                         enumeration_memory_bytes, table_players, without)
 from .games import Game, coalition_codes
-
-MAX_EXACT_PLAYERS = 22
-"""Default limit for exact enumeration; above it exact methods refuse (see ``max_players``)."""
-
-
-# ---------------------------------------------------------------------------- the coalition table
-def enumeration_memory_bytes(n_players: int) -> int:
-    """Rough peak memory of exact enumeration: the boolean mask table, the float64 copy of it that a
-    vectorised utility usually makes, and a few 2^N tables (codes, sizes, values).
-
-    ``benchmarks/shapley_exact.py`` measured 188 MiB at N = 20 and 824 MiB at N = 22 (this formula gives 231 and 998 MB).
-    """
-    return 2**n_players * (9 * n_players + 40)
-
-
-def check_enumerable(n_players: int, max_players: int = MAX_EXACT_PLAYERS) -> None:
-    """Refuse exact enumeration above ``max_players``, saying what it would cost and what to use instead."""
-    if n_players > max_players:
-        gib = enumeration_memory_bytes(n_players) / 2**30
-        raise ValueError(
-            f"Exact enumeration over N = {n_players} players needs all 2^{n_players} = {2**n_players:,} "
-            f"coalitions (about {gib:,.1f} GiB of memory and as many utility evaluations); the limit is "
-            f"max_players={max_players}. Use an estimator instead: shapley_permutation (Monte Carlo over "
-            f"permutations, Lemma 10.2.6) or shapley_difference (Theorem 10.2.8), or raise max_players "
-            f"if you really have the memory and time."
-        )
-
+from .validation import check_index, check_int, check_open_unit, check_random_state
 
 def coalition_table(game: Game, *, exact: bool = False, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
     """``U(S)`` for all ``2^N`` coalitions, indexed by bitmask; exact ``Fraction`` objects when ``exact``."""
     check_enumerable(game.n_players, max_players)
-    values = game.values()
+    values = game.values(max_players=max_players)
     if exact:
         return np.array([v if isinstance(v, Fraction) else Fraction(v) for v in values], dtype=object)
     return values.astype(np.float64)
-
-
-def coalition_codes_and_sizes(n_players: int) -> tuple[np.ndarray, np.ndarray]:
-    """The bitmask codes ``0 .. 2^N − 1`` and the size (number of players) of each coalition."""
-    codes = np.arange(2**n_players, dtype=np.int64)
-    return codes, np.bitwise_count(codes.astype(np.uint64)).astype(np.int64)
 
 
 def rationals_if_exact(values: np.ndarray, exact: bool) -> np.ndarray:
@@ -103,16 +73,14 @@ def semivalue_from_table(values: np.ndarray, weights) -> np.ndarray:
     expressions (symbolic utilities), with ``weights[k]`` of a matching type.
     """
     values = np.asarray(values)
-    n = int(round(np.log2(len(values))))
-    if len(values) != 2**n:
-        raise ValueError(f"A coalition table has 2^N entries; got {len(values)}.")
+    n = table_players(values)
     if values.dtype == object and isinstance(values[-1], sp.Basic):   # symbolic: keep weights in sympy
         weights = [sp.Rational(w.numerator, w.denominator) if isinstance(w, Fraction) else w for w in weights]
     weights = np.asarray(weights, dtype=object if values.dtype == object else np.float64)
     codes, sizes = coalition_codes_and_sizes(n)
     phi = np.empty(n, dtype=values.dtype)
     for i in range(n):                                   # a loop over players only; coalitions are vectorised
-        without_i = codes[(codes >> i) & 1 == 0]
+        without_i = without(codes, i)
         gains = values[without_i | (1 << i)] - values[without_i]
         phi[i] = (weights[sizes[without_i]] * gains).sum()
     return phi
@@ -133,7 +101,7 @@ def shapley_by_permutations(values: np.ndarray) -> np.ndarray:
     to show that eqs. (10.11), (10.12) and (10.13) agree.
     """
     values = np.asarray(values)
-    n = int(round(np.log2(len(values))))
+    n = table_players(values)
     if n > 8:
         raise ValueError(f"N! = {factorial(n):,} orders is too many to enumerate; use shapley_exact.")
     total = [0] * n
@@ -196,11 +164,12 @@ def shapley_difference_exact(values: np.ndarray, i: int, j: int):
     ``values`` is a coalition table (floats, ``Fraction`` objects or sympy expressions).
     """
     values = np.asarray(values)
-    n = int(round(np.log2(len(values))))
+    n = table_players(values)
+    i, j = check_index(i, "i", n), check_index(j, "j", n)
     if i == j:
         raise ValueError("i and j must be different players.")
     codes, sizes = coalition_codes_and_sizes(n)
-    neither = codes[((codes >> i) & 1 == 0) & ((codes >> j) & 1 == 0)]
+    neither = without(codes, i, j)
     total = 0
     for S, k in zip(neither, sizes[neither]):
         total = total + (values[S | 1 << i] - values[S | 1 << j]) * _reciprocal(comb(n - 2, int(k)), values[0])
@@ -225,7 +194,7 @@ def dividends_from_table(values: np.ndarray) -> np.ndarray:
     value of the same coalition without i. Any arithmetic (floats, ``Fraction``, sympy).
     """
     c = np.array(values, copy=True)
-    n = int(round(np.log2(len(c))))
+    n = table_players(c)
     for i in range(n):
         view = c.reshape(-1, 2, 2**i)                    # axis 1 is bit i
         view[:, 1, :] = view[:, 1, :] - view[:, 0, :]
@@ -234,7 +203,7 @@ def dividends_from_table(values: np.ndarray) -> np.ndarray:
 
 def game_from_dividend_table(dividends: np.ndarray, players=None) -> Game:
     """Rebuild ``U(S) = Σ_{T ⊆ S} c_T`` from a dense dividend table (the inverse transform, a check of step 2)."""
-    n = int(np.log2(len(dividends)))
+    n = table_players(dividends)
     exact = dividends.dtype == object
     u = np.array([_as_fraction(v) for v in dividends], dtype=object) if exact \
         else dividends.astype(np.float64).copy()
@@ -263,7 +232,7 @@ def shapley_from_dividends(dividends, n_players: int | None = None) -> np.ndarra
                 s[i] += share
         return rationals_if_exact(np.array(s, dtype=object if exact else np.float64), exact)
     table = np.asarray(dividends)
-    n = int(round(np.log2(len(table))))
+    n = table_players(table)
     codes, sizes = coalition_codes_and_sizes(n)
     exact = table.dtype == object
     shares = np.array([_as_fraction(c) / k for c, k in zip(table[1:], sizes[1:])], dtype=object) if exact \
@@ -335,14 +304,16 @@ def shapley_permutation(game: Game, budget: int, *, seed: int | None = None, bat
     game : Game
     budget : int
         Maximum number of utility evaluations (at least N + 1).
-    seed : int, optional
-        Seed of the random generator (no global state is touched).
+    seed : None, int or numpy.random.Generator, optional
+        Seed of the random generator (no global state is touched); see
+        :func:`creditlib.validation.check_random_state`.
     batch : int
-        Permutations evaluated per call of the utility.
+        Permutations evaluated per call of the utility (at least 1).
     """
     n = game.n_players
     budget = _check_budget(budget, n + 1 if n > 1 else 2, n, "shapley_permutation")
-    rng = np.random.default_rng(seed)
+    batch = check_int(batch, "batch", low=1)
+    rng = check_random_state(seed)
     start = game.evaluations
     ends = game(np.array([np.zeros(n, bool), np.ones(n, bool)]))       # U(∅), U([N])
     m = (budget - 2) // (n - 1) if n > 1 else 0
@@ -421,29 +392,30 @@ def shapley_difference(game: Game, budget: int, *, seed: int | None = None, anch
     budget : int
         Maximum number of utility evaluations; at least what two draws of each
         size cost plus the anchor (the error says how much).
-    seed : int, optional
+    seed : None, int or numpy.random.Generator, optional
     anchor : {"naive", "efficiency"}
     anchor_player : int
-        The player anchored by the naive method.
+        The player anchored by the naive method, an index in ``0 .. N−1``.
     anchor_fraction : float, optional
-        Share of the budget for the naive anchor.
+        Share of the budget for the naive anchor, strictly between 0 and 1.
     batch : int
-        Coalitions per call of the utility.
+        Coalitions per call of the utility (at least 1).
     """
     n = game.n_players
     if n < 2:
         raise ValueError("shapley_difference needs at least 2 players.")
     if anchor not in ("naive", "efficiency"):
         raise ValueError(f"anchor must be 'naive' or 'efficiency', got {anchor!r}.")
+    anchor_player = check_index(anchor_player, "anchor_player", n)
+    batch = check_int(batch, "batch", low=1)
     if anchor_fraction is None:
         anchor_fraction = np.sqrt(2 / n) / (1 + np.sqrt(2 / n))
-    if not 0 < anchor_fraction < 1:
-        raise ValueError(f"anchor_fraction must be in (0, 1), got {anchor_fraction}.")
+    anchor_fraction = check_open_unit(anchor_fraction, "anchor_fraction")
     k_all = np.arange(n - 1)
     minimum_draws = int((2 * (n - k_all)).sum())
     anchor_minimum = 2 if anchor == "efficiency" else 4
     budget = _check_budget(budget, minimum_draws + anchor_minimum, n, "shapley_difference")
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     start = game.evaluations
 
     # --- the offset

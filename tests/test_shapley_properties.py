@@ -87,9 +87,13 @@ def test_sparse_dividends_give_closed_form_values():
 
 
 def test_banzhaf_breaks_efficiency_only():
+    """By hand: a unanimity term c_T pays each member of T the chance 1/2^(|T|−1) that the other members
+    of T are all present, times c_T. So β = (6/4 + 1, 6/4, 6/4, 0) = (5/2, 3/2, 3/2, 0), summing to 11/2,
+    while U([N]) = 7: the efficiency gap is −3/2."""
     game = game_from_dividends({(0, 1, 2): 6, (0,): 1}, 4)
     b = banzhaf_exact(game, exact=True)
-    assert efficiency_gap(game, b) != 0
+    assert list(b) == [sp.Rational(5, 2), sp.Rational(3, 2), sp.Rational(3, 2), 0]
+    assert efficiency_gap(game, b) == Fraction(-3, 2)
     assert not null_player_violations(game, b) and not symmetry_violations(game, b)
     assert linearity_violations(lambda g: banzhaf_exact(g, exact=True), game, random_game(4, 0, exact=True)) == []
 
@@ -163,3 +167,46 @@ def test_permutation_estimates_are_always_efficient():
     game = random_game(9, seed=2)
     estimate = shapley_permutation(game, 500, seed=1)
     assert abs(estimate.values.sum() - (game.values()[-1] - game.values()[0])) < 1e-9
+
+
+def test_axiom_checks_catch_small_float_violations():
+    """Float payments are compared within 1e-9: a gap of 1e-3 is a violation, round-off (1e-13) is not."""
+    from creditlib.axioms import violates_efficiency
+    game = game_from_dividends({(0, 1): 1.0, (2,): 0.5}, 4)           # player 3 null, players 0 and 1 symmetric
+    exact = [0.5, 0.5, 0.5, 0.0]
+    assert not violates_efficiency(game, exact)
+    assert not violates_efficiency(game, [0.5 + 1e-13, 0.5, 0.5, 0.0])
+    assert violates_efficiency(game, [0.5 + 1e-3, 0.5, 0.5, 0.0])
+    assert violates_efficiency(game, [0.51, 0.5, 0.5, 0.0])
+    assert null_player_violations(game, [0.5, 0.5, 0.5 - 1e-4, 1e-4]) == [3]
+    assert symmetry_violations(game, [0.5 + 1e-4, 0.5 - 1e-4, 0.5, 0.0]) == [(0, 1)]
+    nearly_null = game_from_dividends({(0, 1): 1.0, (3,): 1e-6}, 4)
+    assert null_players(nearly_null) == [2]                          # 1e-6 is an effect, not round-off
+    nearly_symmetric = game_from_dividends({(0,): 1.0, (1,): 1.0 + 1e-6}, 3)
+    assert (0, 1) not in symmetric_pairs(nearly_symmetric)
+
+
+def test_estimator_arguments_are_validated():
+    game = random_game(6, seed=0)
+    for fraction in [0, 1, 1.5, -0.1, float("nan")]:
+        with pytest.raises(ValueError, match="anchor_fraction"):
+            shapley_difference(game, 10_000, anchor_fraction=fraction)
+    for player in [-1, 6, 7, 2.5]:
+        with pytest.raises(ValueError, match="anchor_player"):
+            shapley_difference(game, 10_000, anchor_player=player)
+    for batch in [0, -3]:
+        with pytest.raises(ValueError, match="batch"):
+            shapley_permutation(game, 1000, batch=batch)
+        with pytest.raises(ValueError, match="batch"):
+            shapley_difference(game, 10_000, batch=batch)
+    shapley_difference(game, 10_000, anchor_player=5, anchor_fraction=0.5)    # the edges of what is allowed
+
+
+def test_the_anchor_player_is_the_one_estimated_directly():
+    """With the naive anchor, player a's estimate is the plain Definition 10.2.3 mean: its reported
+    standard error is the anchor's alone, and the estimate is unbiased whichever player is the anchor."""
+    game = random_game(5, seed=3)
+    exact = shapley_exact(game)
+    runs = np.array([shapley_difference(game, 2000, seed=s, anchor_player=3).values for s in range(200)])
+    z = (runs.mean(axis=0) - exact) / (runs.std(axis=0, ddof=1) / np.sqrt(len(runs)))
+    assert np.all(np.abs(z) < 4.5), z

@@ -1,0 +1,96 @@
+"""Input validation at the boundary of the public API, in scikit-learn's style: fail early, name the fix.
+
+One home for the small checks every module needs: seeds, counts, indices, probabilities,
+and the warning class for iterative methods that stop before they converge.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative method (a solver, a training loop) stopped at its iteration limit before reaching its tolerance.
+
+    Filter it like scikit-learn's: ``warnings.simplefilter("error", ConvergenceWarning)`` turns it into an error.
+    """
+
+
+def warn_unconverged(message: str) -> None:
+    """Issue a :class:`ConvergenceWarning` attributed to the caller's caller (the user's line)."""
+    warnings.warn(message, ConvergenceWarning, stacklevel=3)
+
+
+def check_random_state(seed) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from ``None`` (fresh entropy), an int or a Generator (used as is).
+
+    Raises
+    ------
+    TypeError
+        For anything else (e.g. a float or the legacy ``RandomState``).
+    """
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        if seed is not None and int(seed) < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed}.")
+        return np.random.default_rng(None if seed is None else int(seed))
+    if isinstance(seed, np.random.Generator):
+        return seed
+    raise TypeError(f"seed must be None, an int or a numpy.random.Generator; got {type(seed).__name__} {seed!r}.")
+
+
+def torch_generator(seed) -> "torch.Generator":
+    """A ``torch.Generator`` from ``None``, an int (``manual_seed(seed)``) or a ``numpy.random.Generator``
+    (which draws the torch seed), so torch code takes the same seeds as the NumPy code."""
+    import torch
+
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        check_random_state(seed)                      # same validation (non-negative)
+        return torch.Generator().manual_seed(int(seed))
+    rng = check_random_state(seed)
+    return torch.Generator().manual_seed(int(rng.integers(2**62)))
+
+
+def check_int(value, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """``value`` as an int in ``[low, high]`` (bounds inclusive, either may be None).
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not an integer (bools and floats are refused).
+    ValueError
+        ``value`` lies outside the bounds; the message states them.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}.")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = (f"between {low} and {high}" if low is not None and high is not None
+                  else f"at least {low}" if low is not None else f"at most {high}")
+        raise ValueError(f"{name} must be {bounds}; got {value}.")
+    return value
+
+
+def check_index(value, name: str, size: int, what: str = "players") -> int:
+    """A valid index into ``size`` items, ``0 .. size − 1`` (negative indices are refused: they hide mistakes)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= int(value) < size:
+        raise ValueError(f"{name} must be an index from 0 to {size - 1} (one of the {size} {what}); got {value!r}.")
+    return int(value)
+
+
+def check_open_unit(value, name: str) -> float:
+    """A number strictly between 0 and 1 (a probability or a fraction that must leave something on each side)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < 1:
+        raise ValueError(f"{name} must be a number strictly between 0 and 1; got {value!r}.")
+    return float(value)
+
+
+def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
+    """A finite real number > 0 (or ≥ 0 with ``allow_zero``)."""
+    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(float(value))
+          and (float(value) >= 0 if allow_zero else float(value) > 0))
+    if not ok:
+        raise ValueError(f"{name} must be a finite number {'≥' if allow_zero else '>'} 0; got {value!r}.")
+    return float(value)

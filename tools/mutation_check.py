@@ -1,0 +1,185 @@
+#!/usr/bin/env python
+"""Do the unit tests catch real bugs? Inject plausible bugs into creditlib one at a time and run the tests.
+
+Each mutant is a small textual change to one file of ``creditlib`` (a wrong weight, a loosened tolerance,
+a dropped check). For each, ``pytest tests -x`` runs on a mutated copy of the repository (in a temporary folder, so the working
+tree is never touched); a mutant that no test catches is *surviving*, and a test is missing.
+
+Usage (from the repository root, with the course environment's interpreter)::
+
+    python tools/mutation_check.py              # every mutant, about 20 s each on 2 cores
+    python tools/mutation_check.py banzhaf cg   # only mutants whose name contains one of these words
+    python tools/mutation_check.py --list
+
+It prints one line per mutant (caught by which test, or SURVIVED) and exits 1 if any survived. Not part of
+``make test`` (it takes minutes); run it after changing tests or the library's core.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (name, file, old text, new text): each old text must occur exactly once in its file.
+MUTANTS = [
+    # --- shapley: weights and normalisations
+    ("banzhaf divides by 2^N", "creditlib/shapley.py",
+     "w = Fraction(1, 2 ** (n_players - 1))", "w = Fraction(1, 2 ** n_players)"),
+    ("shapley weights (N−|S|)! instead of (N−|S|−1)!", "creditlib/shapley.py",
+     "w = [Fraction(factorial(k) * factorial(n - k - 1), factorial(n)) for k in range(n)]",
+     "w = [Fraction(factorial(k) * factorial(n - k), factorial(n)) for k in range(n)]"),
+    ("random-size weights off by one", "creditlib/shapley.py",
+     "w = [Fraction(1, n * comb(n - 1, k)) for k in range(n)]", "w = [Fraction(1, n * comb(n, k)) for k in range(n)]"),
+    ("by_permutations divides by (N−1)!", "creditlib/shapley.py",
+     "scale = _reciprocal(factorial(n), values[0])", "scale = _reciprocal(factorial(n - 1) if n > 1 else 1, values[0])"),
+    ("difference_exact weights C(N−1, k)", "creditlib/shapley.py",
+     "_reciprocal(comb(n - 2, int(k)), values[0])", "_reciprocal(comb(n - 1, int(k)), values[0])"),
+    ("difference_exact forgets 1/(N−1)", "creditlib/shapley.py",
+     "return total * _reciprocal(n - 1, values[0])", "return total"),
+    ("Möbius transform adds instead of subtracts", "creditlib/shapley.py",
+     "view[:, 1, :] = view[:, 1, :] - view[:, 0, :]", "view[:, 1, :] = view[:, 1, :] + view[:, 0, :]"),
+    ("dividends split by |T|−1", "creditlib/shapley.py",
+     "else table[1:].astype(np.float64) / sizes[1:]", "else table[1:].astype(np.float64) / np.maximum(sizes[1:] - 1, 1)"),
+    ("max_players refusal off by one", "creditlib/coalitions.py",
+     "if n_players > max_players:", "if n_players > max_players + 1:"),
+    ("max_players refusal off by one (the other way)", "creditlib/coalitions.py",
+     "if n_players > max_players:", "if n_players >= max_players:"),
+    ("memory estimate 8x too small", "creditlib/coalitions.py",
+     "return 2**n_players * (9 * n_players + 40)", "return 2**n_players * (9 * n_players + 40) // 8"),
+    ("anchor_fraction not validated", "creditlib/shapley.py",
+     '    anchor_fraction = check_open_unit(anchor_fraction, "anchor_fraction")\n', ""),
+    ("anchor_player not validated", "creditlib/shapley.py",
+     '    anchor_player = check_index(anchor_player, "anchor_player", n)\n', ""),
+    ("permutation std error without sqrt(m)", "creditlib/shapley.py",
+     'return ShapleyEstimate(mean, np.sqrt(var / m), game.evaluations - start, "permutation")',
+     'return ShapleyEstimate(mean, np.sqrt(var), game.evaluations - start, "permutation")'),
+    ("difference estimator reweights by N−k", "creditlib/shapley.py",
+     "(v - v.mean(axis=1, keepdims=True)) / (n - k - 1)", "(v - v.mean(axis=1, keepdims=True)) / (n - k)"),
+    ("difference estimator overspends", "creditlib/shapley.py",
+     "anchor_budget = min(anchor_budget, budget - minimum_draws)", "anchor_budget = anchor_budget"),
+    # --- games and axioms
+    ("efficiency tolerance 0.1", "creditlib/axioms.py",
+     "def violates_efficiency(game: Game, payments, atol: float = 1e-9)",
+     "def violates_efficiency(game: Game, payments, atol: float = 0.1)"),
+    ("null-player tolerance 1e-3", "creditlib/axioms.py",
+     "def null_players(game: Game, atol: float = 1e-12)", "def null_players(game: Game, atol: float = 1e-3)"),
+    ("symmetry tolerance 1e-3", "creditlib/axioms.py",
+     "def symmetric_pairs(game: Game, atol: float = 1e-12)", "def symmetric_pairs(game: Game, atol: float = 1e-3)"),
+    ("cache hits counted as evaluations", "creditlib/games.py",
+     "todo = [i for c, i in zip(new_codes, first_rows) if int(c) not in self._cache]",
+     "todo = list(first_rows)"),
+    ("interaction weights (N−|S|−1)!", "creditlib/interactions.py",
+     "w = [Fraction(factorial(k) * factorial(n - k - 2), factorial(n - 1)) for k in range(n - 1)]",
+     "w = [Fraction(factorial(k) * factorial(n - k - 1), factorial(n)) for k in range(n - 1)]"),
+    ("conditional value ignores the partner", "creditlib/interactions.py",
+     "    if partner_present:\n        full_codes |= 1 << partner\n", ""),
+    # --- influence
+    ("hvp ignores damping", "creditlib/influence.py",
+     "return jvp(gradient, (fm.theta,), (v,))[1] + damping * v", "return jvp(gradient, (fm.theta,), (v,))[1]"),
+    ("LiSSA mini-batch HVP ignores damping", "creditlib/influence.py",
+     "return jvp(lambda th: grad(objective)(th, idx), (fm.theta,), (u,))[1] + damping * u",
+     "return jvp(lambda th: grad(objective)(th, idx), (fm.theta,), (u,))[1]"),
+    ("batched CG stops when any right-hand side converges", "creditlib/influence.py",
+     "if (rs_new.sqrt() <= target).all():", "if (rs_new.sqrt() <= target).any():"),
+    ("CG tolerance 1e4 looser", "creditlib/influence.py",
+     "target = tol * V.norm(dim=1)", "target = 1e4 * tol * V.norm(dim=1)"),
+    ("Neumann divergence check dropped", "creditlib/influence.py",
+     "if not torch.isfinite(size) or size > blowup * initial:", "if not torch.isfinite(size):"),
+    ("Neumann stops one term early", "creditlib/influence.py",
+     "if size <= tol * initial:", "if size <= 10 * tol * initial:"),
+    ("influence sign flipped", "creditlib/influence.py",
+     "return -G_train @ s_test.T", "return G_train @ s_test.T"),
+    ("weight decay without the 1/2", "creditlib/influence.py",
+     "return losses.mean() + 0.5 * weight_decay * (theta * theta).sum()",
+     "return losses.mean() + weight_decay * (theta * theta).sum()"),
+    ("leave-one-out keeps the point", "creditlib/influence.py",
+     "W[torch.arange(len(block)), torch.tensor(block)] = 0.0", "W[torch.arange(len(block)), torch.tensor(block)] = 1.0"),
+    ("L-BFGS leave-one-out stops silently", "creditlib/influence.py",
+     "            if not norm < tol:\n                unconverged.append((i, norm))\n", ""),
+    ("CG stops silently at max_iter", "creditlib/influence.py",
+     "        warn_unconverged(f\"Conjugate gradient stopped", "        (f\"Conjugate gradient stopped"),
+    ("damping not validated", "creditlib/influence.py",
+     '    damping = check_positive(damping, "damping", allow_zero=True)\n', ""),
+    ("power iteration returns the norm of Av", "creditlib/influence.py",
+     "value = float(v @ w)", "value = float(w.norm())"),
+    # --- schemes, builders, data
+    ("equal split ignores U(∅)", "creditlib/schemes.py",
+     "return np.full(game.n_players, (grand - empty) / game.n_players)", "return np.full(game.n_players, grand / game.n_players)"),
+    ("leave-one-out scheme reversed", "creditlib/schemes.py", "return grand - without", "return without - grand"),
+    ("proportional split without the zero-sum guard", "creditlib/schemes.py",
+     "if abs(total) < 1e-12:", "if False:"),
+    ("squared-sum dividends without the 2", "creditlib/games.py",
+     "game.dividends.update({(i, j): 2 * w[i] * w[j] / n", "game.dividends.update({(i, j): w[i] * w[j] / n"),
+    ("nearest centroid ties go to class 1", "creditlib/games.py",
+     "prediction = (dist[1] < dist[0]).astype(np.int64)", "prediction = (dist[1] <= dist[0]).astype(np.int64)"),
+    ("empty coalition worth 0 in data valuation", "creditlib/games.py",
+     "return np.where(counts.sum(axis=1) > 0, accuracy, 0.5)", "return np.where(counts.sum(axis=1) > 0, accuracy, 0.0)"),
+    ("digits labels swapped", "creditlib/datasets.py",
+     "y = torch.tensor((digits.target[order] == second).astype(np.float64))",
+     "y = torch.tensor((digits.target[order] == first).astype(np.float64))"),
+    ("game scaling loses exactness", "creditlib/games.py",
+     "exact = _is_exact(scale)\n", "exact = False\n"),
+    # --- saliency and matched pair
+    ("vanilla gradient of the wrong sign", "creditlib/saliency.py",
+     "return grad(model)(x).detach().numpy()", "return -grad(model)(x).detach().numpy()"),
+    ("matched pair gap not validated", "creditlib/matched_pair.py",
+     "    if gap >= 1.8 * box:", "    if False:"),
+]
+
+
+def copy_of_repository(target: Path) -> Path:
+    """The files the unit tests read (library, tests, tools, notebooks, environment files), copied to target."""
+    ignore = shutil.ignore_patterns(".venv", ".git", "__pycache__", ".hypothesis", "*.egg-info", "build")
+    shutil.copytree(ROOT, target, ignore=ignore, symlinks=True)
+    return target
+
+
+def run(selected: list[tuple]) -> int:
+    survived = []
+    with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
+        root = copy_of_repository(Path(tmp) / "repo")
+        env = {**os.environ, "PYTHONPATH": str(root)}     # import the mutated copy, not the editable install
+        for name, path, old, new in selected:
+            file = root / path
+            original = file.read_text(encoding="utf-8")
+            if original.count(old) != 1:
+                print(f"??        {name}: the text to mutate occurs {original.count(old)} times in {path}; "
+                      "update the mutant")
+                survived.append(name)
+                continue
+            start = time.time()
+            try:
+                file.write_text(original.replace(old, new), encoding="utf-8")
+                result = subprocess.run([sys.executable, "-m", "pytest", "tests", "-x", "-q", "--no-header"],
+                                        cwd=root, env=env, capture_output=True, text=True)
+            finally:
+                file.write_text(original, encoding="utf-8")
+            failed = [line.split(" ")[1] for line in result.stdout.splitlines() if line.startswith("FAILED ")]
+            if result.returncode == 0:
+                survived.append(name)
+                print(f"SURVIVED  {name}  ({time.time() - start:.0f} s)", flush=True)
+            else:
+                caught_by = failed[0] if failed else f"an error (exit code {result.returncode})"
+                print(f"caught    {name}  by {caught_by}", flush=True)
+    print(f"\n{len(selected) - len(survived)} of {len(selected)} mutants caught" +
+          (f"; surviving: {survived}" if survived else ""))
+    return 1 if survived else 0
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--list"]:
+        for name, path, _, _ in MUTANTS:
+            print(f"{path:28} {name}")
+        return 0
+    selected = [m for m in MUTANTS if not argv or any(word.lower() in m[0].lower() for word in argv)]
+    return run(selected)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
