@@ -14,7 +14,8 @@ IDS = [ex.id for ex in EXERCISES]
 def test_registry_is_not_empty_and_ids_are_unique():
     assert IDS and len(IDS) == len(set(IDS))
     with pytest.raises(ValueError, match="registered twice"):
-        register(Exercise(id=IDS[0], title="", expects="", verify=lambda a: None, notebook="", reference=lambda: 0))
+        register(Exercise(id=IDS[0], title="", expects="", verify=lambda a, e: None, notebook="",
+                          reference=lambda: 0, expected=lambda: 0))
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
