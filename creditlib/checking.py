@@ -246,8 +246,12 @@ def _rebuild(x: Any, budget: list[int], depth: int = 0) -> sp.Basic:
     if type(args) is not tuple:
         raise _Invalid("your answer contains a damaged sympy object.")
     rebuilt = [_rebuild(a, budget, depth + 1) for a in args]
-    with sp.evaluate(False):
-        return t(*rebuilt)
+    try:
+        with sp.evaluate(False):
+            return t(*rebuilt)
+    except Exception:
+        raise _Invalid(f"your answer contains a sympy {_type_name(x)} that the checker cannot read; "
+                       "give an expression built from symbols, numbers and functions.") from None
 
 
 def read_sympy(value: Any, what: str = "your answer") -> sp.Basic:
@@ -288,10 +292,15 @@ def read_sympy(value: Any, what: str = "your answer") -> sp.Basic:
     raise _Invalid(f"{what} has type {_type_name(value)}; a number or a sympy expression was expected.")
 
 
+def _is_expression(expr: sp.Basic) -> bool:
+    """A scalar sympy expression (a Lambda or a matrix expression is an Expr to sympy, not to us)."""
+    return isinstance(expr, sp.Expr) and not isinstance(expr, (sp.Lambda, sp.MatrixExpr))
+
+
 def read_expression(value: Any, symbols: Sequence[sp.Symbol], what: str = "your expression") -> sp.Expr:
     """Read an expression and map its symbols, by name, to ``symbols``; evaluates Integral/Sum/Product."""
     expr = read_sympy(value, what)
-    if not isinstance(expr, sp.Expr) or isinstance(expr, sp.MatrixExpr):
+    if not _is_expression(expr):
         raise _Invalid(f"{what} is a sympy {type(expr).__name__}, not an expression (an equation, a set, a "
                        "Lambda?). Give the expression itself.")
     by_name = {s.name: s for s in symbols}
@@ -358,10 +367,10 @@ def fold(name: str) -> str:
 
 # ---------------------------------------------------------------------------- deciding equality
 def _float_as_fraction(f: sp.Float) -> sp.Rational:
-    """The fraction a float most likely stands for: a small denominator if one is within 1e-12, else its decimals."""
+    """The fraction a float stands for: one with a small denominator that rounds to it, else its decimals."""
     value = float(f)
     near = Fraction(value).limit_denominator(1000)
-    if abs(float(near) - value) <= 1e-12 * max(1.0, abs(value)):
+    if float(near) == value:
         return sp.Rational(near.numerator, near.denominator)
     decimal = Fraction(repr(value))      # our own repr of a float, not the reader's text
     return sp.Rational(decimal.numerator, decimal.denominator)
@@ -495,7 +504,7 @@ def compare_number(answer: Any, expected: Any, *, tol: float | None = None, what
     """
     try:
         a = read_sympy(answer, what)
-        if not isinstance(a, sp.Expr) or a.free_symbols or a.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I):
+        if not _is_expression(a) or a.free_symbols or a.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I):
             raise _Invalid(f"{what} ({_show(a)}) is not a real number (a symbol, infinity or a non-expression?).")
     except _NotAttempted:
         return not_attempted()
@@ -534,7 +543,7 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
         values = []
         for v, n in zip(items, names):
             value = read_sympy(v, f"the entry for {n}")
-            if not isinstance(value, sp.Expr) or value.free_symbols or value.has(sp.nan, sp.zoo, sp.oo, sp.I):
+            if not _is_expression(value) or value.free_symbols or value.has(sp.nan, sp.zoo, sp.oo, sp.I):
                 raise _Invalid(f"the entry for {n} ({_show(value)}) is not a real number.")
             values.append(value)
     except _NotAttempted:
@@ -563,9 +572,11 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
 
 
 # ---------------------------------------------------------------------------- comparing names
-def _read_names(value: Any, vocabulary: Sequence[str], what: str) -> set[str]:
-    """A set of names from ``vocabulary`` (a single name counts as a set of one); never evaluated."""
+def _read_names(value: Any, vocabulary: Sequence[str], what: str, single: bool = False) -> set[str]:
+    """A set of names from ``vocabulary`` (a single name counts as a set of one; with one-letter names,
+    'BC' stands for {'B', 'C'}); never evaluated."""
     folded = {fold(v): v for v in vocabulary}
+    letters = all(len(v) == 1 for v in vocabulary)
 
     def name(x: Any) -> str:
         if type(x) is not str:
@@ -575,9 +586,12 @@ def _read_names(value: Any, vocabulary: Sequence[str], what: str) -> set[str]:
         return folded[fold(x)]
 
     if type(value) is str:
+        if letters and not single and fold(value) not in folded and len(fold(value).replace(" ", "")) > 1:
+            return {name(c) for c in fold(value).replace(" ", "")}
         return {name(value)}
     if not _is(type(value), (set, frozenset, list, tuple)):
-        raise _Invalid(f"{what} should be a name or a set of names from {list(vocabulary)}; "
+        asked = "one name" if single else "a name or a set of names"
+        raise _Invalid(f"{what} should be {asked} from {list(vocabulary)}, e.g. {vocabulary[0]!r}; "
                        f"got {_type_name(value)}.")
     return {name(x) for x in value}
 
@@ -610,7 +624,7 @@ def compare_names(answer: Any, expected: set, vocabulary: Sequence[str], *, pair
                     raise _Invalid(f"{what} pairs a name with itself; a pair has two different names.")
                 given.add(pair)
         else:
-            given = _read_names(answer, vocabulary, what)
+            given = _read_names(answer, vocabulary, what, single)
             if single and len(given) != 1:
                 raise _Invalid(f"{what} should be one name from {list(vocabulary)}; it has {len(given)}.")
     except _NotAttempted:
@@ -714,7 +728,7 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
     redo = f"(inputs drawn with seed {seed}; check(..., seed={seed}) draws them again)"
     for args in inputs:
         try:
-            with time_limit(_Run.seconds):
+            with time_limit(_Run.seconds * 0.7):        # leaves time to report it within the check's limit
                 outputs.append(read_output(func(*copy.deepcopy(args))))
         except NotImplementedError:
             return not_attempted()
