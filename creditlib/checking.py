@@ -1,4 +1,4 @@
-"""Verification primitives for the exercise checker: exact numbers, vectors, symbolic expressions, functions.
+"""Verification primitives for the exercise checker: exact numbers, vectors, names, expressions, functions.
 
 Each primitive compares a reader's answer with an expected value that
 ``creditlib`` computed, and returns a :class:`Verdict`: a status and a message
@@ -6,19 +6,34 @@ that says what is off without giving the answer away.
 
 Rules, in order of importance:
 
-* Never evaluate a string. ``sympify``/``parse_expr`` call ``eval``; a string
-  answer gets a message asking for a number or a sympy expression.
-* Never raise on garbage: ``None``, wrong types, wrong shapes, NaN all become
-  an ``invalid`` verdict with an explanation.
-* Layer the symbolic comparison (sympy's ``==`` is structural, ``simplify``
-  may not terminate): structural match, then evaluation at seeded random
-  points, then ``simplify(a − b) == 0`` under a time limit.
+* The reader's objects never run and never decide. An answer is first read
+  into plain values by *exact* type checks (``type(x) is int``, a ``Fraction``
+  whose parts are ``int``, sympy objects of sympy's own classes rebuilt from
+  their ``.args``, tensors and arrays copied to plain numbers); only those
+  plain values are compared. Nothing a reader gives reaches ``sympify``, and
+  strings are never evaluated.
+* Sound: ``correct`` needs a proof (structural equality, exact rational
+  arithmetic, or ``simplify(answer − expected) == 0``). Evaluation at random
+  points over the whole domain can only refute (``incorrect``); when the
+  checker can neither prove nor refute, the status is ``undecided``.
+* One float policy: where no tolerance is stated, floats are ``invalid`` and
+  the message says whether the values would be right written exactly.
+* Never raise on garbage; every step runs under a time limit (see
+  :func:`run_isolated`, which :func:`creditlib.exercises.check` uses).
 """
 from __future__ import annotations
 
+import copy
+import json
 import math
+import os
+import secrets
+import select
 import signal
+import sys
 import threading
+import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
@@ -26,14 +41,18 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
+from sympy.core.singleton import Singleton
 
 CORRECT, INCORRECT, INVALID, UNDECIDED, NOT_ATTEMPTED = (
     "correct", "incorrect", "invalid", "undecided", "not attempted")
+STATUSES = (CORRECT, INCORRECT, INVALID, UNDECIDED, NOT_ATTEMPTED)
+TIME_LIMIT = 10.0
+"""Seconds one ``check`` may take (sympy work and the reader's code together)."""
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of one comparison: ``status`` is one of the five statuses above."""
+    """The outcome of one comparison: ``status`` is one of :data:`STATUSES`."""
 
     status: str
     message: str
@@ -43,153 +62,468 @@ class Verdict:
         return self.status == CORRECT
 
 
+def not_attempted(expects: str | None = None) -> Verdict:
+    """The one "not attempted" verdict (the answer is still the chapters' stub)."""
+    message = "Replace the ... (or the raise NotImplementedError) with your answer and run the cell again."
+    return Verdict(NOT_ATTEMPTED, message + (f" Expected: {expects}" if expects else ""))
+
+
 class _Invalid(Exception):
     """Raised inside this module when an answer cannot be read; becomes an ``invalid`` verdict."""
 
 
 class _NotAttempted(Exception):
-    """Raised when the answer is still the chapter's stub."""
+    """Raised when the answer is still the chapters' stub."""
+
+
+class _Timeout(BaseException):
+    """The time limit expired (a BaseException, so a reader's ``except Exception`` cannot swallow it)."""
+
+
+class _Run:
+    """Settings of the current ``check`` (set in its worker): the time limit and the seed for function inputs."""
+
+    seconds: float = TIME_LIMIT
+    seed: int | None = None
+
+
+# ---------------------------------------------------------------------------- showing values
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 25] + " … " + text[-20:]
+
+
+def _show(x: Any) -> str:
+    """A short rendering of a *plain* value (never call this on a reader's object)."""
+    if type(x) is tuple:
+        return "(" + ", ".join(_show(v) for v in x) + ")"
+    if type(x) is list:
+        return "[" + ", ".join(_show(v) for v in x) + "]"
+    if type(x) is int:
+        return str(x) if x.bit_length() < 200 else f"an integer of about {int(x.bit_length() * 0.30103) + 1} digits"
+    if type(x) is Fraction or isinstance(x, sp.Rational):
+        p, q = int(x.numerator), int(x.denominator)
+        if max(p.bit_length(), q.bit_length()) > 200:
+            return "a fraction with a numerator or denominator of more than 60 digits"
+        return f"{p}/{q}" if q != 1 else str(p)
+    if type(x) is float:
+        return f"{x:.6g}"
+    if type(x) is np.ndarray:
+        return np.array2string(x, precision=4, threshold=20)
+    if isinstance(x, sp.Basic):
+        return _short(sp.sstr(x) if _size(x) < 500 else f"a sympy {type(x).__name__} of {_size(x)}+ nodes")
+    return _short(repr(x))
+
+
+def _size(expr: sp.Basic, cap: int = 500) -> int:
+    count, stack = 0, [expr]
+    while stack and count < cap:
+        count += 1
+        stack.extend(stack.pop().args)
+    return count
+
+
+def _type_name(x: Any) -> str:
+    name = type.__dict__["__name__"].__get__(type(x))
+    return name if type(name) is str else "unknown"
 
 
 # ---------------------------------------------------------------------------- reading answers
-EXACT_HINT = "use integers, fractions.Fraction or sp.Rational(p, q), not floats."
+EXACT_HINT = "use integers, fractions.Fraction or sp.Rational(p, q), not floats"
 STRING_HINT = ("Strings are never evaluated. Give a number or a sympy expression instead, "
                "e.g. sp.Rational(1, 3) rather than '1/3', or sp.Symbol('x')**2 rather than 'x**2'.")
+_NP_INTS = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
+_NP_FLOATS = (np.float16, np.float32, np.float64)
+_MATRICES = (sp.MutableDenseMatrix, sp.ImmutableDenseMatrix)
+MAX_NODES = 5000
 
 
-def is_stub(answer: Any) -> bool:
-    """The chapters' stub for an unanswered exercise is ``...`` (Ellipsis)."""
-    return answer is Ellipsis
+def _is(t: type, classes: Sequence[type]) -> bool:
+    return any(t is c for c in classes)
+
+
+def _sympy_classes() -> dict[int, type]:
+    """sympy's own ``Basic`` subclasses, by id (looked up by identity: a reader's class never matches)."""
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if name == "sympy" or name.startswith("sympy."):
+            for value in list(vars(module).values()):
+                if (isinstance(value, type) and issubclass(value, sp.Basic)
+                        and str(value.__module__).startswith("sympy")):
+                    found[id(value)] = value
+    return found
+
+
+_SYMPY = _sympy_classes()
+_ATOMS_REJECTED = (sp.Dummy, sp.Wild)
+
+
+def _is_stub(value: Any) -> bool:
+    return value is Ellipsis
+
+
+is_stub = _is_stub
 
 
 def _reject_non_answers(value: Any, what: str) -> None:
     """The checks every reader of answers starts with: the stub, None, and strings (never evaluated)."""
-    if is_stub(value):
+    if value is Ellipsis:
         raise _NotAttempted()
     if value is None:
         raise _Invalid(f"{what} is None: did the cell assign it (and does your function return it)?")
-    if isinstance(value, (str, bytes)):
-        raise _Invalid(f"{what} is the string {value!r}. {STRING_HINT}")
+    if type(value) is str or type(value) is bytes:
+        raise _Invalid(f"{what} is the string {_short(repr(value), 40)}. {STRING_HINT}")
 
 
-def to_sympy(value: Any, what: str = "your answer") -> sp.Expr:
-    """Read one number or sympy expression exactly; floats become ``sp.Float``.
+def _tensor_type() -> type | None:
+    torch = sys.modules.get("torch")
+    return getattr(torch, "Tensor", None)
 
-    Raises ``_Invalid`` with a readable reason for anything else.
+
+def plain_array(value: Any, what: str) -> np.ndarray:
+    """A copy of an exact ``torch.Tensor`` or numeric ``np.ndarray`` as float64 or int64 numbers.
+
+    Tensor subclasses, sparse, nested, meta, complex and boolean tensors are refused.
     """
+    t, tensor = type(value), _tensor_type()
+    if tensor is not None and t is tensor:
+        import torch
+        if value.layout != torch.strided:
+            raise _Invalid(f"{what} is a sparse tensor; give a dense one (.to_dense()).")
+        if value.is_nested:
+            raise _Invalid(f"{what} is a nested tensor; give a plain tensor.")
+        if value.device.type == "meta":
+            raise _Invalid(f"{what} is a tensor on the 'meta' device, which holds no values.")
+        if value.is_complex() or value.dtype == torch.bool:
+            raise _Invalid(f"{what} is a tensor of dtype {value.dtype}; real numbers were expected.")
+        value = value.detach().to("cpu")
+        value = (value.double() if value.is_floating_point() else value.long()).numpy().copy()
+    elif t is np.ndarray:
+        if value.dtype.kind in "iu":
+            value = value.astype(np.int64)
+        elif value.dtype.kind == "f":
+            value = value.astype(np.float64)
+        elif value.dtype.kind != "O":
+            raise _Invalid(f"{what} is an array of dtype {value.dtype}; real numbers were expected.")
+        else:
+            value = value.copy()
+    elif tensor is not None and isinstance(value, tensor):
+        raise _Invalid(f"{what} is a {_type_name(value)} (a subclass of torch.Tensor); give a plain torch.Tensor.")
+    else:
+        raise _Invalid(f"{what} has type {_type_name(value)}; a tensor or an array was expected.")
+    return value
+
+
+def _rebuild(x: Any, budget: list[int], depth: int = 0) -> sp.Basic:
+    """A copy of a sympy object made only of sympy's own classes; anything else raises ``_Invalid``."""
+    t = type(x)
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 200:
+        raise _Invalid(f"your answer is too large (more than {MAX_NODES} sympy nodes or nested too deep).")
+    if _SYMPY.get(id(t)) is not t:
+        raise _Invalid(f"your answer contains an object of type {_type_name(x)}, which is not one of sympy's own "
+                       "classes. Build it from sympy symbols, numbers and functions (sp.exp, sp.log, ...).")
+    if isinstance(t, Singleton):
+        return t()
+    if t is sp.Symbol:
+        name = x.name
+        if type(name) is not str:
+            raise _Invalid("your answer contains a symbol whose name is not a string.")
+        return sp.Symbol(name)
+    if t is sp.Integer or t is sp.Rational:
+        p, q = x.p, x.q
+        if type(p) is not int or type(q) is not int or q <= 0:
+            raise _Invalid("your answer contains a sympy number whose parts are not integers.")
+        return sp.Rational(p, q)
+    if t is sp.Float:
+        mpf, prec = x._mpf_, x._prec
+        if type(mpf) is not tuple or len(mpf) != 4 or type(prec) is not int or not all(type(v) is int for v in mpf):
+            raise _Invalid("your answer contains a damaged sympy Float.")
+        return sp.Float._new(mpf, prec)
+    if x.is_Atom or _is(t, _ATOMS_REJECTED):
+        raise _Invalid(f"your answer contains a sympy {_type_name(x)}, which the checker does not read; "
+                       "use sp.Symbol, numbers and functions.")
+    args = x.args
+    if type(args) is not tuple:
+        raise _Invalid("your answer contains a damaged sympy object.")
+    rebuilt = [_rebuild(a, budget, depth + 1) for a in args]
+    try:
+        with sp.evaluate(False):
+            return t(*rebuilt)
+    except Exception:
+        raise _Invalid(f"your answer contains a sympy {_type_name(x)} that the checker cannot read; "
+                       "give an expression built from symbols, numbers and functions.") from None
+
+
+def read_sympy(value: Any, what: str = "your answer") -> sp.Basic:
+    """Read one number, sympy object or 1×1 matrix into a plain sympy object (floats become ``sp.Float``)."""
     _reject_non_answers(value, what)
-    if isinstance(value, (bool, np.bool_)):
-        raise _Invalid(f"{what} is a boolean ({value}); a number was expected.")
-    if hasattr(value, "detach") and hasattr(value, "numel"):  # a torch tensor
-        if value.numel() != 1:
-            raise _Invalid(f"{what} is a tensor of shape {tuple(value.shape)}; one number was expected.")
-        value = value.detach().cpu().item()
-    if isinstance(value, np.ndarray):
-        if value.size != 1:
-            raise _Invalid(f"{what} is an array of shape {value.shape}; one number was expected.")
-        value = value.reshape(()).item()
-    if isinstance(value, (int, np.integer)):
+    t = type(value)
+    if t is bool or t is np.bool_:
+        raise _Invalid(f"{what} is a boolean ({bool(value)}); a number was expected.")
+    if t is int or _is(t, _NP_INTS):
         return sp.Integer(int(value))
-    if isinstance(value, Fraction):
-        return sp.Rational(value.numerator, value.denominator)
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(float(value)):
-            raise _Invalid(f"{what} is {float(value)}, not a finite number.")
-        return sp.Float(float(value))
-    if isinstance(value, (complex, np.complexfloating)):
-        raise _Invalid(f"{what} is the complex number {value}; a real number was expected.")
-    if isinstance(value, sp.MatrixBase):
-        raise _Invalid(f"{what} is a matrix of shape {value.shape}; one number or expression was expected.")
-    if isinstance(value, sp.Basic):
-        if not isinstance(value, sp.Expr):
-            raise _Invalid(f"{what} is a sympy {type(value).__name__}, not an expression "
-                           "(an equation or a set?). Give the expression itself.")
-        if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-            raise _Invalid(f"{what} contains nan or infinity ({value}).")
-        return value
-    raise _Invalid(f"{what} has type {type(value).__name__}; a number or a sympy expression was expected.")
+    if t is Fraction:
+        p, q = value.numerator, value.denominator
+        if type(p) is not int or type(q) is not int:
+            raise _Invalid(f"{what} is a Fraction whose numerator or denominator is not an int.")
+        return sp.Rational(p, q)
+    if t is float or _is(t, _NP_FLOATS):
+        f = float(value)
+        if not math.isfinite(f):
+            raise _Invalid(f"{what} is {f}, not a finite number.")
+        return sp.Float(f)
+    if t is complex or _is(t, (np.complex64, np.complex128)):
+        raise _Invalid(f"{what} is a complex number; a real number was expected.")
+    if t is np.ndarray or (_tensor_type() is not None and isinstance(value, _tensor_type())):
+        array = plain_array(value, what)
+        if array.size != 1:
+            raise _Invalid(f"{what} has shape {array.shape}; one number was expected.")
+        return read_sympy(array.reshape(-1).tolist()[0], what)
+    if _is(t, _MATRICES):
+        shape = value.shape
+        if shape != (1, 1):
+            raise _Invalid(f"{what} is a matrix of shape {tuple(shape)}; one number or expression was expected.")
+        return read_sympy(value[0, 0], what)
+    if _SYMPY.get(id(t)) is t:
+        return _rebuild(value, [MAX_NODES])
+    if issubclass(t, (int, float, Fraction)):
+        raise _Invalid(f"{what} has type {_type_name(value)}, a subclass of a number type; give a plain "
+                       "int, Fraction or sympy number.")
+    raise _Invalid(f"{what} has type {_type_name(value)}; a number or a sympy expression was expected.")
 
 
-def to_list(value: Any, length: int, labels: Sequence[str] | None = None, what: str = "your answer") -> list:
-    """Read a vector answer: list, tuple, 1-D array, sympy Matrix, or a dict keyed by ``labels``."""
+def _is_expression(expr: sp.Basic) -> bool:
+    """A scalar sympy expression (a Lambda or a matrix expression is an Expr to sympy, not to us)."""
+    return isinstance(expr, sp.Expr) and not isinstance(expr, (sp.Lambda, sp.MatrixExpr))
+
+
+def read_expression(value: Any, symbols: Sequence[sp.Symbol], what: str = "your expression") -> sp.Expr:
+    """Read an expression and map its symbols, by name, to ``symbols``; evaluates Integral/Sum/Product."""
+    expr = read_sympy(value, what)
+    if not _is_expression(expr):
+        raise _Invalid(f"{what} is a sympy {type(expr).__name__}, not an expression (an equation, a set, a "
+                       "Lambda?). Give the expression itself.")
+    by_name = {s.name: s for s in symbols}
+    unknown = sorted(s.name for s in expr.free_symbols if s.name not in by_name)
+    if unknown:
+        raise _Invalid(f"{what} uses the symbol(s) {unknown}, which this exercise does not define; "
+                       f"use only {sorted(by_name)}.")
+    expr = expr.xreplace({s: by_name[s.name] for s in expr.free_symbols})
+    if expr.has(sp.Integral, sp.Sum, sp.Product, sp.Derivative, sp.Limit):
+        expr = expr.doit()
+    if isinstance(expr, sp.Piecewise) and len(expr.args) > 1 and (
+            expr.has(sp.Sum, sp.Integral, sp.Product, sp.oo, -sp.oo, sp.zoo, sp.nan)):
+        conditions = "; ".join(f"{sp.sstr(c)}" for _, c in expr.args[:-1])
+        raise _Invalid(f"{what} is a Piecewise: sympy found that its value depends on a condition ({_short(conditions)}), "
+                       "and it stays unevaluated (a sum or integral that does not converge) otherwise. "
+                       "Give the expression for the case the exercise asks about: expr.args[0][0] is the first piece.")
+    if expr.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise _Invalid(f"{what} contains nan or infinity ({_show(expr)}).")
+    if expr.has(sp.I):
+        raise _Invalid(f"{what} contains the imaginary unit I; a real expression was expected.")
+    return expr
+
+
+def read_list(value: Any, length: int, labels: Sequence[str] | None = None, what: str = "your answer") -> list:
+    """Read a vector answer: list, tuple, 1-D array or tensor, n×1 sympy Matrix, or a dict keyed by ``labels``."""
     _reject_non_answers(value, what)
-    if isinstance(value, Mapping):
+    t = type(value)
+    names = f" ({', '.join(labels)})" if labels else ""
+    if t is dict:
         if labels is None:
             raise _Invalid(f"{what} is a dict; give a list of {length} values instead.")
-        keys = [str(k) for k in value]
-        missing = [l for l in labels if l not in keys]
-        extra = [k for k in keys if k not in labels]
-        if missing or extra:
-            raise _Invalid(f"{what} is a dict with keys {sorted(keys)}; expected exactly the keys {list(labels)}"
-                           + (f" (missing {missing})" if missing else "") + (f" (unexpected {extra})" if extra else "") + ".")
-        by_key = {str(k): v for k, v in value.items()}
-        return [by_key[l] for l in labels]
-    if isinstance(value, sp.MatrixBase):
+        folded = {fold(label): label for label in labels}
+        by_label = {}
+        for key, item in value.items():
+            if type(key) is not str or fold(key) not in folded:
+                raise _Invalid(f"{what} is a dict with a key that is not one of {list(labels)}.")
+            by_label[folded[fold(key)]] = item
+        missing = [label for label in labels if label not in by_label]
+        if missing:
+            raise _Invalid(f"{what} is a dict without the key(s) {missing}; give exactly the keys {list(labels)}.")
+        return [by_label[label] for label in labels]
+    if _is(t, _MATRICES):
         if 1 not in value.shape:
-            raise _Invalid(f"{what} is a {value.shape} matrix; a vector of {length} values was expected.")
-        items = list(value)
-    elif hasattr(value, "detach") and hasattr(value, "numel"):
-        items = value.detach().cpu().reshape(-1).tolist() if value.dim() == 1 else None
-        if items is None:
-            raise _Invalid(f"{what} is a tensor of shape {tuple(value.shape)}; a vector of {length} values was expected.")
-    elif isinstance(value, np.ndarray):
-        if value.ndim != 1:
-            raise _Invalid(f"{what} has shape {value.shape}; a 1-D vector of {length} values was expected.")
-        items = list(value)
-    elif isinstance(value, (list, tuple)):
+            raise _Invalid(f"{what} is a {tuple(value.shape)} matrix; a vector of {length} values was expected.")
+        items = [value[i] for i in range(value.shape[0] * value.shape[1])]
+    elif t is np.ndarray or (_tensor_type() is not None and isinstance(value, _tensor_type())):
+        array = plain_array(value, what)
+        if array.ndim != 1:
+            raise _Invalid(f"{what} has shape {array.shape}; a 1-D vector of {length} values was expected.")
+        items = array.tolist()
+    elif t is list or t is tuple:
         items = list(value)
     else:
-        raise _Invalid(f"{what} has type {type(value).__name__}; a list of {length} values was expected.")
+        raise _Invalid(f"{what} has type {_type_name(value)}; a list of {length} values{names} was expected.")
     if len(items) != length:
-        named = f" (one per player: {', '.join(labels)})" if labels else ""
-        raise _Invalid(f"{what} has {len(items)} values; expected {length}{named}.")
+        raise _Invalid(f"{what} has {len(items)} values; expected {length}{names}.")
     return items
+
+
+def fold(name: str) -> str:
+    """Names compare with case, surrounding spaces, '_' and '-' folded: ' Null_player' == 'null player'."""
+    return " ".join(name.replace("_", " ").replace("-", " ").split()).lower()
+
+
+# ---------------------------------------------------------------------------- deciding equality
+def _float_as_fraction(f: sp.Float) -> sp.Rational:
+    """The fraction a float stands for: one with a small denominator that rounds to it, else its decimals."""
+    value = float(f)
+    near = Fraction(value).limit_denominator(1000)
+    if float(near) == value:
+        return sp.Rational(near.numerator, near.denominator)
+    decimal = Fraction(repr(value))      # our own repr of a float, not the reader's text
+    return sp.Rational(decimal.numerator, decimal.denominator)
+
+
+def _exactified(expr: sp.Basic) -> sp.Basic:
+    return expr.xreplace({f: _float_as_fraction(f) for f in expr.atoms(sp.Float)})
+
+
+def _float_example(expr: sp.Basic) -> str:
+    f = sorted(expr.atoms(sp.Float), key=lambda v: float(v))[0]
+    q = _float_as_fraction(f)
+    return f"{float(f):.10g} as sp.Rational({q.p}, {q.q})"
+
+
+def _value(expr: sp.Expr, point: Mapping) -> sp.Expr | None:
+    """``expr`` at ``point``: an exact Rational when possible, else a 30-digit Float; None if undefined or not real."""
+    v = expr.xreplace(point) if point else expr
+    if v.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        return None
+    if v.is_Rational:
+        return v
+    try:
+        n = v.evalf(30, strict=True)
+    except (sp.core.evalf.PrecisionExhausted, TypeError, ValueError, ZeroDivisionError, ArithmeticError):
+        return None
+    if not n.is_Number or n.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        return None
+    return n
+
+
+def _differ(a: sp.Expr, e: sp.Expr) -> bool:
+    """True when two values (exact, or accurate to 30 digits) certainly differ."""
+    if a.is_Rational and e.is_Rational:
+        return a != e
+    return abs(a - e) > sp.Float(10) ** -20 * max(1, abs(e))
+
+
+LARGE_PRIMES = (10007, 100003, 1000003, 10000019, 100000007)
+
+
+def _draw(rng: np.random.Generator, symbol: sp.Symbol, interval: tuple | None) -> sp.Rational:
+    """A random value over the domain of ``symbol``: its assumptions (sign, integer) cut by ``interval``."""
+    low, high = interval if interval is not None else (None, None)
+    if symbol.is_nonnegative:
+        low = 0 if low is None else max(low, 0)
+    if symbol.is_integer:
+        lo = -1000 if low is None else math.ceil(low) + (1 if symbol.is_positive and low <= 0 else 0)
+        hi = (lo + 1000 if low is not None else 1000) if high is None else math.floor(high)
+        span = [lo, min(hi, lo + 10)] if rng.random() < 0.5 else [lo, hi]
+        return sp.Integer(int(rng.integers(span[0], span[1] + 1)))
+    q = int(rng.choice(LARGE_PRIMES))
+    if low is not None and high is not None:
+        low, high = Fraction(low), Fraction(high)
+        return sp.Rational(low + (high - low) * Fraction(int(rng.integers(1, q)), q))
+    size = Fraction(int(rng.integers(1, 10 * q)), q) * Fraction(10) ** int(rng.integers(-2, 3))
+    if low is not None:
+        return sp.Rational(Fraction(low) + size)
+    if high is not None:
+        return sp.Rational(Fraction(high) - size)
+    return sp.Rational(size if rng.random() < 0.5 else -size)
+
+
+def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = (), *,
+           domain: Mapping[str, tuple] | None = None, n_points: int = 24, seed: int = 0,
+           what: str = "your expression") -> Verdict:
+    """Decide ``answer == expected`` on the domain: prove (correct), refute at a point (incorrect) or undecided.
+
+    Both arguments are plain sympy objects. Points are drawn over the domain the
+    symbols' assumptions allow (both signs for real symbols, integers for integer
+    ones), cut by ``domain`` (name → (low, high), None for unbounded).
+    """
+    if answer == expected:
+        return Verdict(CORRECT, "Correct (identical to the expected expression).")
+    difference = answer - expected
+    try:
+        with time_limit(max(0.05, _Run.seconds / 4)):
+            if sp.cancel(sp.together(difference)) == 0:
+                return Verdict(CORRECT, "Correct: the difference with the expected expression cancels exactly.")
+    except _Timeout:
+        pass
+    rational = (not difference.has(sp.Float) and not difference.atoms(sp.Function, sp.NumberSymbol)
+                and all(p.exp.is_Integer for p in difference.atoms(sp.Pow)))
+    rng = np.random.default_rng(seed)
+    domain = dict(domain or {})
+    for _ in range(n_points if symbols else 1):
+        point = {s: _draw(rng, s, domain.get(s.name)) for s in symbols}
+        e_val = _value(expected, point)
+        if e_val is None:
+            continue
+        a_val = _value(answer, point)
+        shown = ", ".join(f"{s.name} = {_show(v)}" for s, v in point.items())
+        where = f" at {shown}" if shown else ""
+        if a_val is None:
+            return Verdict(INCORRECT, f"{what} is undefined (or not real){where}, where the expected one is defined.")
+        if _differ(a_val, e_val):
+            shown_val = _show(a_val) if a_val.is_Rational else f"{float(a_val):.6g}"
+            return Verdict(INCORRECT, f"{what} differs from the expected one{where}: it gives {shown_val}.")
+    if not rational:
+        try:
+            with time_limit(max(0.05, _Run.seconds / 2)):
+                if sp.simplify(difference) == 0:
+                    return Verdict(CORRECT, "Correct: sympy simplifies the difference with the expected "
+                                            "expression to 0.")
+        except _Timeout:
+            pass
+    return Verdict(UNDECIDED, f"{what} agrees with the expected one at every point tried, but the checker could "
+                              "neither prove nor refute that they are equal everywhere. Try a simpler form, or "
+                              "ask an instructor to look at this answer.")
+
+
+def _float_policy(answer: sp.Basic, expected: sp.Basic, symbols: Sequence[sp.Symbol] = (),
+                  domain: Mapping | None = None, what: str = "your answer") -> Verdict:
+    """The one float policy where no tolerance is stated: ``invalid``, saying whether the exact form would be right."""
+    verdict = decide(_exactified(answer), expected, symbols, domain=domain)
+    judged = {CORRECT: "Read as the exact fractions they stand for, your values are right",
+              INCORRECT: "Read as the exact fractions they stand for, your values are not right either",
+              }.get(verdict.status, "The checker cannot tell whether your values are right")
+    return Verdict(INVALID, f"{what} contains floats, and this exercise asks for exact values ({EXACT_HINT}). "
+                            f"{judged}: write e.g. {_float_example(answer)}.")
 
 
 # ---------------------------------------------------------------------------- comparing numbers
 def compare_number(answer: Any, expected: Any, *, tol: float | None = None, what: str = "your answer") -> Verdict:
     """Compare one number with an exact expected value.
 
-    ``tol=None`` asks for an exact answer: ints, fractions and sympy rationals
-    or expressions equal to the expected value pass, floats do not (the
-    message says whether the float is numerically right). With ``tol``,
-    floats within ``tol·max(1, |expected|)`` pass too.
+    ``tol=None`` asks for an exact answer: ints, fractions and sympy numbers or
+    constant expressions equal to the expected value pass; floats are
+    ``invalid`` (the message says whether they are numerically right). With
+    ``tol``, numbers within ``tol·max(1, |expected|)`` pass.
     """
     try:
-        a = to_sympy(answer, what)
+        a = read_sympy(answer, what)
+        if not _is_expression(a) or a.free_symbols or a.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I):
+            raise _Invalid(f"{what} ({_show(a)}) is not a real number (a symbol, infinity or a non-expression?).")
     except _NotAttempted:
-        return Verdict(NOT_ATTEMPTED, "Not attempted yet: replace ... with your answer and run the cell again.")
+        return not_attempted()
     except _Invalid as err:
         return Verdict(INVALID, str(err))
-    if a.free_symbols:
-        return Verdict(INVALID, f"{what} contains the symbol(s) {sorted(map(str, a.free_symbols))}; "
-                                "a number was expected.")
-    e = to_sympy(expected, "the expected value")
-    a_val, e_val = _evaluate(a, {}), _evaluate(e, {})
-    if a_val is None:
-        return Verdict(INVALID, f"{what} ({a}) does not evaluate to a real number.")
-    close = abs(a_val - e_val) <= (tol if tol is not None else 1e-12) * max(1.0, abs(e_val))
+    e = read_sympy(expected, "the expected value")
+    if tol is not None:
+        a_val = _value(a, {})
+        if a_val is None:
+            return Verdict(INVALID, f"{what} ({_show(a)}) does not evaluate to a real number.")
+        if abs(float(a_val) - float(e)) <= tol * max(1.0, abs(float(e))):
+            return Verdict(CORRECT, f"Correct (within the tolerance {tol:g}).")
+        return Verdict(INCORRECT, f"{what} ({float(a_val):.6g}) is off by more than the tolerance {tol:g}.")
     if a.has(sp.Float):
-        if tol is not None:
-            return Verdict(CORRECT, f"Correct (within the tolerance {tol:g}).") if close else \
-                Verdict(INCORRECT, f"{what} ({a_val:.6g}) is off by more than the tolerance {tol:g}.")
-        if close:
-            return Verdict(INCORRECT, f"{what} ({a_val:.6g}) is numerically right, but this exercise asks for the "
-                                      f"exact value: {EXACT_HINT}")
-        return Verdict(INCORRECT, f"{what} ({a_val:.6g}) is not right (and the exercise asks for an exact value).")
-    if a == e or (close and _is_zero(a - e)):
-        return Verdict(CORRECT, "Correct.")
-    return Verdict(INCORRECT, f"{what} ({a}) is not right.")
-
-
-def _is_zero(expr: sp.Expr, seconds: float = 5.0) -> bool:
-    """``simplify(expr) == 0`` under a time limit (False when undecided)."""
-    with time_limit(seconds) as expired:
-        try:
-            result = sp.simplify(expr)
-        except _Timeout:
-            return False
-    return result == 0 and not expired()
+        return _float_policy(a, e, what=what)
+    verdict = decide(a, e, what=what)
+    if verdict.status == INCORRECT:
+        return Verdict(INCORRECT, f"{what} ({_show(a)}) is not right.")
+    return Verdict(verdict.status, "Correct." if verdict.passed else verdict.message)
 
 
 # ---------------------------------------------------------------------------- comparing vectors
@@ -198,247 +532,389 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
                    what: str = "your answer") -> Verdict:
     """Compare a vector of numbers entry by entry (exactly, or within ``tol``).
 
-    ``diagnose(values) -> [hints]`` runs first on the reader's values (as sympy
-    numbers) and explains structural problems, e.g. an axiom that fails.
-    The message names the entries that are wrong, never their right values.
+    ``diagnose(values) -> [hints]`` runs on the reader's values (plain sympy
+    numbers) and explains structural problems, e.g. an axiom that fails. The
+    message names the entries that are wrong (per-entry feedback, on purpose),
+    never their right values.
     """
     names = list(labels) if labels is not None else [str(i) for i in range(len(expected))]
     try:
-        items = to_list(answer, len(expected), labels, what)
-        values = [to_sympy(v, f"the entry for {n}") for v, n in zip(items, names)]
+        items = read_list(answer, len(expected), labels, what)
+        values = []
+        for v, n in zip(items, names):
+            value = read_sympy(v, f"the entry for {n}")
+            if not _is_expression(value) or value.free_symbols or value.has(sp.nan, sp.zoo, sp.oo, sp.I):
+                raise _Invalid(f"the entry for {n} ({_show(value)}) is not a real number.")
+            values.append(value)
     except _NotAttempted:
-        return Verdict(NOT_ATTEMPTED, "Not attempted yet: replace ... with your answer and run the cell again.")
+        return not_attempted()
     except _Invalid as err:
         return Verdict(INVALID, str(err))
-    verdicts = [compare_number(v, e, tol=tol, what=f"the entry for {n}") for v, e, n in zip(values, expected, names)]
-    for v in verdicts:
-        if v.status == INVALID:
-            return v
-    wrong = [n for n, v in zip(names, verdicts) if not v.passed]
-    if not wrong:
-        return Verdict(CORRECT, "Correct: every entry is right.")
+    expected = [read_sympy(e, "the expected value") for e in expected]
     hints = list(diagnose(values)) if diagnose is not None else []
-    floats = [n for n, v in zip(names, values) if v.has(sp.Float)]
-    if tol is None and floats:
-        hints.append(f"The exercise asks for exact values; the entries for {', '.join(floats)} are floats: {EXACT_HINT}")
-    hints.append(f"Not right yet for: {', '.join(wrong)}.")
-    return Verdict(INCORRECT, " ".join(hints))
+    if tol is None and any(v.has(sp.Float) for v in values):
+        exact = [_exactified(v) for v in values]
+        wrong = [n for n, v, e in zip(names, exact, expected) if decide(v, e).status != CORRECT]
+        judged = (f"Read as the exact fractions they stand for, your values are not right yet for: {', '.join(wrong)}"
+                  if wrong else "Read as the exact fractions they stand for, your values are right")
+        example = _float_example(next(v for v in values if v.has(sp.Float)))
+        return Verdict(INVALID, " ".join(hints + [f"This exercise asks for exact values ({EXACT_HINT}). {judged}: "
+                                                  f"write e.g. {example}."]))
+    verdicts = [compare_number(v, e, tol=tol, what=f"the entry for {n}") for v, e, n in zip(values, expected, names)]
+    wrong = [n for n, v in zip(names, verdicts) if v.status == INCORRECT]
+    unsure = [n for n, v in zip(names, verdicts) if v.status == UNDECIDED]
+    if not wrong and not unsure:
+        return Verdict(CORRECT, "Correct: every entry is right.")
+    if wrong:
+        return Verdict(INCORRECT, " ".join(hints + [f"Not right yet for: {', '.join(wrong)}."]))
+    return Verdict(UNDECIDED, f"The checker could not decide the entries for {', '.join(unsure)}; give them as "
+                              "exact fractions.")
 
 
-# ---------------------------------------------------------------------------- comparing choices
-def compare_choices(answer: Any, expected: Mapping[str, set], vocabulary: Sequence[str], *,
-                    explain: Callable[[str, str, bool], str] | None = None,
-                    what: str = "your answer") -> Verdict:
-    """Compare a mapping ``{item: set of labels}`` with the expected sets, labels from a fixed vocabulary.
+# ---------------------------------------------------------------------------- comparing names
+def _read_names(value: Any, vocabulary: Sequence[str], what: str, single: bool = False) -> set[str]:
+    """A set of names from ``vocabulary`` (a single name counts as a set of one; with one-letter names,
+    'BC' stands for {'B', 'C'}); never evaluated."""
+    folded = {fold(v): v for v in vocabulary}
+    letters = all(len(v) == 1 for v in vocabulary)
 
-    Labels are matched as names from ``vocabulary`` (case and spaces folded),
-    never evaluated. ``explain(item, label, wrongly_named)`` may return a hint for
-    a label the reader named but should not have (``True``) or missed (``False``).
-    """
-    if is_stub(answer):
-        return Verdict(NOT_ATTEMPTED, "Not attempted yet: replace ... with your answer and run the cell again.")
-    if not isinstance(answer, Mapping):
-        return Verdict(INVALID, f"{what} should be a dict {{item: set of names}}; got {type(answer).__name__}.")
-    fold = {v.lower().replace("_", " ").strip(): v for v in vocabulary}
-    items = {str(k).lower().strip(): v for k, v in answer.items()}
-    missing = [k for k in expected if k.lower() not in items]
-    if missing:
-        return Verdict(INVALID, f"{what} has no entry for {missing}; give one for each of {list(expected)}.")
-    hints, wrong = [], []
-    for item, labels in expected.items():
-        given = items[item.lower()]
-        if isinstance(given, str) or not isinstance(given, (set, frozenset, list, tuple)):
-            return Verdict(INVALID, f"the entry for {item!r} should be a set of names such as {{{vocabulary[0]!r}}} "
-                                    f"(use set() for none); got {given!r}.")
-        named = set()
-        for label in given:
-            key = str(label).lower().replace("_", " ").strip() if isinstance(label, str) else None
-            if key not in fold:
-                return Verdict(INVALID, f"{label!r} (for {item!r}) is not one of {list(vocabulary)}.")
-            named.add(fold[key])
-        if named != set(labels):
-            wrong.append(item)
-            if explain is not None:
-                hints += [explain(item, x, True) for x in sorted(named - set(labels))]
-                hints += [explain(item, x, False) for x in sorted(set(labels) - named)]
-    if not wrong:
-        return Verdict(CORRECT, "Correct for every item.")
-    return Verdict(INCORRECT, " ".join([h for h in hints if h] + [f"Not right yet for: {', '.join(wrong)}."]))
+    def name(x: Any) -> str:
+        if type(x) is not str:
+            raise _Invalid(f"{what} contains a {_type_name(x)} where a name such as {vocabulary[0]!r} was expected.")
+        if fold(x) not in folded:
+            raise _Invalid(f"{_short(repr(x), 40)} is not one of the names {list(vocabulary)}.")
+        return folded[fold(x)]
+
+    if type(value) is str:
+        if letters and not single and fold(value) not in folded and len(fold(value).replace(" ", "")) > 1:
+            return {name(c) for c in fold(value).replace(" ", "")}
+        return {name(value)}
+    if not _is(type(value), (set, frozenset, list, tuple)):
+        asked = "one name" if single else "a name or a set of names"
+        raise _Invalid(f"{what} should be {asked} from {list(vocabulary)}, e.g. {vocabulary[0]!r}; "
+                       f"got {_type_name(value)}.")
+    return {name(x) for x in value}
 
 
 def compare_names(answer: Any, expected: set, vocabulary: Sequence[str], *, pairs: bool = False,
-                  explain: Callable[[set], list[str]] | None = None, what: str = "your answer") -> Verdict:
-    """Compare a set of names (a single name may be given alone) or, with ``pairs=True``, a set of
-    unordered pairs of names, with the expected set. Names are matched against ``vocabulary``,
-    never evaluated. ``explain(given_set) -> [hints]`` may add feedback for a wrong set.
+                  single: bool = False, explain: Callable[[set], list[str]] | None = None,
+                  what: str = "your answer") -> Verdict:
+    """Compare a set of names (a single name is a set of one, everywhere), or with ``pairs=True`` a set of
+    unordered pairs of different names, with the expected set. With ``single=True`` exactly one name is asked.
+
+    Names match ``vocabulary`` with case, spaces, '_' and '-' folded; they are never evaluated.
+    The message says what kind of mistake was made (a name too many, one missing) and
+    adds at most one of ``explain(given)``'s hints, so that it never lists the answer.
     """
-    if is_stub(answer):
-        return Verdict(NOT_ATTEMPTED, "Not attempted yet: replace ... with your answer and run the cell again.")
-    if answer is None:
-        return Verdict(INVALID, f"{what} is None: did the cell assign it?")
-    names = {str(v): v for v in vocabulary}
-    items = [answer] if isinstance(answer, str) or (pairs and isinstance(answer, tuple) and len(answer) == 2
-                                                    and all(isinstance(a, str) for a in answer)) else answer
-    if not isinstance(items, (set, frozenset, list, tuple)):
-        return Verdict(INVALID, f"{what} should be a set of names from {list(vocabulary)}; got {type(answer).__name__}.")
-    given = set()
-    for item in items:
-        members = tuple(item) if pairs and not isinstance(item, str) else (item,)
-        if pairs and len(members) != 2:
-            return Verdict(INVALID, f"{item!r} is not a pair: give pairs like ({vocabulary[0]!r}, {vocabulary[1]!r}).")
-        for m in members:
-            if not isinstance(m, str) or m not in names:
-                return Verdict(INVALID, f"{m!r} is not one of the names {list(vocabulary)}.")
-        given.add(frozenset(members) if pairs else members[0])
+    try:
+        if answer is Ellipsis:
+            raise _NotAttempted()
+        if pairs:
+            items = [answer] if type(answer) is tuple and len(answer) == 2 and type(answer[0]) is str else answer
+            if not _is(type(items), (set, frozenset, list, tuple)):
+                raise _Invalid(f"{what} should be a set of pairs such as {{({vocabulary[0]!r}, {vocabulary[1]!r})}}; "
+                               f"got {_type_name(answer)}.")
+            given = set()
+            for item in items:
+                if not _is(type(item), (set, frozenset, list, tuple)) or len(item) != 2:
+                    raise _Invalid(f"{what} contains an item that is not a pair: give pairs like "
+                                   f"({vocabulary[0]!r}, {vocabulary[1]!r}).")
+                pair = frozenset(_read_names(list(item), vocabulary, what))
+                if len(pair) != 2:
+                    raise _Invalid(f"{what} pairs a name with itself; a pair has two different names.")
+                given.add(pair)
+        else:
+            given = _read_names(answer, vocabulary, what, single)
+            if single and len(given) != 1:
+                raise _Invalid(f"{what} should be one name from {list(vocabulary)}; it has {len(given)}.")
+    except _NotAttempted:
+        return not_attempted()
+    except _Invalid as err:
+        return Verdict(INVALID, str(err))
     target = {frozenset(e) for e in expected} if pairs else set(expected)
     if given == target:
         return Verdict(CORRECT, "Correct.")
-    hints = list(explain(given)) if explain is not None else []
-    if len(given) != len(target):
-        hints.append(f"Your answer has {len(given)} {'pair' if pairs else 'name'}(s); the right one has {len(target)}.")
+    item = "pair" if pairs else "name"
+    hints = sorted(h for h in (explain(given) if explain is not None else []) if h)[:1]
+    if not single:
+        if given - target:
+            hints.append(f"Your answer includes a {item} that does not belong.")
+        if target - given:
+            hints.append(f"Your answer misses a {item}.")
     return Verdict(INCORRECT, " ".join(hints + ["Not right yet."]))
+
+
+def compare_choices(answer: Any, expected: Mapping[str, set], vocabulary: Sequence[str], *,
+                    explain: Callable[[str, str, bool], str] | None = None,
+                    what: str = "your answer") -> Verdict:
+    """Compare a dict ``{item: set of labels}`` with the expected sets, labels from a fixed vocabulary.
+
+    Items and labels are matched with case, spaces, '_' and '-' folded; a single label counts
+    as a set of one. The message names the items that are not right (per-entry feedback) and
+    adds at most one hint ``explain(item, label, wrongly_named)``.
+    """
+    if answer is Ellipsis:
+        return not_attempted()
+    if type(answer) is not dict:
+        return Verdict(INVALID, f"{what} should be a dict {{item: set of names}}; got {_type_name(answer)}.")
+    items = {fold(k): k for k in expected}
+    given: dict[str, set] = {}
+    try:
+        for key, labels in answer.items():
+            if type(key) is not str or fold(key) not in items:
+                raise _Invalid(f"{what} has a key that is not one of {list(expected)}.")
+            given[items[fold(key)]] = _read_names(labels, vocabulary, f"the entry for {items[fold(key)]!r}")
+    except _Invalid as err:
+        return Verdict(INVALID, f"{err} (Use set() for none.)")
+    missing = [k for k in expected if k not in given]
+    if missing:
+        return Verdict(INVALID, f"{what} has no entry for {missing}; give one for each of {list(expected)}.")
+    wrong = [k for k in expected if given[k] != set(expected[k])]
+    if not wrong:
+        return Verdict(CORRECT, "Correct for every item.")
+    hints = []
+    if explain is not None:
+        k = wrong[0]
+        extra, lacking = sorted(given[k] - set(expected[k])), sorted(set(expected[k]) - given[k])
+        hints = [explain(k, extra[0], True) if extra else explain(k, lacking[0], False)]
+    return Verdict(INCORRECT, " ".join([h for h in hints if h] + [f"Not right yet for: {', '.join(wrong)}."]))
 
 
 # ---------------------------------------------------------------------------- comparing expressions
 def compare_expression(answer: Any, expected: sp.Expr, symbols: Sequence[sp.Symbol], *,
-                       domain: Mapping[str, tuple[float, float]] | None = None, n_points: int = 12,
-                       seed: int = 0, seconds: float = 5.0, what: str = "your expression") -> Verdict:
-    """Compare a symbolic expression with the expected one.
+                       domain: Mapping[str, tuple] | None = None, seed: int = 0,
+                       what: str = "your expression") -> Verdict:
+    """Compare a symbolic expression with the expected one (see :func:`decide`).
 
     Symbols are matched by *name*, so a reader's ``sp.Symbol('rho')`` matches the
-    exercise's ``sp.Symbol('rho', positive=True)``. Layers: structural equality;
-    evaluation at ``n_points`` seeded random rational points drawn from
-    ``domain`` (name → (low, high); default (0.5, 2.5)), which decides
-    "incorrect"; then ``simplify(answer − expected) == 0`` under a time limit,
-    which proves "correct". Agreement at every point without a symbolic proof
-    still counts as correct (random evaluation of rational expressions is
-    strong evidence), and the message says so.
+    exercise's ``sp.Symbol('rho', positive=True)`` and takes its assumptions.
+    Integrals, sums and products are evaluated first; a 1×1 matrix counts as its entry.
+    Floats are ``invalid`` (the message says whether the exact form would be right).
     """
     try:
-        a = to_sympy(answer, what)
+        a = read_expression(answer, symbols, what)
     except _NotAttempted:
-        return Verdict(NOT_ATTEMPTED, "Not attempted yet: replace ... with your expression and run the cell again.")
+        return not_attempted()
     except _Invalid as err:
         return Verdict(INVALID, str(err))
-    by_name = {s.name: s for s in symbols}
-    unknown = sorted(s.name for s in a.free_symbols if s.name not in by_name)
-    if unknown:
-        return Verdict(INVALID, f"{what} uses the symbol(s) {unknown}, which this exercise does not define; "
-                                f"use only {sorted(by_name)}.")
-    a = a.xreplace({s: by_name[s.name] for s in a.free_symbols})
-    if a == expected:
-        return Verdict(CORRECT, "Correct (identical to the expected expression).")
-    rng = np.random.default_rng(seed)
-    domain = dict(domain or {})
-    agreed = undefined = 0
-    for _ in range(n_points):
-        point = {s: _random_rational(rng, *domain.get(s.name, (0.5, 2.5))) for s in symbols}
-        e_val = _evaluate(expected, point)
-        if e_val is None:
-            undefined += 1
-            continue
-        a_val = _evaluate(a, point)
-        shown = ", ".join(f"{s.name} = {v}" for s, v in point.items())
-        if a_val is None:
-            return Verdict(INCORRECT, f"{what} is undefined (or not real) at {shown}, where the expected one is fine.")
-        if abs(a_val - e_val) > 1e-12 * max(1.0, abs(e_val)):
-            return Verdict(INCORRECT, f"{what} differs from the expected one: at {shown} it gives {a_val:.6g}.")
-        agreed += 1
-    if agreed == 0:
-        return Verdict(UNDECIDED, "The checker could not evaluate the expressions at any test point; "
-                                  "ask an instructor to look at this answer.")
-    if _is_zero(a - expected, seconds):
-        return Verdict(CORRECT, f"Correct: sympy simplifies the difference to 0 (and the two agree at {agreed} random points).")
-    return Verdict(CORRECT, f"Correct: the two expressions agree at {agreed} random points "
-                            "(sympy could not reduce their difference to 0 within its time limit).")
-
-
-def _random_rational(rng: np.random.Generator, low: float, high: float) -> sp.Rational:
-    """A random rational in (low, high) with denominator at most 1000 times the range's."""
-    low, high = Fraction(low).limit_denominator(1000), Fraction(high).limit_denominator(1000)
-    value = low + (high - low) * Fraction(int(rng.integers(1, 1000)), 1000)
-    return sp.Rational(value.numerator, value.denominator)
-
-
-def _evaluate(expr: sp.Expr, point: Mapping) -> float | None:
-    try:
-        value = complex(expr.xreplace(point).evalf(30))
-    except (TypeError, ValueError, ZeroDivisionError):
-        return None
-    if not math.isfinite(value.real) or abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
-        return None
-    return value.real
+    if a.has(sp.Float):
+        return _float_policy(a, expected, symbols, domain, what)
+    return decide(a, expected, symbols, domain=domain, seed=seed, what=what)
 
 
 # ---------------------------------------------------------------------------- comparing functions
 def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.random.Generator], tuple], *,
-                     same: Callable[[Any, Any], bool], n_trials: int = 20, seed: int = 0,
-                     what: str = "your function") -> Verdict:
-    """Call the reader's function and the reference on ``n_trials`` seeded random inputs.
+                     read_output: Callable[[Any], Any], same: Callable[[Any, Any], bool], n_trials: int = 20,
+                     seed: int | None = None, show_expected: bool = True, what: str = "your function") -> Verdict:
+    """Call the reader's function on ``n_trials`` fresh random inputs, then compare with the reference.
 
-    ``draw_input(rng) -> args`` draws one argument tuple; ``same(got, expected)``
-    decides agreement. The first disagreement is shown with its input, the
-    reader's output and the reference's output. A function that still raises
-    ``NotImplementedError`` (the chapters' stub) is "not attempted".
+    Inputs are drawn with a fresh seed per call (reported, so a failure can be
+    reproduced with ``check(..., seed=...)``); the reader's function gets copies.
+    Each output is read at once into plain values by ``read_output`` (which raises
+    ``_Invalid``). The reference runs only after every call of the reader's function
+    has returned, so no expected value exists while the reader's code runs;
+    ``same(plain, expected)`` decides. A function still raising
+    ``NotImplementedError`` (the chapters' stub) is "not attempted"; one running
+    longer than the time limit is incorrect.
     """
-    if is_stub(func):
-        return Verdict(NOT_ATTEMPTED, "Not attempted yet: write the function and run the cell again.")
+    if func is Ellipsis:
+        return not_attempted()
     if not callable(func):
-        return Verdict(INVALID, f"{what} should be a function (pass it without calling it); got {type(func).__name__}.")
+        return Verdict(INVALID, f"{what} should be a function (pass it without calling it); got {_type_name(func)}.")
+    seed = seed if seed is not None else _Run.seed if _Run.seed is not None else secrets.randbelow(2**31)
     rng = np.random.default_rng(seed)
-    for _ in range(n_trials):
-        args = draw_input(rng)
-        expected = reference(*args)
+    inputs = [draw_input(rng) for _ in range(n_trials)]
+    outputs = []
+    redo = f"(inputs drawn with seed {seed}; check(..., seed={seed}) draws them again)"
+    for args in inputs:
         try:
-            got = func(*args)
+            with time_limit(_Run.seconds * 0.7):        # leaves time to report it within the check's limit
+                outputs.append(read_output(func(*copy.deepcopy(args))))
         except NotImplementedError:
-            return Verdict(NOT_ATTEMPTED, "Not attempted yet: the function still raises NotImplementedError.")
-        except Exception as err:  # the reader's code failed: say where
-            return Verdict(INCORRECT, f"{what} raised {type(err).__name__}: {err} on input {_show(args)}.")
-        try:
-            ok = same(got, expected)
-        except Exception as err:
-            ok = False
-            got = f"{got!r} (which cannot be compared: {err})"
-        if not ok:
-            return Verdict(INCORRECT, f"{what} is wrong on input {_show(args)}: it returned {_show(got)}, "
-                                      f"the reference returns {_show(expected)}.")
+            return not_attempted()
+        except _Timeout:
+            return Verdict(INCORRECT, f"{what} took longer than {_Run.seconds:g} s on input {_show(args)} "
+                                      f"(an endless loop?) {redo}.")
+        except _Invalid as err:
+            return Verdict(INVALID, f"{what} returned something the checker cannot read on input {_show(args)}: {err}")
+        except BaseException as err:  # the reader's code failed (SystemExit and KeyboardInterrupt too): say where
+            return Verdict(INCORRECT, f"{what} raised {_type_name(err)}{_exception_text(err)} on input "
+                                      f"{_show(args)} {redo}.")
+    for args, got in zip(inputs, outputs):
+        expected = reference(*args)
+        if not same(got, expected):
+            shown = f", the reference returns {_show(expected)}" if show_expected else ""
+            return Verdict(INCORRECT, f"{what} is wrong on input {_show(args)}: it returned {_show(got)}{shown} {redo}.")
     return Verdict(CORRECT, f"Correct on all {n_trials} random inputs.")
 
 
-def _show(x: Any) -> str:
-    if isinstance(x, tuple):
-        return "(" + ", ".join(_show(v) for v in x) + ")"
-    if isinstance(x, np.ndarray):
-        return np.array2string(x, precision=4, threshold=20)
-    return repr(x) if not isinstance(x, Fraction) else str(x)
+def _exception_text(err: BaseException) -> str:
+    try:
+        text = str(err)
+        return f": {_short(text)}" if type(text) is str and text else ""
+    except BaseException:
+        return ""
 
 
-# ---------------------------------------------------------------------------- time limit
-class _Timeout(Exception):
-    pass
+def read_exact_tuple(value: Any, length: int, what: str = "it") -> tuple:
+    """A function's output read as ``length`` exact numbers (Fractions); floats are refused with a hint."""
+    items = read_list(value, length, what=what)
+    out = []
+    for v in items:
+        number = read_sympy(v, what)
+        if isinstance(number, sp.Float) or (isinstance(number, sp.Basic) and number.has(sp.Float)):
+            raise _Invalid(f"{what} contains the float {float(number):.6g}; the inputs are exact Fractions and "
+                           "+, −, * and / keep them exact: avoid float constants such as 0.5.")
+        if not number.is_Rational:
+            raise _Invalid(f"{what} contains {_show(number)}, which is not an exact rational number.")
+        out.append(Fraction(int(number.p), int(number.q)))
+    return tuple(out)
+
+
+def read_float_array(value: Any, what: str = "it") -> np.ndarray:
+    """A function's output read as a float64 array (tensors and numeric arrays; a list gets a hint)."""
+    if type(value) is list or type(value) is tuple:
+        raise _Invalid(f"{what} is a {_type_name(value)}; return a torch.Tensor (e.g. torch.stack(...) of the "
+                       "pieces, or torch.tensor(...)).")
+    _reject_non_answers(value, what)
+    array = plain_array(value, what)
+    if array.dtype == object:
+        raise _Invalid(f"{what} is an array of Python objects; return a tensor of numbers.")
+    return array.astype(np.float64)
+
+
+def make_allclose(rtol: float, atol: float) -> Callable[[np.ndarray, Any], bool]:
+    """``same(got, expected)`` for arrays: equal shapes and ``|got − expected| ≤ atol + rtol·|expected|``.
+
+    The numpy functions are bound now (closed over), so a reader's code that
+    patches numpy or this module later cannot change how outputs are compared.
+    """
+    def same(got: np.ndarray, expected: Any, _asarray=np.asarray, _abs=np.abs, _all=np.all,
+             _isfinite=np.isfinite, _float=np.float64) -> bool:
+        expected = _asarray(expected.detach().cpu().numpy() if hasattr(expected, "detach") else expected, dtype=_float)
+        return (type(got) is np.ndarray and got.shape == expected.shape and bool(_all(_isfinite(got)))
+                and bool(_all(_abs(got - expected) <= atol + rtol * _abs(expected))))
+    return same
+
+
+def make_exact_equal() -> Callable[[tuple, tuple], bool]:
+    """``same(got, expected)`` for tuples of Fractions: exact equality, entry by entry (closed over)."""
+    def same(got: tuple, expected: tuple, _fraction=Fraction, _len=len) -> bool:
+        return (type(got) is tuple and _len(got) == _len(expected)
+                and all(type(g) is _fraction and g == _fraction(e) for g, e in zip(got, expected)))
+    return same
+
+
+# ---------------------------------------------------------------------------- time limits
+_DEADLINES: list[float] = []
 
 
 @contextmanager
 def time_limit(seconds: float):
-    """Interrupt the block after ``seconds`` with ``_Timeout`` (main thread on Unix; elsewhere no limit).
+    """Raise ``_Timeout`` in the block after ``seconds`` (SIGALRM: main thread only; elsewhere no limit).
 
-    Yields a function that tells whether the limit expired.
+    Nests: an inner limit never extends an outer one. :func:`run_isolated` is the
+    limit that holds everywhere (it runs the work in a forked worker).
     """
-    state = {"expired": False}
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
-        yield lambda: False
+        yield
         return
+    now = time.monotonic()
+    deadline = min([now + seconds] + _DEADLINES)
 
     def handler(signum, frame):
-        state["expired"] = True
         raise _Timeout()
 
     previous = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    _DEADLINES.append(deadline)
+    signal.setitimer(signal.ITIMER_REAL, max(deadline - now, 1e-4))
     try:
-        yield lambda: state["expired"]
+        yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        _DEADLINES.pop()
         signal.signal(signal.SIGALRM, previous)
+        if _DEADLINES:
+            signal.setitimer(signal.ITIMER_REAL, max(_DEADLINES[-1] - time.monotonic(), 1e-4))
+
+
+def _timeout_verdict(seconds: float) -> Verdict:
+    return Verdict(UNDECIDED, f"The check took longer than {seconds:g} s and was stopped. Give a simpler form of "
+                              "your answer (or, for a function, make sure it ends quickly).")
+
+
+def _guarded(work: Callable[[], Verdict], seconds: float, seed: int | None) -> Verdict:
+    """Run ``work`` with the run settings; any escape from the reader's objects becomes a verdict."""
+    _Run.seconds, _Run.seed = seconds, seed
+    try:
+        with time_limit(seconds * 0.8):
+            verdict = work()
+        if type(verdict) is not Verdict or verdict.status not in STATUSES or type(verdict.message) is not str:
+            return Verdict(UNDECIDED, "The checker returned no verdict; ask an instructor to look at this answer.")
+        return verdict
+    except _Timeout:
+        return _timeout_verdict(seconds)
+    except BaseException as err:  # a checker bug, or the reader's object escaping: never raise, never pass
+        return Verdict(UNDECIDED, f"The checker could not judge this answer ({_type_name(err)}"
+                                  f"{_exception_text(err)}).")
+
+
+def run_isolated(work: Callable[[], Verdict], seconds: float = TIME_LIMIT, seed: int | None = None) -> Verdict:
+    """Run ``work()`` in a forked worker and return its verdict within ``seconds``, on any thread.
+
+    The worker gets the time limit as a SIGALRM (it is the main thread there) and
+    is killed if it overruns; whatever the reader's objects did in it (patching
+    modules, raising SystemExit) ends with it. Only the status and message come
+    back. Ctrl-C in the caller stops the worker and propagates. Without
+    ``os.fork`` (Windows) the work runs in a daemon thread that is abandoned
+    after the time limit.
+    """
+    if not hasattr(os, "fork"):
+        return _run_in_thread(work, seconds, seed)
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)   # "fork() in a multi-threaded process"
+        pid = os.fork()
+    if pid == 0:                                              # the worker: never returns
+        try:
+            os.close(read_end)
+            verdict = _guarded(work, seconds, seed)
+            data = json.dumps([verdict.status, verdict.message[:4000]]).encode()
+            os.write(write_end, data)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    deadline, data = time.monotonic() + seconds, b""
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([read_end], [], [], remaining)[0]:
+                return _timeout_verdict(seconds)
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(read_end)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+    try:
+        status, message = json.loads(data.decode())
+        if status in STATUSES and type(message) is str:
+            return Verdict(status, message)
+    except ValueError:
+        pass
+    return Verdict(UNDECIDED, "The checker's worker ended without a verdict (out of memory?); "
+                              "ask an instructor to look at this answer.")
+
+
+def _run_in_thread(work: Callable[[], Verdict], seconds: float, seed: int | None) -> Verdict:
+    result: list[Verdict] = []
+    worker = threading.Thread(target=lambda: result.append(_guarded(work, seconds, seed)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    return result[0] if result else _timeout_verdict(seconds)

@@ -3,7 +3,7 @@ reports the chapters' stub as not attempted, and survives garbage."""
 import numpy as np
 import pytest
 
-from creditlib.checking import NOT_ATTEMPTED
+from creditlib.checking import INCORRECT, INVALID, NOT_ATTEMPTED
 from creditlib.exercises import check, describe, list_exercises
 from creditlib.exercises.core import Exercise, register
 
@@ -14,7 +14,8 @@ IDS = [ex.id for ex in EXERCISES]
 def test_registry_is_not_empty_and_ids_are_unique():
     assert IDS and len(IDS) == len(set(IDS))
     with pytest.raises(ValueError, match="registered twice"):
-        register(Exercise(id=IDS[0], title="", expects="", verify=lambda a: None, notebook="", reference=lambda: 0))
+        register(Exercise(id=IDS[0], title="", expects="", verify=lambda a, e: None, notebook="",
+                          reference=lambda: 0, expected=lambda: 0))
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
@@ -48,8 +49,10 @@ def test_stub_is_not_attempted(exercise):
                                      {"x": 1}, lambda *a: None, b"\x00", 10**400])
 def test_garbage_never_raises_and_never_passes(exercise, garbage):
     result = check(exercise.id, garbage)
-    assert not result.passed
-    assert result.message and str(result) and result._repr_markdown_()
+    # A number is a (wrong) number where a number is asked and [] an empty set where a set is; the rest is unreadable.
+    readable = type(garbage) is int or (type(garbage) is list and not garbage)
+    assert result.status in ((INVALID, INCORRECT) if readable else (INVALID,)), result
+    assert result.message and str(result) and result._repr_markdown_() and len(result.message) < 1000
 
 
 def test_unknown_id_and_describe():
@@ -59,9 +62,11 @@ def test_unknown_id_and_describe():
 
 
 def test_markdown_display_escapes_and_labels_status():
-    result = check(IDS[0], "not a number")
+    result = check("nb00.2", "u_A*2 [x](http://a) <b>#")
     md = result._repr_markdown_()
     assert md.startswith("⚠️") and "invalid" in md
+    assert "u\\_A\\*2" in md and "\\[x\\]" in md and "&lt;b&gt;" in md and "<b>" not in md
+    assert "u_A*2" not in md
 
 
 def equivalent_forms(answer):

@@ -60,7 +60,7 @@ def assigned_names(block: str) -> list[str]:
 def stub_for(block_lines: list[str], indent: str, hint: str) -> list[str]:
     """The lines that replace one solution block."""
     if indent:
-        return [f"{indent}# YOUR CODE HERE: {hint or 'write the body of this function'}",
+        return [f"{indent}# YOUR ANSWER HERE: {hint or 'write the body of this function'}",
                 f'{indent}raise NotImplementedError("Exercise: replace this line with your code")']
     names = assigned_names(textwrap.dedent("\n".join(block_lines)))
     lines = [f"# YOUR ANSWER HERE: {hint or 'replace ... with your answer'}"]

@@ -12,7 +12,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..checking import CORRECT, INVALID, NOT_ATTEMPTED, UNDECIDED, Verdict, is_stub
+from ..checking import (CORRECT, INVALID, NOT_ATTEMPTED, TIME_LIMIT, UNDECIDED, Verdict, not_attempted,
+                        run_isolated)
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,16 @@ class Exercise:
     expects : str
         The expected form of the answer (type, order, exactness).
     verify : callable
-        ``verify(answer) -> Verdict``.
+        ``verify(answer, expected) -> Verdict``; runs in the checker's worker.
     notebook : str
         The notebook that poses it (e.g. ``"00_welcome"``).
     reference : callable
-        ``reference() -> answer``: a correct answer, computed by ``creditlib``
-        (used by the tests to show the checker accepts it).
+        ``reference() -> answer``: a correct answer (used by the tests to show
+        the checker accepts it).
+    expected : callable
+        ``expected() -> value``: what ``verify`` compares with, computed by
+        ``creditlib`` (for a function exercise, the reference function). It is
+        computed once, before any of the reader's objects is looked at.
     wrong_answers : callable
         ``wrong_answers() -> [(answer, hint_fragment), ...]``: plausible wrong
         answers and a fragment that the checker's message must contain.
@@ -42,10 +47,17 @@ class Exercise:
     id: str
     title: str
     expects: str
-    verify: Callable[[Any], Verdict]
+    verify: Callable[[Any, Any], Verdict]
     notebook: str
     reference: Callable[[], Any]
+    expected: Callable[[], Any]
     wrong_answers: Callable[[], list] = field(default=lambda: [])
+
+    def expected_value(self) -> Any:
+        """``expected()``, computed once per session."""
+        if self.id not in _EXPECTED:
+            _EXPECTED[self.id] = self.expected()
+        return _EXPECTED[self.id]
 
 
 _ICONS = {CORRECT: "✅", NOT_ATTEMPTED: "✏️", INVALID: "⚠️", UNDECIDED: "❔"}
@@ -84,6 +96,7 @@ def _escape_markdown(text: str) -> str:
 
 
 _REGISTRY: dict[str, Exercise] = {}
+_EXPECTED: dict[str, Any] = {}
 
 
 def register(exercise: Exercise) -> Exercise:
@@ -96,10 +109,10 @@ def register(exercise: Exercise) -> Exercise:
 
 def get_exercise(exercise_id: str) -> Exercise:
     """The exercise with this id (``KeyError`` listing the ids when unknown)."""
-    try:
-        return _REGISTRY[exercise_id]
-    except (KeyError, TypeError):
-        raise KeyError(f"No exercise has the id {exercise_id!r}; known ids: {', '.join(sorted(_REGISTRY))}.") from None
+    if type(exercise_id) is str and exercise_id.strip() in _REGISTRY:
+        return _REGISTRY[exercise_id.strip()]
+    shown = repr(exercise_id[:40]) if type(exercise_id) is str else "of this type"
+    raise KeyError(f"No exercise has the id {shown}; known ids: {', '.join(sorted(_REGISTRY))}.")
 
 
 def list_exercises(notebook: str | None = None) -> list[Exercise]:
@@ -110,30 +123,36 @@ def list_exercises(notebook: str | None = None) -> list[Exercise]:
 def describe(exercise_id: str) -> str:
     """A one-paragraph statement of what the exercise expects."""
     ex = get_exercise(exercise_id)
-    return f"{ex.id}: {ex.title}. Expected: {ex.expects}"
+    title = ex.title if ex.title.endswith(("?", ".", "!")) else ex.title + "."
+    return f"{ex.id}: {title} Expected: {ex.expects}"
 
 
-def check(exercise_id: str, answer: Any) -> CheckResult:
-    """Check a reader's answer; never raises, whatever ``answer`` is.
+def check(exercise_id: str, answer: Any, *, seconds: float = TIME_LIMIT, seed: int | None = None) -> CheckResult:
+    """Check a reader's answer; never raises, whatever ``answer`` is, and returns within ``seconds``.
 
     Returns a :class:`CheckResult` whose status is ``correct``, ``incorrect``,
-    ``invalid`` (the answer cannot be read: a string, None, a wrong shape),
-    ``undecided`` or ``not attempted`` (the chapters' stub ``...``).
+    ``invalid`` (the answer cannot be read: a string, None, a float where an
+    exact value is asked, a wrong shape), ``undecided`` (the checker could
+    neither prove nor refute it) or ``not attempted`` (the chapters' stub).
+    The answer is judged in a forked worker (see
+    :func:`creditlib.checking.run_isolated`); ``seed`` redraws the random
+    inputs of a function exercise that a message reported.
     """
-    try:
-        exercise = get_exercise(exercise_id)
-    except KeyError as err:
-        return CheckResult(str(exercise_id), INVALID, str(err.args[0]))
-    if is_stub(answer):
-        return CheckResult(exercise.id, NOT_ATTEMPTED,
-                           f"Not attempted yet. Expected: {exercise.expects}")
-    try:
-        verdict = exercise.verify(answer)
-    except Exception as err:  # a checker bug must not hide behind the reader's answer
-        return CheckResult(exercise.id, UNDECIDED,
-                           f"The checker could not judge this answer ({type(err).__name__}: {err}). "
-                           f"Expected: {exercise.expects}")
+    if type(exercise_id) is not str:
+        return CheckResult("?", INVALID, "The exercise id should be a string such as 'nb00.1'.")
+    exercise = _REGISTRY.get(exercise_id.strip())
+    if exercise is None:
+        return CheckResult(exercise_id[:40], INVALID, f"No exercise has the id {exercise_id[:40]!r}; "
+                                                      f"known ids: {', '.join(sorted(_REGISTRY))}.")
+    if answer is Ellipsis:
+        return CheckResult(exercise.id, NOT_ATTEMPTED, not_attempted(exercise.expects).message)
+    if type(seconds) not in (int, float) or not 0 < seconds <= 3600 or (seed is not None and type(seed) is not int):
+        return CheckResult(exercise.id, INVALID, "seconds should be a number of seconds and seed an int.")
+    expected = exercise.expected_value()
+    verdict = run_isolated(lambda: exercise.verify(answer, expected), float(seconds), seed)
     message = verdict.message
-    if verdict.status == INVALID:
+    if verdict.status == NOT_ATTEMPTED and "Expected:" not in message:
+        message = not_attempted(exercise.expects).message
+    elif verdict.status == INVALID:
         message += f" Expected: {exercise.expects}"
     return CheckResult(exercise.id, verdict.status, message)

@@ -6,7 +6,7 @@ from typing import Callable
 import numpy as np
 
 from ..axioms import efficiency_gap, efficiency_target, null_player_violations, symmetry_violations
-from ..checking import compare_vector
+from ..checking import _show, compare_vector
 from ..games import Game
 from ..shapley import shapley_exact
 from .core import Exercise, register
@@ -21,7 +21,8 @@ def shapley_diagnosis(game: Game) -> Callable[[list], list[str]]:
     def diagnose(values: list) -> list[str]:
         hints = []
         gap = efficiency_gap(game, values)
-        if abs(float(gap)) > 1e-9:
+        exact = all(getattr(v, "is_Rational", False) for v in values)
+        if (gap != 0) if exact else abs(float(gap)) > 1e-9 * max(1.0, abs(float(efficiency_target(game)))):
             target = efficiency_target(game)
             empty = game(np.zeros(game.n_players, dtype=bool))
             grand = game.describe(np.ones(game.n_players, dtype=bool))
@@ -44,21 +45,22 @@ def register_shapley_values_exercise(exercise_id: str, title: str, notebook: str
                                      wrong_answers: Callable[[], list]) -> Exercise:
     """Register "give the exact Shapley values of this game": expected values from ``shapley_exact``,
     feedback from the axioms (:func:`shapley_diagnosis`)."""
-    def expected() -> list:
-        return list(shapley_exact(make_game(), exact=True))
+    def expected() -> tuple:
+        return tuple(shapley_exact(make_game(), exact=True))
 
     players = make_game().players
     return register(Exercise(
         id=exercise_id, title=title, notebook=notebook,
         expects=f"a list [{', '.join('s_' + p for p in players)}] of exact numbers "
-                "(ints, fractions.Fraction or sp.Rational).",
-        verify=lambda answer: compare_vector(answer, expected(), labels=players,
-                                             diagnose=shapley_diagnosis(make_game())),
-        reference=expected,
+                "(ints, fractions.Fraction or sp.Rational), or a dict {player: value}.",
+        verify=lambda answer, expected: compare_vector(answer, expected, labels=players,
+                                                       diagnose=shapley_diagnosis(make_game())),
+        reference=lambda: list(expected()),
+        expected=expected,
         wrong_answers=wrong_answers,
     ))
 
 
 def _fmt(x) -> str:
     """Exact numbers as ``115/2``, floats with 6 significant digits."""
-    return f"{float(x):.6g}" if isinstance(x, float) or getattr(x, "is_Float", False) else str(x)
+    return f"{float(x):.6g}" if isinstance(x, float) or getattr(x, "is_Float", False) else _show(x)

@@ -5,14 +5,15 @@ import numpy as np
 import sympy as sp
 import torch
 
-from ..checking import compare_expression, compare_function, compare_names
+from ..checking import compare_expression, compare_function, compare_names, make_allclose, read_float_array
 from ..influence import function_hvp
 from .core import Exercise, register
 
 NOTEBOOK = "01_influence_functions"
 
 # nb01.1 — ridge regression with one parameter: model θ·x, loss (θx − y)²/2, objective mean + λ/2 θ².
-x, y, x_z, y_z, theta, m2, lam = sp.symbols("x y x_z y_z theta m2 lambda", real=True)
+x, y, x_z, y_z, theta = sp.symbols("x y x_z y_z theta", real=True)
+m2, lam = sp.symbols("m2 lambda", positive=True)     # a mean of squares and a ridge penalty
 
 
 def ridge_influence() -> sp.Expr:
@@ -26,11 +27,11 @@ def ridge_influence() -> sp.Expr:
 
 register(Exercise(
     id="nb01.1", title="The influence function of one-parameter ridge regression", notebook=NOTEBOOK,
-    expects="a sympy expression in x, y (training point), x_z, y_z (test point), theta (θ*), m2 (the mean of "
-            "x_i²) and lambda.",
-    verify=lambda a: compare_expression(a, ridge_influence(), [x, y, x_z, y_z, theta, m2, lam],
-                                        domain={"m2": (0.5, 3), "lambda": (0.01, 1)}),
+    expects="a sympy expression in the notebook's symbols x, y (training point), xz, yz (test point), theta (θ*), "
+            "m2 (the mean of x_i², positive) and lambda_ (λ > 0); a 1×1 sp.Matrix is read as its entry.",
+    verify=lambda a, expected: compare_expression(a, expected, [x, y, x_z, y_z, theta, m2, lam]),
     reference=lambda: -x * x_z * (theta * x - y) * (theta * x_z - y_z) / (m2 + lam),
+    expected=ridge_influence,
     wrong_answers=lambda: [
         (x * x_z * (theta * x - y) * (theta * x_z - y_z) / (m2 + lam), "differs from the expected one"),   # sign
         (-x * x_z * (theta * x - y) * (theta * x_z - y_z) / m2, "differs from the expected one"),          # no λ
@@ -50,10 +51,12 @@ def _removal_direction() -> set:
 register(Exercise(
     id="nb01.2", title="Removing a point with positive influence", notebook=NOTEBOOK,
     expects="'up' or 'down': what happens to the test loss ℓ(z) when a training point x with I(x, z) > 0 is removed.",
-    verify=lambda a: compare_names(a, _removal_direction(), ["up", "down"],
-                                   explain=lambda g: ["I(x, z) > 0 means up-weighting x raises ℓ(z); removing x is "
-                                                      "a negative up-weighting (ε = −1/n)."] if g == {"up"} else []),
+    verify=lambda a, expected: compare_names(
+        a, expected, ["up", "down"], single=True,
+        explain=lambda g: ["I(x, z) > 0 means up-weighting x raises ℓ(z); removing x is "
+                           "a negative up-weighting (ε = −1/n)."] if g == {"up"} else []),
     reference=lambda: next(iter(_removal_direction())),
+    expected=_removal_direction,
     wrong_answers=lambda: [("up", "negative up-weighting"), ("sideways", "is not one of")],
 ))
 
@@ -80,16 +83,21 @@ def _draw_hvp_input(rng: np.random.Generator) -> tuple:
     return RandomFunction(rng, dim), torch.tensor(rng.normal(size=dim)), torch.tensor(rng.normal(size=dim))
 
 
-def _same_vector(got, expected) -> bool:
-    got = torch.as_tensor(got).detach().to(expected.dtype)
-    return got.shape == expected.shape and bool(torch.allclose(got, expected, rtol=1e-8, atol=1e-10))
+def _warm_reference():
+    """``function_hvp``, run once here so that the checker's worker does not pay torch.func's first-call cost."""
+    function_hvp(*_draw_hvp_input(np.random.default_rng(0)))
+    return function_hvp
 
 
 register(Exercise(
     id="nb01.3", title="A Hessian-vector product by double backward", notebook=NOTEBOOK,
-    expects="a function hvp_double_backward(f, theta, v) returning ∇²f(θ)·v as a tensor, using torch.autograd.grad twice.",
-    verify=lambda a: compare_function(a, function_hvp, _draw_hvp_input, same=_same_vector),
+    expects="a function hvp_double_backward(f, theta, v) returning ∇²f(θ)·v as a tensor, using torch.autograd.grad "
+            "twice; it must agree with creditlib to a relative 1e-8.",
+    verify=lambda a, reference: compare_function(a, reference, _draw_hvp_input,
+                                                 read_output=lambda got: read_float_array(got, "the returned value"),
+                                                 same=make_allclose(rtol=1e-8, atol=1e-10)),
     reference=lambda: lambda f, t, v: function_hvp(f, t, v),
+    expected=_warm_reference,
     wrong_answers=lambda: [
         (lambda f, t, v: torch.func.grad(f)(t), "is wrong on input"),                      # the gradient
         (lambda f, t, v: torch.func.grad(f)(t) * v, "is wrong on input"),

@@ -39,9 +39,10 @@ def _diagnose_gains(values):
 register(Exercise(
     id="10.5.1a", title="The gain from adding C to A, and to B", notebook=NOTEBOOK,
     expects="a list [gain of C added to A, gain of C added to B] of exact numbers.",
-    verify=lambda a: compare_vector(a, _gains_of_C(), labels=["C added to A", "C added to B"],
-                                    diagnose=_diagnose_gains),
+    verify=lambda a, expected: compare_vector(a, expected, labels=["C added to A", "C added to B"],
+                                              diagnose=_diagnose_gains),
     reference=_gains_of_C,
+    expected=_gains_of_C,
     wrong_answers=lambda: [([80, 90], "the gain subtracts"), ([25, 25], "C's gain added to nothing"),
                            ([70, 30], "Not right yet for"), ("30, 70", "Strings are never evaluated")],
 ))
@@ -83,39 +84,43 @@ def _shapley_pick_loss():
 register(Exercise(
     id="10.5.1c", title="The best single dataset", notebook=NOTEBOOK,
     expects="the name of one dataset, 'A', 'B' or 'C'.",
-    verify=lambda a: compare_names(a, _best_single(), DATASETS,
-                                   explain=lambda g: [f"U({{{x}}}) = {_utility(x)} is not the largest single utility."
-                                                      for x in sorted(g - _best_single())]),
+    verify=lambda a, expected: compare_names(
+        a, expected, DATASETS, single=True,
+        explain=lambda g: [f"U({{{x}}}) = {_utility(x)} is not the largest single utility." for x in sorted(g - expected)]),
     reference=lambda: next(iter(_best_single())),
+    expected=_best_single,
     wrong_answers=lambda: [("C", "is not the largest single utility"), ("D", "is not one of the names"),
-                           ({"A", "C"}, "has 2 name(s)")],
+                           ({"A", "C"}, "should be one name")],
 ))
 
 register(Exercise(
     id="10.5.1d", title="The performance of the pair the analyst buys", notebook=NOTEBOOK,
     expects="one exact number: U of the two datasets that are best alone.",
-    verify=lambda a: compare_number(a, _analyst_pair_performance()),
+    verify=lambda a, expected: compare_number(a, expected),
     reference=_analyst_pair_performance,
-    wrong_answers=lambda: [(75, "is not right"), (105, "is not right"), (80.0, "exact value")],
+    expected=_analyst_pair_performance,
+    wrong_answers=lambda: [(75, "is not right"), (105, "is not right"), (80.0, "exact values")],
 ))
 
 register(Exercise(
     id="10.5.1e", title="The optimal pair of datasets", notebook=NOTEBOOK,
     expects="a set of two dataset names, e.g. {'A', 'B'}.",
-    verify=lambda a: compare_names(a, _optimal_pair(), DATASETS,
-                                   explain=lambda g: [f"{{{', '.join(sorted(g))}}} reaches "
-                                                      f"{_utility(*g)}; another pair does better."]
-                                   if len(g) == 2 and g != _optimal_pair() else []),
+    verify=lambda a, expected: compare_names(
+        a, expected, DATASETS,
+        explain=lambda g: [f"{{{', '.join(sorted(g))}}} reaches {_utility(*g)}; another pair does better."]
+        if len(g) == 2 and g != expected else []),
     reference=_optimal_pair,
-    wrong_answers=lambda: [({"A", "C"}, "reaches 80; another pair does better"), ({"B"}, "has 1 name(s)"),
-                           (["B", "C", "C", "A"], "has 3 name(s)")],
+    expected=_optimal_pair,
+    wrong_answers=lambda: [({"A", "C"}, "reaches 80; another pair does better"), ({"B"}, "misses a name"),
+                           (["B", "C", "C", "A"], "includes a name that does not belong")],
 ))
 
 register(Exercise(
     id="10.5.1f", title="What buying by Shapley ranking costs", notebook=NOTEBOOK,
     expects="one exact number: U(optimal pair) − U(the two datasets with the largest Shapley values).",
-    verify=lambda a: compare_number(a, _shapley_pick_loss()),
+    verify=lambda a, expected: compare_number(a, expected),
     reference=_shapley_pick_loss,
+    expected=_shapley_pick_loss,
     wrong_answers=lambda: [(0, "is not right"), (-10, "is not right"), (15, "is not right")],
 ))
 
@@ -143,21 +148,24 @@ def _symmetric_pixel_pairs() -> set:
 register(Exercise(
     id="10.5.2b", title="The null players of the corner detector", notebook=NOTEBOOK,
     expects="a set of pixel names from 'TL', 'TR', 'BL', 'BR' (set() if none).",
-    verify=lambda a: compare_names(a, _null_pixels(), PIXELS,
-                                   explain=lambda g: [f"{p} is not null: adding it to the other two corner pixels "
-                                                      "switches the output on." for p in sorted(g - _null_pixels())]),
+    verify=lambda a, expected: compare_names(
+        a, expected, PIXELS,
+        explain=lambda g: [f"{p} is not null: adding it to the other two corner pixels switches the output on."
+                           for p in sorted(g - expected)]),
     reference=_null_pixels,
-    wrong_answers=lambda: [({"TL"}, "TL is not null"), (set(), "has 0 name(s)"), ({"BR", "pixel"}, "is not one of")],
+    expected=_null_pixels,
+    wrong_answers=lambda: [({"TL"}, "TL is not null"), (set(), "misses a name"), ({"BR", "pixel"}, "is not one of")],
 ))
 
 register(Exercise(
     id="10.5.2c", title="The symmetric pairs of pixels", notebook=NOTEBOOK,
     expects="a set of pairs of pixel names, e.g. {('TL', 'BR')}.",
-    verify=lambda a: compare_names(a, _symmetric_pixel_pairs(), PIXELS, pairs=True,
-                                   explain=lambda g: [f"{'/'.join(sorted(p))} are not symmetric: one of them is "
-                                                      "needed for the output and the other is not."
-                                                      for p in g - _symmetric_pixel_pairs()]),
+    verify=lambda a, expected: compare_names(
+        a, expected, PIXELS, pairs=True,
+        explain=lambda g: [f"{' and '.join(sorted(p))} are not symmetric: one of them is needed for the output and "
+                           "the other is not." for p in g - {frozenset(e) for e in expected}]),
     reference=_symmetric_pixel_pairs,
-    wrong_answers=lambda: [({("TL", "TR"), ("TL", "BR")}, "are not symmetric"), ({("TL", "TR")}, "has 1 pair(s)"),
-                           ({("TL", "TR", "BL")}, "is not a pair")],
+    expected=_symmetric_pixel_pairs,
+    wrong_answers=lambda: [({("TL", "TR"), ("TL", "BR")}, "are not symmetric"), ({("TL", "TR")}, "misses a pair"),
+                           ({("TL", "TR", "BL")}, "is not a pair"), ({("TL", "TL")}, "two different names")],
 ))

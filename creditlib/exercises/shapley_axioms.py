@@ -4,7 +4,8 @@ from __future__ import annotations
 import sympy as sp
 
 from ..axioms import AXIOMS, EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY
-from ..checking import INVALID, Verdict, _Invalid, compare_choices, compare_vector, to_sympy
+from ..checking import (INCORRECT, INVALID, Verdict, _Invalid, _type_name, compare_choices, compare_vector, fold,
+                        read_sympy)
 from ..games import Game, weighted_voting_game
 from ..schemes import SCHEMES, violated_axioms
 from ..shapley import harsanyi_dividends
@@ -28,6 +29,7 @@ register_shapley_values_exercise(
         ([sp.Rational(1, 3)] * 3, "Not right yet for"),
         ([1, 1, 0], "efficiency axiom fails"),
         ([0.6667, 0.1667, 0.1667], "exact values"),
+        ([2 / 3, 1 / 6, 1 / 6], "your values are right"),
     ],
 )
 
@@ -38,19 +40,35 @@ def coalition_label(members, players) -> str:
     return "".join(p for p in players if p in set(members))
 
 
-def _read_dividends(answer, players) -> dict[str, sp.Expr]:
-    """A reader's dividends ``{coalition: c_T}``; keys may be tuples, sets or strings like "AB"."""
-    if not isinstance(answer, dict):
+def _read_dividends(answer, players) -> dict[str, object]:
+    """A reader's dividends ``{coalition: c_T}``; keys are tuples/sets of names or strings like "AB" (case folded)."""
+    if type(answer) is not dict:
         raise _Invalid(f"your answer should be a dict {{coalition: dividend}}, e.g. {{('A', 'B'): 1, ...}}; "
-                       f"got {type(answer).__name__}.")
+                       f"got {_type_name(answer)}.")
+    by_fold = {fold(p): p for p in players}
     out = {}
     for key, value in answer.items():
-        members = tuple(key)                                 # "AB" and ("A", "B") alike
-        unknown = [m for m in members if m not in players]
-        if unknown or not members:
-            raise _Invalid(f"the key {key!r} is not a non-empty coalition of {players}.")
-        out[coalition_label(members, players)] = to_sympy(value, f"the dividend of {key!r}")
+        if type(key) is str:
+            members = list("".join(key.replace(",", " ").split()))      # the players are single letters
+        elif type(key) in (tuple, list, frozenset, set) and all(type(m) is str for m in key):
+            members = list(key)
+        else:
+            raise _Invalid(f"a key of type {_type_name(key)} is not a coalition: use tuples of names like ('A', 'B') "
+                           "or strings like 'AB'.")
+        if not members:
+            raise _Invalid("the key for the empty coalition ∅ has no dividend to give: dividends are defined for "
+                           "non-empty coalitions (c_∅ = U(∅) = 0 here).")
+        if any(fold(m) not in by_fold for m in members):
+            raise _Invalid(f"a key is not a coalition of the players {players}.")
+        label = coalition_label([by_fold[fold(m)] for m in members], players)
+        if label in out:
+            raise _Invalid(f"the coalition {_braces(label)} has two keys.")
+        out[label] = value
     return out
+
+
+def _braces(label: str) -> str:
+    return "{" + ", ".join(label) + "}" if label else "∅"
 
 
 def _voting_dividends() -> dict[str, sp.Expr]:
@@ -59,30 +77,30 @@ def _voting_dividends() -> dict[str, sp.Expr]:
             for code in range(1, len(c))}
 
 
-def _verify_dividends(answer) -> Verdict:
-    players, expected = VOTING_PLAYERS, _voting_dividends()
+def _verify_dividends(answer, expected) -> Verdict:
+    players = VOTING_PLAYERS
     try:
         given = _read_dividends(answer, players)
     except _Invalid as err:
         return Verdict(INVALID, str(err))
-    missing = [label for label in expected if label not in given]
+    missing = [_braces(label) for label in expected if label not in given]
     if missing:
         return Verdict(INVALID, f"give a dividend for every non-empty coalition (use 0 where it vanishes); "
-                                f"missing: {missing}.")
-    # Teach with the definition: which utilities do the reader's dividends fail to rebuild?
-    game = voting_game()
-    values = game.values()
+                                f"missing: {', '.join(missing)}.")
+    labels = list(expected)
+    verdict = compare_vector([given[k] for k in labels], list(expected.values()), labels=[_braces(k) for k in labels])
+    if verdict.status != INCORRECT:
+        return verdict
+    # Teach with the definition: which utilities do the reader's dividends fail to rebuild? (exact values here)
+    values = voting_game().values()
     broken = []
     for code in range(1, 2 ** len(players)):
         S = coalition_label([p for i, p in enumerate(players) if code >> i & 1], players)
-        rebuilt = sum(given[T] for T in expected if set(T) <= set(S))
-        if sp.nsimplify(rebuilt - values[code]) != 0:
-            broken.append("{" + ", ".join(S) + "}")
-    verdict = compare_vector([given[k] for k in expected], list(expected.values()), labels=list(expected))
-    if verdict.passed or verdict.status == INVALID:
-        return verdict
-    return Verdict(verdict.status, f"Summing your dividends over T ⊆ S does not give U(S) for S = {', '.join(broken)}. "
-                                   + verdict.message)
+        rebuilt = sum(read_sympy(given[T]) for T in labels if set(T) <= set(S))
+        if rebuilt != values[code]:
+            broken.append(_braces(S))
+    lead = f"Summing your dividends over T ⊆ S does not give U(S) for S = {'; '.join(broken)}. " if broken else ""
+    return Verdict(INCORRECT, lead + verdict.message)
 
 
 register(Exercise(
@@ -92,11 +110,13 @@ register(Exercise(
     notebook=NOTEBOOK,
     verify=_verify_dividends,
     reference=lambda: {tuple(k): v for k, v in _voting_dividends().items()},
+    expected=_voting_dividends,
     wrong_answers=lambda: [
         ({("A",): 0, ("B",): 0, ("C",): 0, ("A", "B"): 1, ("A", "C"): 1, ("B", "C"): 0, ("A", "B", "C"): 1},
          "does not give U(S) for S = {A, B, C}"),
-        ({"A": 0, "B": 0, "C": 0, "AB": 1, "AC": 1, "BC": 0}, "missing: ['ABC']"),
+        ({"A": 0, "B": 0, "C": 0, "AB": 1, "AC": 1, "BC": 0}, "missing: {A, B, C}"),
         ([0, 0, 0, 1, 1, 0, -1], "should be a dict"),
+        ({1: 0}, "is not a coalition"),
     ],
 ))
 
@@ -128,14 +148,15 @@ register(Exercise(
     expects=("a dict {scheme: set of axiom names} for the schemes " + ", ".join(repr(s) for s in SCHEMES_ASKED)
              + "; axiom names from " + ", ".join(repr(a) for a in AXIOMS) + " (set() for none)."),
     notebook=NOTEBOOK,
-    verify=lambda answer: compare_choices(answer, _expected_violations(), AXIOMS, explain=_explain),
+    verify=lambda answer, expected: compare_choices(answer, expected, AXIOMS, explain=_explain),
     reference=_expected_violations,
+    expected=_expected_violations,
     wrong_answers=lambda: [
         ({**_expected_violations(), "individual worth": {EFFICIENCY, SYMMETRY}},
          "individual worth does not break symmetry"),
         ({**_expected_violations(), "equal split": set()}, "equal split breaks an axiom you did not name"),
         ({**_expected_violations(), "leave one out": {"fairness"}}, "is not one of"),
         ({"equal split": {NULL_PLAYER}}, "has no entry for"),
-        ({**_expected_violations(), "leave one out": "efficiency"}, "should be a set of names"),
+        ({**_expected_violations(), "leave one out": 3}, "should be a name or a set of names"),
     ],
 ))

@@ -26,15 +26,15 @@ def _efficiency_offset() -> sp.Expr:
     return (U_N - U_empty) / N
 
 
-_SIZE_DOMAIN = {"N": (12, 30), "k": (1, 10), "B": (1e3, 1e5)}
 
 register(Exercise(
     id="nb04.1",
     title="The chance that both players of a pair are outside a random k-subset",
     expects="a sympy expression in N and k (use the symbols N, k from this notebook).",
     notebook=NOTEBOOK,
-    verify=lambda a: compare_expression(a, _both_outside(), [N, k], domain=_SIZE_DOMAIN),
+    verify=lambda a, expected: compare_expression(a, expected, [N, k]),
     reference=lambda: (N - k) * (N - k - 1) / (N * (N - 1)),
+    expected=_both_outside,
     wrong_answers=lambda: [
         ((N - k) / N, "differs from the expected one"),
         (((N - k) / N) ** 2, "differs from the expected one"),
@@ -48,8 +48,9 @@ register(Exercise(
     title="Draws of size k when every size gets the same share of the budget",
     expects="a sympy expression in B, N and k.",
     notebook=NOTEBOOK,
-    verify=lambda a: compare_expression(a, _draws_per_size(), [B, N, k], domain=_SIZE_DOMAIN),
+    verify=lambda a, expected: compare_expression(a, expected, [B, N, k]),
     reference=lambda: B / ((N - 1) * (N - k)),
+    expected=_draws_per_size,
     wrong_answers=lambda: [
         (B / (N - 1), "differs from the expected one"),
         (B / (N * (N - k)), "differs from the expected one"),
@@ -62,9 +63,9 @@ register(Exercise(
     title="The mean Shapley value, from the efficiency axiom",
     expects="a sympy expression in U_N (= U([N])), U_empty (= U(∅)) and N.",
     notebook=NOTEBOOK,
-    verify=lambda a: compare_expression(a, _efficiency_offset(), [U_N, U_empty, N],
-                                        domain={"U_N": (-5, 5), "U_empty": (-5, 5), "N": (2, 50)}),
+    verify=lambda a, expected: compare_expression(a, expected, [U_N, U_empty, N]),
     reference=lambda: U_N / N - U_empty / N,
+    expected=_efficiency_offset,
     wrong_answers=lambda: [
         (U_N / N, "differs from the expected one"),
         (U_N - U_empty, "differs from the expected one"),

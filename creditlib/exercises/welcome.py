@@ -6,7 +6,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ..checking import compare_expression, compare_function
+from ..checking import compare_expression, compare_function, make_exact_equal, read_exact_tuple
 from ..games import Game
 from ..shapley import shapley_exact
 from .core import Exercise, register
@@ -30,6 +30,7 @@ register_shapley_values_exercise(
         ([65, 40], "efficiency axiom fails"),
         ([45, 45], "Not right yet for: A, B"),
         ([57.5, 32.5], "exact values"),
+        ([57.5, 32.5], "your values are right"),
         ("115/2, 65/2", "Strings are never evaluated"),
         ([1, 2, 3], "expected 2"),
     ],
@@ -52,11 +53,12 @@ def _s_A_symbolic() -> sp.Expr:
 register(Exercise(
     id="nb00.2",
     title="Player A's Shapley value in every two-player game with U(∅) = 0",
-    expects="a sympy expression in the symbols u_A, u_B, u_AB (the utilities of {A}, {B}, {A, B}).",
+    expects="a sympy expression in the symbols u_A, u_B, u_AB (the utilities of {A}, {B}, {A, B}), "
+            "with exact coefficients (sp.Rational(1, 2) or / 2, not 0.5).",
     notebook=NOTEBOOK,
-    verify=lambda answer: compare_expression(answer, _s_A_symbolic(), [u_A, u_B, u_AB],
-                                             domain={"u_A": (-5, 5), "u_B": (-5, 5), "u_AB": (-5, 5)}),
+    verify=lambda answer, expected: compare_expression(answer, expected, [u_A, u_B, u_AB]),
     reference=lambda: (u_AB - u_B + u_A) / 2,
+    expected=_s_A_symbolic,
     wrong_answers=lambda: [
         (u_A + u_AB - u_B, "differs from the expected one"),
         (u_AB / 2, "differs from the expected one"),
@@ -78,18 +80,17 @@ def _draw_utilities(rng: np.random.Generator) -> tuple:
     return tuple(Fraction(int(rng.integers(-20, 21)), int(rng.integers(1, 5))) for _ in range(4))
 
 
-def _same_pair(got, expected) -> bool:
-    got = list(got)
-    return len(got) == 2 and all(abs(float(g) - float(e)) <= 1e-9 for g, e in zip(got, expected))
-
-
 register(Exercise(
     id="nb00.3",
     title="A function for the Shapley values of any two-player game",
-    expects="a function two_player_shapley(u_empty, u_a, u_b, u_ab) returning the pair (s_A, s_B).",
+    expects="a function two_player_shapley(u_empty, u_a, u_b, u_ab) returning the pair (s_A, s_B) exactly "
+            "(the inputs are Fractions; +, −, * and / keep them exact).",
     notebook=NOTEBOOK,
-    verify=lambda answer: compare_function(answer, two_player_shapley_reference, _draw_utilities, same=_same_pair),
+    verify=lambda answer, reference: compare_function(
+        answer, reference, _draw_utilities, read_output=lambda got: read_exact_tuple(got, 2, "the returned pair"),
+        same=make_exact_equal()),
     reference=lambda: two_player_shapley_reference,
+    expected=lambda: two_player_shapley_reference,
     wrong_answers=lambda: [
         (lambda e, a, b, ab: (a, b), "is wrong on input"),
         (lambda e, a, b, ab: ((a + ab - b) / 2, (b + ab - a) / 2), "is wrong on input"),  # forgets U(∅)

@@ -1,0 +1,132 @@
+"""Every registered exercise against answers worked out by hand (typed in, independent of creditlib's
+expected-value code), in several forms; and wrong and invalid answers with their exact status."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+
+from creditlib.checking import CORRECT, INCORRECT, INVALID
+from creditlib.exercises import check, list_exercises
+from creditlib.exercises.influence_functions import lam as lam1, m2, theta, x, x_z, y, y_z
+from creditlib.exercises.neumann_series import eps, lam, r, rho
+from creditlib.exercises.shapley_estimators import B, N, U_N, U_empty, k
+from creditlib.exercises.welcome import u_A, u_AB, u_B
+
+R = sp.Rational
+
+
+def vector_forms(values, labels):
+    """A list of exact numbers as list, tuple, Fractions, object array, column Matrix, dict, tensor (ints)."""
+    forms = [list(values), tuple(values), [Fraction(int(R(v).p), int(R(v).q)) for v in values],
+             np.array([R(v) for v in values], dtype=object), sp.Matrix([R(v) for v in values]),
+             dict(zip(labels, values)), {label.lower(): v for label, v in zip(labels, values)}]
+    if all(R(v).q == 1 for v in values):
+        forms += [np.array([int(v) for v in values]), torch.tensor([int(v) for v in values])]
+    return forms
+
+
+def hvp_by_hand(f, t, v):
+    """∇²f(θ)·v for f(θ) = Σ a_i θ_i³ + θᵀBθ/2 + sin(c·θ): (diag(6 a θ) + B − sin(c·θ) c cᵀ) v."""
+    return 6 * f.a * t * v + f.B @ v - torch.sin(f.c @ t) * f.c * (f.c @ v)
+
+
+def two_player_by_hand(e, a, b, ab):
+    return (a - e + ab - b) / 2, (b - e + ab - a) / 2
+
+
+HAND = {   # exercise id -> list of correct answers in several forms
+    "nb00.1": vector_forms([R(115, 2), R(65, 2)], ["A", "B"]),
+    "nb00.2": [(u_A + u_AB - u_B) / 2, u_A / 2 - u_B / 2 + u_AB / 2, R(1, 2) * (u_A - (u_B - u_AB)),
+               sp.Matrix([[(u_A + u_AB - u_B) / 2]]), sp.expand((u_A + u_AB - u_B) * (u_A + u_B)) / (2 * (u_A + u_B))],
+    "nb00.3": [two_player_by_hand, lambda e, a, b, ab: [(a + ab - b - e) / 2, (b + ab - a - e) / 2]],
+    "nb01.1": [-x * x_z * (theta * x - y) * (theta * x_z - y_z) / (m2 + lam1),
+               sp.expand(-x * x_z * (theta * x - y) * (theta * x_z - y_z)) / (lam1 + m2),
+               sp.Matrix([[-x_z * (theta * x_z - y_z)]]) * sp.Matrix([[x * (theta * x - y) / (m2 + lam1)]])],
+    "nb01.2": ["down", "Down", ["down"], {" DOWN "}],
+    "nb01.3": [hvp_by_hand, lambda f, t, v: hvp_by_hand(f, t, v).numpy()],
+    "10.1.3a": [1 / lam, lam ** -1, sp.Integral(sp.exp(-sp.Symbol("lambda") * sp.Symbol("t")),
+                                                   (sp.Symbol("t"), 0, sp.oo)), sp.Matrix([1 / lam])],
+    "10.1.3b": vector_forms([0, 2], ["lower end", "upper end"]),
+    "10.1.4a": [(1 - lam) ** (r + 1) / lam, (1 - lam) ** r * (1 - lam) / lam,
+                1 / lam - (1 - (1 - lam) ** (r + 1)) / lam,
+                1 / lam - sp.Sum((1 - lam) ** sp.Symbol("i", integer=True), (sp.Symbol("i", integer=True), 0, r))],
+    "10.1.4b": [sp.log(eps) / sp.log(rho) - 1, sp.log(1 / eps) / sp.log(1 / rho) - 1,
+                (sp.log(eps) - sp.log(rho)) / sp.log(rho)],
+    "nb03.1": vector_forms([R(2, 3), R(1, 6), R(1, 6)], ["A", "B", "C"]),
+    "nb03.2": [{("A",): 0, ("B",): 0, ("C",): 0, ("A", "B"): 1, ("A", "C"): 1, ("B", "C"): 0, ("A", "B", "C"): -1},
+               {"A": 0, "B": 0, "C": 0, "AB": 1, "CA": Fraction(1), "BC": 0, "ABC": R(-1)}],
+    "nb03.3": [{"equal split": {"null player"}, "individual worth": {"efficiency"}, "leave one out": {"efficiency"},
+                "proportional split": {"linearity"}},
+               {"Equal split": ["null_player"], "individual worth": "efficiency", "leave-one-out": ("Efficiency",),
+                "proportional split": frozenset({"linearity"})}],
+    "nb04.1": [(N - k) * (N - k - 1) / (N * (N - 1)), sp.binomial(N - 2, k) / sp.binomial(N, k),
+               (1 - k / N) * (1 - k / (N - 1))],
+    "nb04.2": [B / ((N - 1) * (N - k)), B / (N - 1) / (N - k)],
+    "nb04.3": [(U_N - U_empty) / N, U_N / N - U_empty / N],
+    "10.5.1a": vector_forms([30, 70], ["C added to A", "C added to B"]),
+    "10.5.1b": vector_forms([R(115, 3), R(85, 3), R(100, 3)], ["A", "B", "C"]),
+    "10.5.1c": ["A", " a ", {"A"}, ["A"]],
+    "10.5.1d": [80, sp.Integer(80), Fraction(80), np.int64(80), np.array(80), torch.tensor(80), sp.Matrix([80]),
+                sp.Integer(160) / 2],
+    "10.5.1e": [{"B", "C"}, ["C", "B"], ("b", "c"), frozenset({"B", "C"}), "BC"],
+    "10.5.1f": [10, Fraction(10), sp.Rational(20, 2), np.int32(10)],
+    "10.5.2a": vector_forms([R(1, 3), R(1, 3), R(1, 3), 0], ["TL", "TR", "BL", "BR"]),
+    "10.5.2b": [{"BR"}, "BR", ["br"], frozenset({"BR"})],
+    "10.5.2c": [{("TL", "TR"), ("TL", "BL"), ("TR", "BL")}, [("TR", "TL"), ["BL", "TL"], {"TR", "BL"}]],
+}
+
+WRONG = {   # exercise id -> answers that are wrong (incorrect) or unreadable (invalid)
+    "nb00.1": [([50, 25], INCORRECT), ([R(115, 2), R(65, 2) + R(1, 10**9)], INCORRECT), ([57.5, 32.5], INVALID),
+               ([1, 2, 3], INVALID), ({"A": 1}, INVALID)],
+    "nb00.2": [(u_A + u_AB - u_B, INCORRECT), ((u_A + u_AB - u_B) / 2 + sp.Rational(1, 10**12), INCORRECT),
+               (0.5 * u_A, INVALID), (sp.Symbol("x"), INVALID), (sp.Matrix([[u_A, u_B]]), INVALID)],
+    "nb00.3": [(lambda e, a, b, ab: (a, b), INCORRECT), (lambda e, a, b, ab: (0.5 * a, 0.5 * b), INVALID),
+               (lambda e, a, b, ab: a, INVALID), (42, INVALID)],
+    "nb01.1": [(x * x_z * (theta * x - y) * (theta * x_z - y_z) / (m2 + lam1), INCORRECT),
+               (-x * x_z * (theta * x - y) * (theta * x_z - y_z) / m2, INCORRECT), (sp.Symbol("H"), INVALID)],
+    "nb01.2": [("up", INCORRECT), ("sideways", INVALID), (["up", "down"], INVALID)],
+    "nb01.3": [(lambda f, t, v: f.B @ v, INCORRECT), (lambda f, t, v: hvp_by_hand(f, t, v).tolist(), INVALID)],
+    "10.1.3a": [(1 / (1 - lam), INCORRECT), (1 / lam + sp.Rational(1, 10**9), INCORRECT), (0.5 / lam, INVALID)],
+    "10.1.3b": [([0, 1], INCORRECT), ([-1, 1], INCORRECT), ([0.0, 2.0], INVALID), ([0, 2, 4], INVALID)],
+    "10.1.4a": [((1 - lam) ** r / lam, INCORRECT), ((1 - lam) ** (r + 1), INCORRECT)],
+    "10.1.4b": [(sp.log(eps) / sp.log(rho), INCORRECT), (sp.log(rho) / sp.log(eps) - 1, INCORRECT)],
+    "nb03.1": [([R(1, 2), R(1, 3), R(1, 6)], INCORRECT), ([0.6667, 0.1667, 0.1667], INVALID)],
+    "nb03.2": [({"A": 0, "B": 0, "C": 0, "AB": 1, "AC": 1, "BC": 0, "ABC": 1}, INCORRECT),
+               ({"A": 0, "B": 0, "C": 0, "AB": 1.0, "AC": 1, "BC": 0, "ABC": -1}, INVALID)],
+    "nb03.3": [({"equal split": set(), "individual worth": {"efficiency"}, "leave one out": {"efficiency"},
+                 "proportional split": {"linearity"}}, INCORRECT), ({"equal split": {"fairness"}}, INVALID)],
+    "nb04.1": [((N - k) / N, INCORRECT), (((N - k) / N) ** 2, INCORRECT)],
+    "nb04.2": [(B / (N - 1), INCORRECT), (B / (N * (N - k)), INCORRECT)],
+    "nb04.3": [(U_N / N, INCORRECT), ((U_N - U_empty) / (N - 1), INCORRECT)],
+    "10.5.1a": [([80, 90], INCORRECT), ([30.0, 70.0], INVALID)],
+    "10.5.1b": [([50, 20, 30], INCORRECT), ([100 / 3] * 3, INVALID)],
+    "10.5.1c": [("C", INCORRECT), ("D", INVALID), ({"A", "C"}, INVALID)],
+    "10.5.1d": [(75, INCORRECT), (80.0, INVALID), (R(801, 10), INCORRECT), (sp.sqrt(6400) + sp.pi - sp.pi, CORRECT)],
+    "10.5.1e": [({"A", "C"}, INCORRECT), ({"B"}, INCORRECT), ({"B", "D"}, INVALID)],
+    "10.5.1f": [(0, INCORRECT), (10.0, INVALID)],
+    "10.5.2a": [([R(1, 4)] * 4, INCORRECT), ([0.25] * 4, INVALID)],
+    "10.5.2b": [({"TL"}, INCORRECT), (set(), INCORRECT), ({"BR", "pixel"}, INVALID)],
+    "10.5.2c": [({("TL", "TR")}, INCORRECT), ({("TL", "TR", "BL")}, INVALID), ({("TL", "TL")}, INVALID)],
+}
+
+IDS = [ex.id for ex in list_exercises()]
+
+
+def test_every_exercise_has_hand_derived_answers():
+    assert sorted(HAND) == sorted(IDS) and sorted(WRONG) == sorted(IDS)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_hand_derived_answers_in_every_form_pass(exercise_id):
+    for answer in HAND[exercise_id]:
+        result = check(exercise_id, answer)
+        assert result.status == CORRECT, f"{exercise_id} rejected {answer!r}: {result.message}"
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_wrong_and_invalid_answers_get_their_status(exercise_id):
+    for answer, status in WRONG[exercise_id]:
+        result = check(exercise_id, answer)
+        assert result.status == status, f"{exercise_id}: {answer!r} gave {result}"
