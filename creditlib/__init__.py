@@ -2,9 +2,19 @@
 
 Modules, one idea each:
 
+* :mod:`creditlib.influence`: influence functions, Hessian-vector products, inverse-HVP solvers and
+  leave-one-out retraining (Section 10.1).
+* :mod:`creditlib.datasets`: small data sets shipped with scikit-learn, as tensors.
 * :mod:`creditlib.games`: cooperative games, utilities vectorised over coalitions (Section 10.2).
-* :mod:`creditlib.shapley`: Shapley values, exact by eq. (10.12).
+* :mod:`creditlib.coalitions`: coalition tables indexed by bitmask and the limit of exact enumeration.
+* :mod:`creditlib.shapley`: Shapley and Banzhaf values, exact by eq. (10.12), and estimators (Section 10.2.2).
 * :mod:`creditlib.axioms`: the axioms of Section 10.2.1 as checks on any payment vector.
+* :mod:`creditlib.schemes`: alternative payment rules and the axioms each breaks.
+* :mod:`creditlib.interactions`: interaction indices, conditional values, best coalitions (Section 10.5).
+* :mod:`creditlib.matched_pair`: the matched pair of Section 10.5.1.
+* :mod:`creditlib.saliency`: gradient saliency (Section 10.4).
+* :mod:`creditlib.plotting`: the coalition lattice figure.
+* :mod:`creditlib.validation`: input validation shared by every module, and ``ConvergenceWarning``.
 * :mod:`creditlib.checking`: sympy-based verification primitives (numbers, vectors, expressions, functions).
 * :mod:`creditlib.exercises`: the exercise registry and ``check(id, answer)``.
 """

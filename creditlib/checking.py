@@ -410,13 +410,30 @@ def _differ(a: sp.Expr, e: sp.Expr) -> bool:
 
 
 LARGE_PRIMES = (10007, 100003, 1000003, 10000019, 100000007)
+NICE_POINTS = 6
+"""How many of the points tried first have small denominators (readable in a message)."""
 
 
-def _draw(rng: np.random.Generator, symbol: sp.Symbol, interval: tuple | None) -> sp.Rational:
-    """A random value over the domain of ``symbol``: its assumptions (sign, integer) cut by ``interval``."""
+def _draw(rng: np.random.Generator, symbol: sp.Symbol, interval: tuple | None, nice: bool = False) -> sp.Rational:
+    """A random value over the domain of ``symbol``: its assumptions (sign, integer) cut by ``interval``.
+
+    ``nice`` points (small numerators and denominators) come first, so that a refuting point shown to the
+    reader is readable; the others have large prime denominators and magnitudes from 1e-2 to 1e3, which
+    terms such as ``sin(10**6*pi*x)`` or ``frac(10**6*x)`` cannot vanish on.
+    """
     low, high = interval if interval is not None else (None, None)
     if symbol.is_nonnegative:
         low = 0 if low is None else max(low, 0)
+    if nice and not symbol.is_integer:
+        if low is not None and high is not None:
+            return sp.Rational(Fraction(low) + (Fraction(high) - Fraction(low)) * Fraction(int(rng.integers(1, 10)), 10))
+        q = int(rng.choice([1, 2, 3, 4, 5, 10]))
+        size = Fraction(int(rng.integers(1, 5 * q + 1)), q)
+        if low is not None:
+            return sp.Rational(Fraction(low) + size)
+        if high is not None:
+            return sp.Rational(Fraction(high) - size)
+        return sp.Rational(size if rng.random() < 0.5 else -size)
     if symbol.is_integer:
         lo = -1000 if low is None else math.ceil(low) + (1 if symbol.is_positive and low <= 0 else 0)
         hi = (lo + 1000 if low is not None else 1000) if high is None else math.floor(high)
@@ -456,8 +473,10 @@ def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = ()
                 and all(p.exp.is_Integer for p in difference.atoms(sp.Pow)))
     rng = np.random.default_rng(seed)
     domain = dict(domain or {})
-    for _ in range(n_points if symbols else 1):
-        point = {s: _draw(rng, s, domain.get(s.name)) for s in symbols}
+    nice = np.random.default_rng([seed, 1])                 # its own stream: the other points stay as they were
+    points = [{s: _draw(nice, s, domain.get(s.name), nice=True) for s in symbols} for _ in range(NICE_POINTS)]
+    points += [{s: _draw(rng, s, domain.get(s.name)) for s in symbols} for _ in range(n_points)]
+    for point in (points if symbols else [{}]):
         e_val = _value(expected, point)
         if e_val is None:
             continue
@@ -866,11 +885,17 @@ def run_isolated(work: Callable[[], Verdict], seconds: float = TIME_LIMIT, seed:
     The worker gets the time limit as a SIGALRM (it is the main thread there) and
     is killed if it overruns; whatever the reader's objects did in it (patching
     modules, raising SystemExit) ends with it. Only the status and message come
-    back. Ctrl-C in the caller stops the worker and propagates. Without
-    ``os.fork`` (Windows) the work runs in a daemon thread that is abandoned
-    after the time limit.
+    back. Ctrl-C in the caller stops the worker and propagates. The worker runs
+    torch single-threaded (its OpenMP pool does not survive ``fork``). Forking is
+    used on Linux only: elsewhere (macOS, where system libraries are not
+    fork-safe, and Windows) the work runs in this process under SIGALRM on the
+    main thread, or in a daemon thread that is abandoned after the time limit.
     """
-    if not hasattr(os, "fork"):
+    if not sys.platform.startswith("linux"):
+        # fork is unsafe where system libraries run threads of their own (macOS, and no fork on Windows):
+        # judge in this process, under SIGALRM on the main thread, in an abandoned daemon thread elsewhere
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+            return _guarded(work, seconds, seed)
         return _run_in_thread(work, seconds, seed)
     read_end, write_end = os.pipe()
     with warnings.catch_warnings():
@@ -879,6 +904,7 @@ def run_isolated(work: Callable[[], Verdict], seconds: float = TIME_LIMIT, seed:
     if pid == 0:                                              # the worker: never returns
         try:
             os.close(read_end)
+            _single_threaded_torch()
             verdict = _guarded(work, seconds, seed)
             data = json.dumps([verdict.status, verdict.message[:4000]]).encode()
             os.write(write_end, data)
@@ -910,6 +936,14 @@ def run_isolated(work: Callable[[], Verdict], seconds: float = TIME_LIMIT, seed:
         pass
     return Verdict(UNDECIDED, "The checker's worker ended without a verdict (out of memory?); "
                               "ask an instructor to look at this answer.")
+
+
+def _single_threaded_torch() -> None:
+    """In a forked worker, torch's OpenMP thread pool (copied from the parent, its threads gone) deadlocks at the
+    next parallel region: run torch on one thread there."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def _run_in_thread(work: Callable[[], Verdict], seconds: float, seed: int | None) -> Verdict:

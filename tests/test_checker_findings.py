@@ -272,11 +272,16 @@ def test_ctrl_c_still_interrupts():
     def endless(*args):
         while True:
             pass
+    # a shell that starts pytest in the background ignores SIGINT; a reader's kernel turns it into KeyboardInterrupt
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     start = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        check("nb00.3", endless, seconds=20)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            check("nb00.3", endless, seconds=20)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - start < 5
 
 
@@ -428,3 +433,25 @@ def test_efficiency_diagnosis_catches_a_small_gap(values):
     result = check("nb00.1", values)
     assert "efficiency axiom fails" in result.message
     assert result.status == (INCORRECT if isinstance(values[0], sp.Basic) else INVALID)
+
+
+def test_function_checks_using_torch_survive_the_fork_after_parallel_torch_work():
+    """torch's OpenMP pool deadlocks in a forked child unless the worker goes single-threaded: a correct torch
+    answer checked after the parent ran multi-threaded torch work must still be correct, well within the limit."""
+    import time
+
+    import torch
+
+    from creditlib.exercises import check
+    from creditlib.influence import function_hvp
+    a = torch.randn(1500, 1500, dtype=torch.float64)
+    (a @ a).sum()                                  # the parent's OpenMP pool is now in use
+    start = time.monotonic()
+
+    def answer(f, theta, v):
+        (a @ a).sum()                              # a parallel region in the worker
+        return function_hvp(f, theta, v)
+
+    result = check("nb01.3", answer, seconds=30)
+    assert result.status == "correct", result.message
+    assert time.monotonic() - start < 8

@@ -125,6 +125,21 @@ MUTANTS = [
      "y = torch.tensor((digits.target[order] == first).astype(np.float64))"),
     ("game scaling loses exactness", "creditlib/games.py",
      "exact = _is_exact(scale)\n", "exact = False\n"),
+    # --- the answer checker
+    ("expression checker accepts float agreement within 1e-4", "creditlib/checking.py",
+     "return abs(a - e) > sp.Float(10) ** -20 * max(1, abs(e))", "return abs(a - e) > sp.Float(10) ** -4 * max(1, abs(e))"),
+    ("exact values compared within 1e-4", "creditlib/checking.py",
+     "    if a.is_Rational and e.is_Rational:\n        return a != e",
+     "    if a.is_Rational and e.is_Rational:\n        return abs(a - e) > sp.Rational(1, 10**4)"),
+    ("number tolerance x100", "creditlib/checking.py",
+     "if abs(float(a_val) - float(e)) <= tol * max(1.0, abs(float(e))):",
+     "if abs(float(a_val) - float(e)) <= 100 * tol * max(1.0, abs(float(e))):"),
+    ("function check rtol 1e-3", "creditlib/exercises/influence_functions.py",
+     "same=make_allclose(rtol=1e-8, atol=1e-10)", "same=make_allclose(rtol=1e-3, atol=1e-10)"),
+    ("efficiency diagnosis tolerance 0.1", "creditlib/exercises/feedback.py",
+     "abs(float(gap)) > 1e-9 * max(1.0,", "abs(float(gap)) > 0.1 * max(1.0,"),
+    ("checker worker keeps torch multi-threaded after fork", "creditlib/checking.py",
+     "            _single_threaded_torch()\n", ""),
     # --- saliency and matched pair
     ("vanilla gradient of the wrong sign", "creditlib/saliency.py",
      "return grad(model)(x).detach().numpy()", "return -grad(model)(x).detach().numpy()"),
@@ -138,6 +153,13 @@ def copy_of_repository(target: Path) -> Path:
     ignore = shutil.ignore_patterns(".venv", ".git", "__pycache__", ".hypothesis", "*.egg-info", "build")
     shutil.copytree(ROOT, target, ignore=ignore, symlinks=True)
     return target
+
+
+def test_files(root: Path) -> list[str]:
+    """Every test file, the library's fast ones first and the checker's (which fork per check) last, so that
+    a caught mutant is usually caught within seconds; a surviving one still runs them all."""
+    files = sorted(str(p.relative_to(root)) for p in (root / "tests").glob("test_*.py"))
+    return sorted(files, key=lambda f: ("check" in f or "exercise" in f, f))
 
 
 def run(selected: list[tuple]) -> int:
@@ -156,7 +178,7 @@ def run(selected: list[tuple]) -> int:
             start = time.time()
             try:
                 file.write_text(original.replace(old, new), encoding="utf-8")
-                result = subprocess.run([sys.executable, "-m", "pytest", "tests", "-x", "-q", "--no-header"],
+                result = subprocess.run([sys.executable, "-m", "pytest", *test_files(root), "-x", "-q", "--no-header"],
                                         cwd=root, env=env, capture_output=True, text=True)
             finally:
                 file.write_text(original, encoding="utf-8")

@@ -43,7 +43,7 @@ register(Exercise(
     verify=lambda a, expected: compare_expression(a, expected, [lam], domain={"lambda": (0, 2)}),
     reference=lambda: 1 / lam,
     expected=scalar_series,
-    wrong_answers=lambda: [(1 / (1 - lam), "differs"), (lam, "differs"), (sp.Symbol("x"), "does not define")],
+    wrong_answers=lambda: [(1 / (1 - lam), "at lambda ="), (lam, "differs"), (sp.Symbol("x"), "does not define")],
 ))
 
 register(Exercise(
