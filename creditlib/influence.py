@@ -19,7 +19,7 @@ they can be studied on matrices whose spectrum we choose (notebook 02).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -86,16 +86,42 @@ def _check_data(X: torch.Tensor, y: torch.Tensor, what: str) -> None:
 
 
 def training_objective(fm: FlatModel, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor,
-                       weight_decay: float = 0.0) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``θ ↦ mean_i loss(x_i; θ) + weight_decay/2 · ‖θ‖²`` (the objective L of eq. (10.1))."""
+                       weight_decay: float = 0.0) -> Callable[..., torch.Tensor]:
+    """The training objective L of eq. (10.1), as a function of the flat parameters.
+
+    Parameters
+    ----------
+    fm : FlatModel
+        The model seen as a function of one parameter vector (see :func:`flatten`).
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
+    X, y : Tensor
+        The training set.
+    weight_decay : float, default=0.0
+        The ridge term ``weight_decay/2 · ‖θ‖²`` (over all parameters, biases included).
+
+    Returns
+    -------
+    callable
+        ``objective(theta, weights=None)``: ``mean_i loss(x_i; θ) + weight_decay/2 · ‖θ‖²``, or with
+        per-example ``weights`` the weighted mean ``Σ w_i loss_i / Σ w_i`` (a zero weight removes a point:
+        leave-one-out; ``1 + ε`` on one point up-weights it, eq. (10.2)).
+
+    Raises
+    ------
+    TypeError, ValueError
+        X or y is not a tensor, or they disagree in length; (when called) ``loss_fn`` does not return one
+        loss per example.
+    """
     _check_data(X, y, "training data")
 
-    def objective(theta: torch.Tensor) -> torch.Tensor:
+    def objective(theta: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
         losses = loss_fn(fm(theta, X), y)
         if losses.shape != (X.shape[0],):
             raise ValueError(f"loss_fn must return one loss per example, shape ({X.shape[0]},); got "
                              f"{tuple(losses.shape)}. Use reduction='none'.")
-        return losses.mean() + 0.5 * weight_decay * (theta * theta).sum()
+        mean = losses.mean() if weights is None else (weights * losses).sum() / weights.sum()
+        return mean + 0.5 * weight_decay * (theta * theta).sum()
 
     return objective
 
@@ -225,14 +251,6 @@ def dense_hessian(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: t
     return hessian(training_objective(fm, loss_fn, X, y, weight_decay))(fm.theta)
 
 
-def matrix_with_spectrum(eigenvalues, seed: int = 0) -> torch.Tensor:
-    """A symmetric float64 matrix with the given eigenvalues and random orthonormal eigenvectors
-    (for studying the solvers at a chosen condition number)."""
-    n = len(eigenvalues)
-    Q, _ = torch.linalg.qr(torch.randn(n, n, generator=torch_generator(seed), dtype=torch.float64))
-    return Q @ torch.diag(torch.as_tensor(eigenvalues, dtype=torch.float64)) @ Q.T
-
-
 def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed: int = 0,
                    dtype: torch.dtype = torch.float64) -> float:
     """The eigenvalue of largest magnitude of a symmetric operator, by power iteration (``iters`` HVPs)."""
@@ -257,11 +275,21 @@ class InverseHVP:
 
     Attributes
     ----------
-    x : Tensor, the solution (same shape as v).
-    n_hvp : int, operator applications per right-hand side (exact: 0, it forms the matrix).
-    residual : float, the largest ``‖A x − v‖ / ‖v‖`` over right-hand sides.
+    x : Tensor
+        The solution, same shape as v.
+    n_hvp : int
+        Operator applications per right-hand side, all included (power iterations for the
+        scale, the one that measures the final residual); exact: 0, it forms the matrix.
+    residual : float
+        The true relative residual ``‖A x − v‖ / ‖v‖`` (largest over right-hand sides),
+        recomputed from the operator, not from the solver's recurrence; NaN for
+        :func:`solve_lissa` alone, which only sees mini-batch Hessians.
     method : str
-    spread : float, LiSSA only: relative spread of the repeats (std over mean norm); 0 otherwise.
+    spread : float
+        LiSSA only: relative spread of the repeats (std over mean norm); 0 otherwise.
+
+    Every solver returns one (:func:`solve_cg`, :func:`solve_neumann`, :func:`solve_lissa`,
+    :func:`inverse_hvp`); estimators of Shapley values return ``ShapleyEstimate`` likewise.
     """
 
     x: torch.Tensor
@@ -271,9 +299,15 @@ class InverseHVP:
     spread: float = 0.0
 
 
+def _max_relative_norm(R: torch.Tensor, V: torch.Tensor) -> float:
+    """The largest ``‖r‖ / ‖v‖`` over the rows of a batch."""
+    rows = V.reshape(-1, V.shape[-1])
+    return float((R.reshape(-1, V.shape[-1]).norm(dim=1) / rows.norm(dim=1).clamp_min(1e-300)).max())
+
+
 def _relative_residual(matvec: MatVec, X: torch.Tensor, V: torch.Tensor) -> float:
-    r = (matvec(X) - V).reshape(-1, V.shape[-1]).norm(dim=1) / V.reshape(-1, V.shape[-1]).norm(dim=1).clamp_min(1e-300)
-    return float(r.max())
+    """The true relative residual ``‖A x − v‖ / ‖v‖`` (one more operator application)."""
+    return _max_relative_norm(matvec(X) - V, V)
 
 
 def solve_exact(A: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
@@ -289,7 +323,7 @@ def solve_exact(A: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
 
 
 def solve_cg(matvec: MatVec, V: torch.Tensor, *, tol: float = 1e-10, max_iter: int = 1000,
-             callback: Callable[[int, torch.Tensor], None] | None = None) -> tuple[torch.Tensor, int]:
+             callback: Callable[[int, torch.Tensor], None] | None = None) -> InverseHVP:
     """Conjugate gradient for ``A x = v`` (each row of a batch solved at once); one HVP per iteration.
 
     Converges in about ``√κ · log(1/tol)`` iterations. Raises ``NotPositiveDefiniteError``
@@ -329,12 +363,13 @@ def solve_cg(matvec: MatVec, V: torch.Tensor, *, tol: float = 1e-10, max_iter: i
         worst = float((rs_new.sqrt() / V.norm(dim=1).clamp_min(1e-300)).max())
         warn_unconverged(f"Conjugate gradient stopped at max_iter={max_iter} with relative residual {worst:.2g} "
                          f"> tol = {tol:g}: raise max_iter, or add damping to improve the conditioning.")
-    return (X[0] if single else X), iterations
+    X = X[0] if single else X
+    return InverseHVP(X, iterations + 1, _relative_residual(matvec, X, V[0] if single else V), "cg")
 
 
 def solve_neumann(matvec: MatVec, V: torch.Tensor, *, scale: float, tol: float = 1e-10, max_iter: int = 10_000,
                   blowup: float = 1e6, callback: Callable[[int, torch.Tensor], None] | None = None
-                  ) -> tuple[torch.Tensor, int]:
+                  ) -> InverseHVP:
     """The truncated Neumann series ``x_r = α Σ_{i=0}^{r} (I − αA)^i v`` (Problem 10.1.3 applied to αA).
 
     Computed as ``x_{r+1} = x_r + α (v − A x_r)``: one HVP per term, and the
@@ -357,20 +392,21 @@ def solve_neumann(matvec: MatVec, V: torch.Tensor, *, scale: float, tol: float =
                 f"{iterations} terms, so the spectral radius of I − αA is at least 1 (α = {scale:.3g}). Fix: a "
                 "smaller scale α (below 2/λ_max; estimate λ_max with top_eigenvalue) or more damping, if the "
                 "Hessian has negative eigenvalues.")
-        if size <= tol * initial:
-            return X, iterations
+        relative = _max_relative_norm(R, V)         # every right-hand side to its own tolerance, as in CG
+        if relative <= tol:                          # R is the true residual of this X: no extra HVP
+            return InverseHVP(X, iterations, relative, "neumann")
         X = X + scale * R
         if callback is not None:
             callback(iterations, X)
     warn_unconverged(f"The Neumann series stopped at max_iter={max_iter} terms with relative residual "
-                     f"{float(size / initial):.2g} > tol = {tol:g}: raise max_iter (it needs about κ·log(1/tol) "
+                     f"{relative:.2g} > tol = {tol:g}: raise max_iter (it needs about κ·log(1/tol) "
                      "terms), or use method='cg'.")
-    return X, max_iter
+    return InverseHVP(X, max_iter + 1, _relative_residual(matvec, X, V), "neumann")
 
 
 def solve_lissa(stochastic_matvec: Callable[[torch.Generator, torch.Tensor], torch.Tensor], V: torch.Tensor, *,
                 scale: float, depth: int, repeats: int = 1, seed: int = 0, blowup: float = 1e6,
-                callback: Callable[[int, torch.Tensor], None] | None = None) -> tuple[torch.Tensor, float]:
+                callback: Callable[[int, torch.Tensor], None] | None = None) -> InverseHVP:
     """LiSSA: the Neumann recursion with a fresh mini-batch Hessian at every step, averaged over repeats.
 
     ``x_{t+1} = α v + (I − α A_t) x_t``, where ``stochastic_matvec(generator, X)``
@@ -396,7 +432,7 @@ def solve_lissa(stochastic_matvec: Callable[[torch.Generator, torch.Tensor], tor
             callback(t + 1, X.mean(dim=0))
     mean = X.mean(dim=0)
     spread = float(X.std(dim=0).norm() / mean.norm()) if repeats > 1 else 0.0
-    return mean, spread
+    return InverseHVP(mean, repeats * depth, float("nan"), "lissa", spread)
 
 
 def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, v: torch.Tensor, *,
@@ -429,8 +465,7 @@ def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: tor
         x = solve_exact(H + damping * torch.eye(len(H), dtype=H.dtype), v)
         return InverseHVP(x, 0, _relative_residual(full, x, v), method)
     if method == "cg":
-        x, n = solve_cg(full, v, tol=tol, max_iter=max_iter)
-        return InverseHVP(x, n + 1, _relative_residual(full, x, v), method)
+        return solve_cg(full, v, tol=tol, max_iter=max_iter)
     if method not in ("neumann", "lissa"):
         raise ValueError(f"method must be 'exact', 'cg', 'neumann' or 'lissa'; got {method!r}.")
     power_iters = 0
@@ -438,11 +473,11 @@ def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: tor
         power_iters = 50
         scale = 1.0 / abs(top_eigenvalue(full, fm.theta.numel(), iters=power_iters, seed=seed, dtype=fm.theta.dtype))
     if method == "neumann":
-        x, n = solve_neumann(full, v, scale=scale, tol=tol, max_iter=max_iter)
-        return InverseHVP(x, n + power_iters + 1, _relative_residual(full, x, v), method)
-    x, spread = solve_lissa(minibatch_hvp(model, loss_fn, X, y, weight_decay, damping, batch_size), v,
-                            scale=scale, depth=depth, repeats=repeats, seed=seed)
-    return InverseHVP(x, repeats * depth + power_iters + 1, _relative_residual(full, x, v), method, spread)
+        result = solve_neumann(full, v, scale=scale, tol=tol, max_iter=max_iter)
+        return replace(result, n_hvp=result.n_hvp + power_iters)
+    result = solve_lissa(minibatch_hvp(model, loss_fn, X, y, weight_decay, damping, batch_size), v,
+                         scale=scale, depth=depth, repeats=repeats, seed=seed)
+    return replace(result, n_hvp=result.n_hvp + power_iters + 1, residual=_relative_residual(full, result.x, v))
 
 
 def minibatch_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, weight_decay: float,
@@ -451,13 +486,11 @@ def minibatch_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: t
     (drawn without replacement), all repeats in one ``vmap``."""
     fm = flatten(model)
     n = X.shape[0]
-    b = min(batch_size, n)
-
-    def objective(theta, idx):
-        return loss_fn(fm(theta, X[idx]), y[idx]).mean() + 0.5 * weight_decay * (theta * theta).sum()
+    b = min(check_int(batch_size, "batch_size", low=1), n)
 
     def one(idx, u):
-        return jvp(lambda th: grad(objective)(th, idx), (fm.theta,), (u,))[1] + damping * u
+        objective = training_objective(fm, loss_fn, X[idx], y[idx], weight_decay)   # the mini-batch's L
+        return jvp(grad(objective), (fm.theta,), (u,))[1] + damping * u
 
     def apply(g: torch.Generator, iterates: torch.Tensor) -> torch.Tensor:
         idx = torch.stack([torch.randperm(n, generator=g)[:b] for _ in range(iterates.shape[0])])
@@ -495,6 +528,42 @@ def example_losses(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: 
     fm = flatten(model)
     with torch.no_grad():
         return loss_fn(fm(fm.theta if theta is None else theta, X), y)
+
+
+def _retrain_newton(objective: Callable[..., torch.Tensor], theta0: torch.Tensor, weights: torch.Tensor, *,
+                    tol: float, max_iter: int) -> torch.Tensor:
+    """Minimise ``objective(θ, w)`` for every row w of ``weights`` at once: Newton steps batched with ``vmap``
+    (dense Hessians; for small convex models). Raises ``RuntimeError`` when any model is not converged."""
+    g_fn, h_fn = vmap(grad(objective), in_dims=(0, 0)), vmap(hessian(objective), in_dims=(0, 0))
+    theta = theta0.expand(len(weights), -1).clone()
+    for _ in range(max_iter):
+        g = g_fn(theta, weights)
+        if float(g.norm(dim=1).max()) < tol:
+            return theta
+        theta = theta - torch.linalg.solve(h_fn(theta, weights), g[..., None])[..., 0]
+    raise RuntimeError(f"Newton did not converge in {max_iter} steps (gradient norm {float(g.norm(dim=1).max()):.2g}); "
+                       "use optimizer='lbfgs' for non-convex models.")
+
+
+def _retrain_lbfgs(objective: Callable[..., torch.Tensor], theta0: torch.Tensor, weights: torch.Tensor, *,
+                   tol: float, max_iter: int) -> torch.Tensor:
+    """Minimise ``objective(θ, w)`` for each row w of ``weights`` in turn with L-BFGS (non-convex models);
+    warns (``ConvergenceWarning``) naming the models that stopped above ``tol``."""
+    out, unconverged = [], []
+    for row, w in enumerate(weights):
+        theta = lbfgs_minimise(lambda th: objective(th, w), theta0, tol=tol, max_iter=max_iter)
+        norm = float(grad(objective)(theta, w).norm())
+        if not norm < tol:
+            unconverged.append((int((w == 0).nonzero()[0]) if (w == 0).any() else row, norm))
+        out.append(theta)
+    if unconverged:
+        worst = max(g for _, g in unconverged)
+        shown = [i for i, _ in unconverged][:5]
+        warn_unconverged(f"leave_one_out (L-BFGS): {len(unconverged)} of {len(weights)} retrained models stopped with "
+                         f"gradient norm ≥ tol = {tol:g} (largest {worst:.2g}; training points {shown}"
+                         f"{'…' if len(unconverged) > 5 else ''}). Raise max_iter or take a tol above the round-off "
+                         "floor (about 1e-9 in float64).")
+    return torch.stack(out)
 
 
 def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor, y_train: torch.Tensor,
@@ -554,48 +623,16 @@ def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor
     tol = check_positive({"newton": 1e-9, "lbfgs": 1e-7}.get(optimizer, 1.0) if tol is None else tol, "tol")
     base = example_losses(model, loss_fn, X_test, y_test)
 
-    def weighted_objective(theta, weights):
-        losses = loss_fn(fm(theta, X_train), y_train)
-        return (weights * losses).sum() / weights.sum() + 0.5 * weight_decay * (theta * theta).sum()
-
-    thetas = []
-    if optimizer == "newton":
-        g_fn, h_fn = vmap(grad(weighted_objective)), vmap(hessian(weighted_objective))
-        for start in range(0, len(indices), chunk):
-            block = indices[start:start + chunk]
-            W = torch.ones(len(block), n, dtype=fm.theta.dtype)
-            W[torch.arange(len(block)), torch.tensor(block)] = 0.0
-            theta = fm.theta.expand(len(block), -1).clone()
-            for _ in range(max_iter):
-                g = g_fn(theta, W)
-                if float(g.norm(dim=1).max()) < tol:
-                    break
-                theta = theta - torch.linalg.solve(h_fn(theta, W), g[..., None])[..., 0]
-            else:
-                raise RuntimeError(f"Newton did not converge in {max_iter} steps (gradient norm "
-                                   f"{float(g.norm(dim=1).max()):.2g}); use optimizer='lbfgs' for non-convex models.")
-            thetas.append(theta)
-        thetas = torch.cat(thetas)
-    elif optimizer == "lbfgs":
-        out, unconverged = [], []
-        for i in indices:
-            weights = torch.ones(n, dtype=fm.theta.dtype)
-            weights[i] = 0.0
-            objective = lambda theta: weighted_objective(theta, weights)  # noqa: E731
-            theta = lbfgs_minimise(objective, fm.theta, tol=tol, max_iter=max_iter)
-            norm = float(grad(objective)(theta).norm())
-            if not norm < tol:
-                unconverged.append((i, norm))
-            out.append(theta)
-        if unconverged:
-            worst = max(g for _, g in unconverged)
-            warn_unconverged(f"leave_one_out (L-BFGS): {len(unconverged)} of {len(indices)} retrained models stopped "
-                             f"with gradient norm ≥ tol = {tol:g} (largest {worst:.2g}; training points "
-                             f"{[i for i, _ in unconverged][:5]}{'…' if len(unconverged) > 5 else ''}). Raise "
-                             "max_iter or take a tol above the round-off floor (about 1e-9 in float64).")
-        thetas = torch.stack(out)
-    else:
+    if optimizer not in ("newton", "lbfgs"):
         raise ValueError(f"optimizer must be 'newton' or 'lbfgs'; got {optimizer!r}.")
+    objective = training_objective(fm, loss_fn, X_train, y_train, weight_decay)
+    weights = torch.ones(len(indices), n, dtype=fm.theta.dtype)
+    weights[torch.arange(len(indices)), torch.tensor(indices, dtype=torch.long)] = 0.0   # row r drops point r
+    if optimizer == "newton":              # chunks bound the memory of the batched dense Hessians
+        thetas = torch.cat([_retrain_newton(objective, fm.theta, weights[start:start + chunk], tol=tol,
+                                            max_iter=max_iter) for start in range(0, len(indices), chunk)])
+    else:
+        thetas = _retrain_lbfgs(objective, fm.theta, weights, tol=tol, max_iter=max_iter)
     with torch.no_grad():
         losses = vmap(lambda th: loss_fn(fm(th, X_test), y_test))(thetas)
     return losses - base

@@ -279,3 +279,33 @@ def test_seeds_accept_none_ints_and_generators():
     rng = np.random.default_rng(0)
     first, second = shapley_permutation(game, 200, seed=rng), shapley_permutation(game, 200, seed=rng)
     assert not np.array_equal(first.values, second.values)      # a Generator is advanced, not re-seeded
+
+
+def test_the_three_weightings_of_the_shapley_value_by_hand():
+    """N = 3: eq. (10.12) gives |S|!(N−|S|−1)!/N! = 2/6, 1/6, 2/6 for |S| = 0, 1, 2; Definition 10.2.3 picks a
+    size uniformly (1/3) and then one of the C(2, |S|) subsets: 1/3, 1/6, 1/3. Banzhaf: 1/4 for every S."""
+    from creditlib.shapley import banzhaf_weights, random_size_weights, shapley_weights
+    third, sixth = Fraction(1, 3), Fraction(1, 6)
+    assert list(shapley_weights(3, exact=True)) == [third, sixth, third]
+    assert list(random_size_weights(3, exact=True)) == [third, sixth, third]
+    assert list(banzhaf_weights(3, exact=True)) == [Fraction(1, 4)] * 3
+    for n in [1, 2, 5, 9]:
+        np.testing.assert_allclose(random_size_weights(n), shapley_weights(n), rtol=1e-15)
+        sizes = np.arange(n)
+        counts = [itertools.combinations(range(n - 1), int(k)) for k in sizes]
+        assert sum(w * len(list(c)) for w, c in zip(shapley_weights(n, exact=True), counts)) == 1
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_shapley_from_dividends_in_floats_and_exactly(exact):
+    """s_i = Σ_{T ∋ i} c_T / |T|, from the dense table and from a sparse mapping, against brute force."""
+    from creditlib.games import game_from_dividends, random_game
+    from creditlib.shapley import harsanyi_dividends, shapley_from_dividends
+    game = random_game(5, seed=8, exact=exact)
+    expected = shapley_by_permutations(game)
+    np.testing.assert_allclose(np.asarray(shapley_from_dividends(harsanyi_dividends(game, exact=exact)), float),
+                               expected, atol=1e-12)
+    sparse = {(0, 1, 2): 6.0 if not exact else 6, (1,): 1.5 if not exact else Fraction(3, 2)}
+    by_hand = [2, 2 + 1.5, 2, 0]                      # each of the three members gets 6/3
+    np.testing.assert_allclose(np.asarray(shapley_from_dividends(sparse, 4), float), by_hand, atol=1e-12)
+    np.testing.assert_allclose(shapley_exact(game_from_dividends(sparse, 4)).astype(float), by_hand, atol=1e-12)

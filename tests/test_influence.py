@@ -4,7 +4,7 @@ import pytest
 import torch
 from scipy.stats import pearsonr
 
-from creditlib.influence import matrix_with_spectrum as spd
+from creditlib.testing import matrix_with_spectrum as spd
 from creditlib.influence import (DivergenceError, NotPositiveDefiniteError, dense_hessian, flatten, function_hvp,
                                  hvp, influence_matrix, inverse_hvp, leave_one_out, per_example_gradients,
                                  solve_cg, solve_exact, solve_neumann, example_losses, top_eigenvalue,
@@ -72,11 +72,13 @@ def test_solvers_agree_with_a_dense_solve():
     truth = torch.linalg.solve(A, V.T).T
     matvec = lambda v: v @ A
     np.testing.assert_allclose(solve_exact(A, V), truth, atol=1e-10)
-    x, iterations = solve_cg(matvec, V, tol=1e-12)
-    np.testing.assert_allclose(x, truth, atol=1e-9)
-    assert iterations <= 6  # CG is exact in at most 5 steps for a 5x5 matrix (plus rounding)
-    x, _ = solve_neumann(matvec, V, scale=1.0, tol=1e-10)
-    np.testing.assert_allclose(x, truth, atol=1e-7)
+    result = solve_cg(matvec, V, tol=1e-12)
+    np.testing.assert_allclose(result.x, truth, atol=1e-9)
+    assert result.n_hvp <= 7  # CG is exact in at most 5 steps for a 5x5 matrix (plus rounding), + 1 for the residual
+    assert result.residual <= 1e-12
+    result = solve_neumann(matvec, V, scale=1.0, tol=1e-10)
+    np.testing.assert_allclose(result.x, truth, atol=1e-7)
+    assert result.residual <= 1e-10
     assert abs(top_eigenvalue(matvec, 5, iters=300) - 1.9) < 1e-6
 
 
@@ -232,7 +234,7 @@ def test_batched_cg_converges_for_every_right_hand_side():
     A = spd(np.geomspace(1e-3, 1.0, 30), seed=3)
     eigenvector = torch.linalg.eigh(A)[1][:, -1]
     V = torch.stack([eigenvector, torch.randn(30, generator=torch.Generator().manual_seed(0))])
-    x, _ = solve_cg(lambda u: u @ A, V, tol=1e-10, max_iter=500)
+    x = solve_cg(lambda u: u @ A, V, tol=1e-10, max_iter=500).x
     truth = torch.linalg.solve(A, V.T).T
     for row in range(2):
         residual = float((A @ x[row] - V[row]).norm() / V[row].norm())
@@ -248,10 +250,11 @@ def test_cg_and_neumann_meet_their_tolerance_on_the_true_residual(tol):
     v = torch.randn(20, generator=torch.Generator().manual_seed(3))
     for name, solve in [("cg", lambda: solve_cg(lambda u: u @ A, v, tol=tol, max_iter=1000)),
                         ("neumann", lambda: solve_neumann(lambda u: u @ A, v, scale=1.0, tol=tol, max_iter=20_000))]:
-        x, iterations = solve()
-        residual = float((A @ x - v).norm() / v.norm())
+        result = solve()
+        residual = float((A @ result.x - v).norm() / v.norm())
         assert residual <= tol * 1.001, (name, residual)
-        assert iterations < {"cg": 60, "neumann": 3000}[name] or tol < 1e-8, (name, iterations)
+        assert result.residual == pytest.approx(residual, rel=1e-3, abs=1e-15)     # it reports the true residual
+        assert result.n_hvp < {"cg": 60, "neumann": 3000}[name] or tol < 1e-8, (name, result.n_hvp)
 
 
 def test_inverse_hvp_reports_the_true_residual():
