@@ -54,7 +54,8 @@ install: $(STAMP)
 lab: $(STAMP)
 	@$(BIN)/python tools/workspace.py seed --work $(MY_NOTEBOOKS)
 	@echo "Starting JupyterLab on $(MY_NOTEBOOKS)/ (chapters/ and solutions/ are one folder up). Stop it with Ctrl-C."
-	@$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.root_dir=. \
+	@JUPYTER_CONFIG_PATH="$(CURDIR)/tools/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/$(MY_NOTEBOOKS) $(LAB_ARGS)
 
 progress: $(STAMP)

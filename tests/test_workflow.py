@@ -137,6 +137,7 @@ def test_the_readers_recipes_echo_no_shell_plumbing():
     assert "tools/install_torch.py" in install
     lab = _recipe(makefile, "lab")
     assert "tools/workspace.py seed" in lab and "--ServerApp.root_dir=." in lab and "$(LAB_ARGS)" in lab
+    assert "JUPYTER_CONFIG_PATH=\"$(CURDIR)/tools/jupyter" in lab
 
 
 def test_make_knows_the_readers_commands():
@@ -240,3 +241,44 @@ def test_an_installed_torch_of_the_pinned_version_is_kept(monkeypatch, capsys):
     monkeypatch.setattr(install_torch, "installed_version", lambda: "2.13.0+cpu")
     install_torch.main([str(ROOT / "requirements.txt")], platform="linux", env={}, run=lambda cmd: 1 / 0)
     assert "already installed" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- chapters/ is read-only in make lab
+
+
+@pytest.fixture
+def lab_contents(tmp_path):
+    from traitlets.config import Config
+
+    config = Config()
+    source = (ROOT / "tools" / "jupyter" / "jupyter_server_config.py").read_text()
+    exec(compile(source, "jupyter_server_config.py", "exec"), {"get_config": lambda: config})
+    manager_class = config.ServerApp.contents_manager_class
+    for folder in ["chapters", "my-notebooks"]:
+        (tmp_path / folder).mkdir()
+        nbformat.write(nbformat.v4.new_notebook(), tmp_path / folder / "00_welcome.ipynb")
+    return manager_class(root_dir=str(tmp_path))
+
+
+def test_the_lab_shows_chapters_read_only_and_refuses_to_change_them(lab_contents):
+    import asyncio
+
+    from tornado.web import HTTPError
+
+    async def scenario():
+        shipped = await lab_contents.get("chapters/00_welcome.ipynb")
+        mine = await lab_contents.get("my-notebooks/00_welcome.ipynb")
+        assert shipped["writable"] is False and mine["writable"] is True
+        assert (await lab_contents.get("chapters"))["writable"] is True    # the folder listing itself is untouched
+        await lab_contents.save(mine, "my-notebooks/00_welcome.ipynb")         # your copies save as usual
+        await lab_contents.save(mine, "my-notebooks/03_copy.ipynb")            # "Save As" into my-notebooks/
+        for attempt in [lambda: lab_contents.save(shipped, "chapters/00_welcome.ipynb"),
+                        lambda: lab_contents.save(mine, "chapters/new.ipynb"),
+                        lambda: lab_contents.rename("chapters/00_welcome.ipynb", "chapters/x.ipynb"),
+                        lambda: lab_contents.rename("my-notebooks/03_copy.ipynb", "chapters/03_copy.ipynb"),
+                        lambda: lab_contents.delete("chapters/00_welcome.ipynb")]:
+            with pytest.raises(HTTPError) as refused:
+                await attempt()
+            assert refused.value.status_code == 403 and "my-notebooks/" in refused.value.log_message
+
+    asyncio.run(scenario())
