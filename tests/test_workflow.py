@@ -83,6 +83,10 @@ def test_fresh_moves_the_old_copy_aside(course, capsys):
     assert all(k.name.startswith("02_neumann_series.") for k in kept)
     assert (work / "02_neumann_series.ipynb").read_bytes() == (chapters / "02_neumann_series.ipynb").read_bytes()
     assert "Your copy is now" in capsys.readouterr().out
+    assert workspace.main(["fresh", "--work", str(work), "--chapters", str(chapters), "02_neumann_series"]) == 0
+    assert len(list((work / "old").iterdir())) == 3                          # as make fresh calls it
+    assert workspace.main(["fresh", "--work", str(work), "--chapters", str(chapters), "99_nothing"]) == 2
+    assert workspace.main(["fresh", "--work", str(work)]) == 2
     with pytest.raises(FileNotFoundError, match="the notebooks are: 00_welcome"):
         workspace.fresh("99_nothing", work, chapters)
     _chapter(chapters / "02_neumann_series.ipynb", "answer = ...  # improved")

@@ -75,7 +75,7 @@ def main(argv=None, platform: str = sys.platform, env=None, run=subprocess.call)
         return 0
     why = probe(index, float(env.get("TORCH_PROBE_TIMEOUT", PROBE_TIMEOUT)))
     if why is None:
-        print(f"Installing torch {version}, the CPU build, from {index} (about 200 MB) ...", flush=True)
+        print(f"Installing torch {version}, the CPU build, from {index} (about 190 MB) ...", flush=True)
         code = run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps",
                     "--timeout", "30", "--retries", "1", "--index-url", index, f"torch=={version}"])
         if code == 0:

@@ -221,7 +221,7 @@ def format_table(reports: list, verbose: bool = False) -> str:
     broken = [r.name for r in reports if r.error]
     lines.append("")
     lines.append(f"Total: {totals.get('correct', 0)} of {n} exercises correct"
-                 + (f" ({summary(totals)})" if n else "") + f" in {len(reports)} notebooks, "
+                 + (f" ({summary(totals)})" if n else "") + f" in {len(reports)} notebook{'s' if len(reports) != 1 else ''}, "
                  f"{sum(r.seconds for r in reports):.0f} s.")
     if broken:
         lines.append(f"Stopped early: {', '.join(broken)} (see STOPPED above; exercises after the error "

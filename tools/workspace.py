@@ -130,7 +130,7 @@ def main(argv=None) -> int:
     parser.add_argument("--work", type=Path, default=WORK, help="the working folder (default: my-notebooks/)")
     parser.add_argument("--chapters", type=Path, default=CHAPTERS, help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)     # make fresh passes: fresh --work DIR NOTEBOOK
     if args.command == "seed":
         seed(args.work, args.chapters, args.quiet)
         return 0
