@@ -7,7 +7,12 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Extra options for JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port 8899"
 LAB_ARGS ?=
+# Your working copies of the notebooks (git-ignored); make progress runs them, TIMEOUT seconds each at most.
+MY_NOTEBOOKS ?= my-notebooks
+TIMEOUT ?= 600
+NOTEBOOK ?=
 # Keep the Python 3.11 debugger warning out of notebook stderr (nbval compares stderr).
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
@@ -16,14 +21,17 @@ NBVAL_CHAPTERS  := --nbval-lax --nbval-current-env chapters
 
 # pytest exits 5 when a selection holds no test: that is an empty selection, not a failure.
 define pytest
-	$(BIN)/python -m pytest $(1); rc=$$?; \
+	@echo "pytest $(strip $(1))"
+	@$(BIN)/python -m pytest $(1); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests collected in: $(1) (treated as success)"; exit 0; fi; exit $$rc
 endef
 
-.PHONY: help install lab test test-unit test-solutions test-chapters test-portable chapters check-chapters solutions lock benchmarks clean
+.PHONY: help install lab progress fresh test test-unit test-solutions test-chapters test-portable chapters check-chapters solutions lock benchmarks clean
 
 help:
-	@echo "make lab        create .venv if needed, install, open JupyterLab on chapters/"
+	@echo "make lab        create .venv if needed, install, copy new chapters into $(MY_NOTEBOOKS)/, open JupyterLab there"
+	@echo "make progress   run your notebooks in $(MY_NOTEBOOKS)/ and list every exercise: correct, incorrect, not attempted..."
+	@echo "make fresh NOTEBOOK=03_shapley_axioms   a fresh copy of one notebook (yours moves to $(MY_NOTEBOOKS)/old/)"
 	@echo "make test       create .venv if needed, install, run the whole test suite"
 	@echo "make test-portable  unit tests and solutions/ under other CPU kernels and thread counts"
 	@echo "make chapters   regenerate chapters/ from solutions/"
@@ -31,16 +39,33 @@ help:
 	@echo "make benchmarks run the scripts in benchmarks/ and print their figures"
 	@echo "make lock       re-resolve requirements.in into requirements.txt"
 
+# On Linux, tools/install_torch.py first installs torch's CPU build from PyTorch's index (TORCH_INDEX_URL),
+# falling back within seconds to the normal install when that index is unreachable.
 $(STAMP): requirements.txt pyproject.toml
-	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing the course environment into $(VENV): the first time, about 330 MB of downloads (190 MB of it torch), a few minutes."
+	@$(BIN)/python tools/install_torch.py requirements.txt
+	@$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
+	@echo "The course environment is ready in $(VENV)."
 
 install: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) chapters/
+	@$(BIN)/python tools/workspace.py seed --work $(MY_NOTEBOOKS)
+	@echo "Starting JupyterLab on $(MY_NOTEBOOKS)/ (chapters/ and solutions/ are one folder up). Stop it with Ctrl-C."
+	@JUPYTER_CONFIG_PATH="$(CURDIR)/tools/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.root_dir=. \
+		--LabApp.default_url=/lab/tree/$(MY_NOTEBOOKS) $(LAB_ARGS)
+
+progress: $(STAMP)
+	@$(BIN)/python tools/workspace.py seed --work $(MY_NOTEBOOKS)
+	@$(BIN)/python tools/progress.py --timeout $(TIMEOUT) \
+		$(if $(NOTEBOOK),$(MY_NOTEBOOKS)/$(basename $(notdir $(NOTEBOOK))).ipynb,$(MY_NOTEBOOKS))
+
+fresh:
+	@$(PYTHON) tools/workspace.py fresh --work $(MY_NOTEBOOKS) $(NOTEBOOK)
 
 test: test-unit test-solutions test-chapters
 

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from ..checking import (CORRECT, INVALID, NOT_ATTEMPTED, TIME_LIMIT, UNDECIDED, Verdict, not_attempted,
                         run_isolated)
+from .progress import recorded
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ def describe(exercise_id: str) -> str:
     return f"{ex.id}: {title} Expected: {ex.expects}"
 
 
+@recorded                      # make progress: a JSON line per check when CREDITLIB_PROGRESS_FILE is set
 def check(exercise_id: str, answer: Any, *, seconds: float = TIME_LIMIT, seed: int | None = None) -> CheckResult:
     """Check a reader's answer; never raises, whatever ``answer`` is, and returns within ``seconds``.
 
