@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+from .coalitions import as_fraction, without
 from .games import Game
 
 EFFICIENCY, SYMMETRY, NULL_PLAYER, LINEARITY = "efficiency", "symmetry", "null player", "linearity"
@@ -21,11 +22,8 @@ AXIOMS = (EFFICIENCY, SYMMETRY, NULL_PLAYER, LINEARITY)
 
 def _exact(x):
     """A number as ``Fraction`` when it is exact, else as float."""
-    if hasattr(x, "p") and hasattr(x, "q"):  # sympy Rational / Integer
-        return Fraction(int(x.p), int(x.q))
-    if isinstance(x, (int, np.integer, Fraction)) and not isinstance(x, bool):
-        return Fraction(x)
-    return float(x)
+    exact = isinstance(x, (int, np.integer, Fraction)) and not isinstance(x, bool) or getattr(x, "is_Rational", False)
+    return as_fraction(x) if exact else float(x)
 
 
 def _equal(a, b, atol: float) -> bool:
@@ -35,12 +33,6 @@ def _equal(a, b, atol: float) -> bool:
     return abs(float(a) - float(b)) <= atol
 
 
-def _marginal_table(game: Game, i: int) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of the coalitions without player i, and U(S ∪ {i}) − U(S) for each."""
-    values = game.values()
-    codes = np.arange(2**game.n_players, dtype=np.int64)
-    without_i = codes[(codes >> i) & 1 == 0]
-    return without_i, values[without_i | (1 << i)] - values[without_i]
 
 
 def efficiency_target(game: Game) -> object:
@@ -60,11 +52,13 @@ def violates_efficiency(game: Game, payments, atol: float = 1e-9) -> bool:
 
 
 def null_players(game: Game, atol: float = 1e-12) -> list[int]:
-    """Players i with ``U(S ∪ {i}) = U(S)`` for every S not containing i."""
+    """Players i with ``U(S ∪ {i}) = U(S)`` for every S not containing i (the table is evaluated once)."""
+    values = game.values()
+    codes = np.arange(2**game.n_players, dtype=np.int64)
     out = []
     for i in range(game.n_players):
-        _, gains = _marginal_table(game, i)
-        if all(_equal(g, 0, atol) for g in gains):
+        S = without(codes, i)
+        if all(_equal(g, 0, atol) for g in values[S | (1 << i)] - values[S]):
             out.append(i)
     return out
 
@@ -76,8 +70,8 @@ def symmetric_pairs(game: Game, atol: float = 1e-12) -> list[tuple[int, int]]:
     pairs = []
     for i in range(game.n_players):
         for j in range(i + 1, game.n_players):
-            neither = codes[((codes >> i) & 1 == 0) & ((codes >> j) & 1 == 0)]
-            if all(_equal(a, b, atol) for a, b in zip(values[neither | 1 << i], values[neither | 1 << j])):
+            S = without(codes, i, j)
+            if all(_equal(a, b, atol) for a, b in zip(values[S | 1 << i], values[S | 1 << j])):
                 pairs.append((i, j))
     return pairs
 

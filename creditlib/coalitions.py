@@ -6,6 +6,8 @@ such a table is, refuses one that would not fit, and reads ``N`` back from a tab
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 MAX_EXACT_PLAYERS = 22
@@ -69,3 +71,17 @@ def without(codes: np.ndarray, *players: int) -> np.ndarray:
     for p in players:
         keep &= (codes >> p) & 1 == 0
     return codes[keep]
+
+
+def as_fraction(value) -> Fraction:
+    """A number as a ``Fraction``: sympy ``Rational`` by its numerator and denominator, ints and numpy
+    integers exactly, floats at their exact binary value. The one converter of exact utilities and payments.
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a real number.
+    """
+    if hasattr(value, "p") and hasattr(value, "q") and getattr(value, "is_Rational", False):   # sympy Rational
+        return Fraction(int(value.p), int(value.q))
+    return Fraction(value)

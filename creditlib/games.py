@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .coalitions import MAX_EXACT_PLAYERS, check_enumerable
+from .coalitions import MAX_EXACT_PLAYERS, as_fraction, check_enumerable
 from .validation import check_int, check_random_state
 
 Utility = Callable[[np.ndarray], np.ndarray]
@@ -58,6 +58,13 @@ class Game:
     ----------
     evaluations : int
         How many coalitions have been evaluated (cache hits excluded).
+    dividends : dict or None
+        Harsanyi dividends ``{tuple of player indices: c_T}`` when the game was built
+        from them (:func:`game_from_dividends`, :func:`squared_sum_game`), so exact
+        Shapley values come in closed form for any N; None otherwise.
+    info : dict
+        What a builder knows about its game beyond the utility, documented by that
+        builder (e.g. the data behind :func:`data_valuation_game`).
     """
 
     def __init__(self, n_players: int, utility: Utility, players: Sequence[str] | None = None,
@@ -76,6 +83,8 @@ class Game:
         self.players = players
         self._utility = utility
         self.evaluations = 0
+        self.dividends: dict | None = None
+        self.info: dict = {}
         self._cache: dict[int, object] | None = {} if cache else None
 
     # ------------------------------------------------------------------ constructors
@@ -206,8 +215,7 @@ class Game:
         if isinstance(scale, Game) or not np.isscalar(scale) and not _is_exact(scale):
             return NotImplemented
         exact = _is_exact(scale)
-        factor = (Fraction(int(scale.p), int(scale.q)) if hasattr(scale, "q") else Fraction(scale)) if exact \
-            else float(scale)
+        factor = as_fraction(scale) if exact else float(scale)
         return Game(self.n_players, lambda masks: _as_value_array(self(masks) * factor), self.players)
 
     __rmul__ = __mul__
@@ -223,8 +231,7 @@ def _as_value_array(values) -> np.ndarray:
     items = list(values.tolist() if isinstance(values, np.ndarray) else values)
     if items and all(_is_exact(v) for v in items):
         out = np.empty(len(items), dtype=object)
-        out[:] = [Fraction(int(v.p), int(v.q)) if hasattr(v, "q") and hasattr(v, "p") else Fraction(v)
-                  for v in items]
+        out[:] = [as_fraction(v) for v in items]
         return out
     try:
         return np.asarray([float(v) for v in items], dtype=np.float64)
@@ -432,7 +439,8 @@ def data_valuation_game(n_train: int = 12, n_test: int = 200, *, flip_fraction: 
     point in S is never predicted, and ``U(∅)`` is 1/2 (a coin flip). The model
     is trained for all coalitions of a batch at once (a matrix product).
 
-    Attributes set on the game: ``X_train, y_train, y_clean, X_test, y_test, flipped``.
+    ``game.info`` holds the data: ``X_train, y_train, y_clean, X_test, y_test`` and
+    ``flipped`` (the sorted indices of the points whose label was flipped).
     """
     from sklearn.datasets import load_breast_cancer
     from sklearn.preprocessing import StandardScaler
@@ -468,8 +476,8 @@ def data_valuation_game(n_train: int = 12, n_test: int = 200, *, flip_fraction: 
         return np.where(counts.sum(axis=1) > 0, accuracy, 0.5)
 
     game = Game(n_train, _in_batches(utility, 4096), [f"x{i}" for i in range(n_train)])
-    game.X_train, game.y_train, game.y_clean = X_train, y_train, y_clean
-    game.X_test, game.y_test, game.flipped = X_test, y_test, np.sort(flipped)
+    game.info.update(X_train=X_train, y_train=y_train, y_clean=y_clean, X_test=X_test, y_test=y_test,
+                     flipped=np.sort(flipped))
     return game
 
 

@@ -16,6 +16,8 @@ from math import factorial
 
 import numpy as np
 
+from .coalitions import without
+from .validation import check_index
 from .games import Game
 from .shapley import (MAX_EXACT_PLAYERS, coalition_codes_and_sizes, coalition_table, rationals_if_exact,
                       semivalue_from_table, shapley_weights)
@@ -46,7 +48,7 @@ def shapley_interaction_exact(game: Game, *, exact: bool = False,
     if exact:
         out[:] = 0
     for i, j in combinations(range(n), 2):
-        S = codes[((codes >> i) & 1 == 0) & ((codes >> j) & 1 == 0)]
+        S = without(codes, i, j)
         synergy = values[S | (1 << i) | (1 << j)] - values[S | (1 << i)] - values[S | (1 << j)] + values[S]
         out[i, j] = out[j, i] = (weights[sizes[S]] * synergy).sum()
     if exact:
@@ -61,9 +63,10 @@ def conditional_shapley(game: Game, player: int, partner: int, *, partner_presen
 
     The difference between the two is the value of the partnership to ``player``.
     """
+    n = game.n_players
+    player, partner = check_index(player, "player", n), check_index(partner, "partner", n)
     if player == partner:
         raise ValueError("player and partner must differ.")
-    n = game.n_players
     values = coalition_table(game, exact=exact, max_players=max_players)
     others = [p for p in range(n) if p != partner]
     sub_codes = np.arange(2 ** (n - 1), dtype=np.int64)

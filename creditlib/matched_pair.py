@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .games import Game, coalition_codes
+from .games import Game
 from .validation import check_int, check_positive, check_random_state
 
 D_A = np.array([1.0, 1.1])
@@ -101,19 +101,13 @@ def svm_accuracy(data: MatchedPairData, mask: np.ndarray, C: float = 1e3) -> flo
 def matched_pair_game(data: MatchedPairData, C: float = 1e3) -> Game:
     """The data-valuation game of the matched pair: players are the easy points, then ``d_A`` and ``d_B``.
 
-    Each coalition trains one SVM (about half a millisecond); results are cached by coalition.
+    Each coalition trains one SVM (about half a millisecond). The game caches by coalition
+    (``Game(cache=True)``), so a coalition is trained once and ``game.evaluations`` counts SVMs trained.
     """
-    memo: dict[int, float] = {}
-
     def utility(masks: np.ndarray) -> np.ndarray:
-        out = np.empty(len(masks))
-        for row, (code, mask) in enumerate(zip(coalition_codes(masks), masks)):
-            if code not in memo:
-                memo[code] = svm_accuracy(data, mask, C)
-            out[row] = memo[code]
-        return out
+        return np.array([svm_accuracy(data, mask, C) for mask in masks])
 
-    return Game(len(data.y), utility, data.players)
+    return Game(len(data.y), utility, data.players, cache=True)
 
 
 def pair_utilities(data: MatchedPairData, C: float = 1e3) -> dict[str, float]:

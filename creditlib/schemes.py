@@ -36,8 +36,11 @@ def individual_worth(game: Game) -> np.ndarray:
     return alone - empty
 
 
-def leave_one_out(game: Game) -> np.ndarray:
-    """Player i gets what the others lose without it: ``U([N]) − U([N]∖{i})``."""
+def leave_one_out_payment(game: Game) -> np.ndarray:
+    """Player i gets what the others lose without it: ``U([N]) − U([N]∖{i})``.
+
+    (Not :func:`creditlib.influence.leave_one_out`, which retrains a model without each training point.)
+    """
     _, without, _, grand = _singletons_and_rest(game)
     return grand - without
 
@@ -54,7 +57,7 @@ def proportional_split(game: Game) -> np.ndarray:
 SCHEMES: dict[str, Callable[[Game], np.ndarray]] = {
     "equal split": equal_split,
     "individual worth": individual_worth,
-    "leave one out": leave_one_out,
+    "leave one out": leave_one_out_payment,
     "proportional split": proportional_split,
 }
 

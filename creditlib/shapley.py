@@ -20,7 +20,7 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
-from .coalitions import (MAX_EXACT_PLAYERS, check_enumerable, coalition_codes_and_sizes,  # noqa: F401
+from .coalitions import (MAX_EXACT_PLAYERS, as_fraction, check_enumerable, coalition_codes_and_sizes,  # noqa: F401
                          enumeration_memory_bytes, table_players, without)
 from .games import Game, coalition_codes
 from .validation import check_index, check_int, check_open_unit, check_random_state
@@ -30,7 +30,7 @@ def coalition_table(game: Game, *, exact: bool = False, max_players: int = MAX_E
     check_enumerable(game.n_players, max_players)
     values = game.values(max_players=max_players)
     if exact:
-        return np.array([v if isinstance(v, Fraction) else Fraction(v) for v in values], dtype=object)
+        return np.array([as_fraction(v) for v in values], dtype=object)
     return values.astype(np.float64)
 
 
@@ -205,7 +205,7 @@ def game_from_dividend_table(dividends: np.ndarray, players=None) -> Game:
     """Rebuild ``U(S) = Σ_{T ⊆ S} c_T`` from a dense dividend table (the inverse transform, a check of step 2)."""
     n = table_players(dividends)
     exact = dividends.dtype == object
-    u = np.array([_as_fraction(v) for v in dividends], dtype=object) if exact \
+    u = np.array([as_fraction(v) for v in dividends], dtype=object) if exact \
         else dividends.astype(np.float64).copy()
     for i in range(n):
         view = u.reshape(-1, 2, 2**i)
@@ -227,7 +227,7 @@ def shapley_from_dividends(dividends, n_players: int | None = None) -> np.ndarra
         s = [Fraction(0) if exact else 0.0 for _ in range(n_players)]
         for T, c in dividends.items():
             members = set(T)
-            share = _as_fraction(c) / len(members) if exact else float(c) / len(members)
+            share = as_fraction(c) / len(members) if exact else float(c) / len(members)
             for i in members:
                 s[i] += share
         return rationals_if_exact(np.array(s, dtype=object if exact else np.float64), exact)
@@ -235,15 +235,10 @@ def shapley_from_dividends(dividends, n_players: int | None = None) -> np.ndarra
     n = table_players(table)
     codes, sizes = coalition_codes_and_sizes(n)
     exact = table.dtype == object
-    shares = np.array([_as_fraction(c) / k for c, k in zip(table[1:], sizes[1:])], dtype=object) if exact \
+    shares = np.array([as_fraction(c) / k for c, k in zip(table[1:], sizes[1:])], dtype=object) if exact \
         else table[1:].astype(np.float64) / sizes[1:]
     s = np.array([shares[(codes[1:] >> i) & 1 == 1].sum() for i in range(n)], dtype=shares.dtype)
     return rationals_if_exact(s, exact)
-
-
-def _as_fraction(value) -> Fraction:
-    """An exact number (int, ``Fraction`` or sympy ``Rational``) as ``Fraction``."""
-    return Fraction(int(value.p), int(value.q)) if hasattr(value, "q") else Fraction(value)
 
 
 # ---------------------------------------------------------------------------- estimators

@@ -341,8 +341,9 @@ def test_leave_one_out_is_retraining_without_the_point():
 
 def test_solver_and_leave_one_out_arguments_are_validated():
     model, X, y = logistic_problem()
-    with pytest.raises(ValueError, match="damping"):
-        inverse_hvp(model, bce, X, y, torch.ones(6), damping=-0.1)
+    for bad in [-0.1, float("nan"), float("inf")]:
+        with pytest.raises(ValueError, match="damping must be a finite number"):
+            inverse_hvp(model, bce, X, y, torch.ones(6), damping=bad)
     with pytest.raises(ValueError, match="batch_size"):
         inverse_hvp(model, bce, X, y, torch.ones(6), method="lissa", batch_size=0)
     with pytest.raises(ValueError, match="depth"):

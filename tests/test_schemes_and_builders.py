@@ -12,7 +12,7 @@ from creditlib.axioms import EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY
 from creditlib.games import (Game, corner_detector_game, data_valuation_game, dataset_pricing_game, feature_game,
                              random_game, random_structured_game, squared_sum_game, symbolic_utilities,
                              weighted_voting_game)
-from creditlib.schemes import (SCHEMES, equal_split, individual_worth, leave_one_out, proportional_split,
+from creditlib.schemes import (SCHEMES, equal_split, individual_worth, leave_one_out_payment, proportional_split,
                                violated_axioms)
 from creditlib.shapley import banzhaf_exact, difference_allocation, harsanyi_dividends, shapley_exact
 
@@ -38,7 +38,7 @@ def test_schemes_on_problem_10_5_1_by_hand():
     game = dataset_pricing_game()
     np.testing.assert_allclose(equal_split(game), [100 / 3] * 3)
     np.testing.assert_allclose(individual_worth(game), [50, 20, 25])
-    np.testing.assert_allclose(leave_one_out(game), [100 - 90, 100 - 80, 100 - 75])
+    np.testing.assert_allclose(leave_one_out_payment(game), [100 - 90, 100 - 80, 100 - 75])
     np.testing.assert_allclose(proportional_split(game), [100 * 50 / 95, 100 * 20 / 95, 100 * 25 / 95])
 
 
@@ -46,7 +46,7 @@ def test_schemes_measure_from_the_empty_coalition():
     game = Game.from_table({(): 10, ("A",): 14, ("B",): 11, ("A", "B"): 20}, ["A", "B"])
     np.testing.assert_allclose(equal_split(game), [5, 5])              # (20 − 10) / 2
     np.testing.assert_allclose(individual_worth(game), [4, 1])
-    np.testing.assert_allclose(leave_one_out(game), [20 - 11, 20 - 14])
+    np.testing.assert_allclose(leave_one_out_payment(game), [20 - 11, 20 - 14])
     np.testing.assert_allclose(proportional_split(game), [8, 2])       # 10 split 4 : 1
     zero_sum = Game.from_table({(): 0, ("A",): 1, ("B",): -1, ("A", "B"): 6}, ["A", "B"])
     np.testing.assert_allclose(proportional_split(zero_sum), [3, 3])   # worths sum to 0: equal split
@@ -131,19 +131,20 @@ def test_feature_game_puts_the_baseline_on_absent_features():
 
 def test_data_valuation_game_is_nearest_centroid_accuracy():
     game = data_valuation_game(n_train=8, n_test=50, flip_fraction=0.25, seed=3)
-    assert len(game.flipped) == 2 and np.all(game.y_train[game.flipped] != game.y_clean[game.flipped])
+    info = game.info
+    assert len(info['flipped']) == 2 and np.all(info['y_train'][info['flipped']] != info['y_clean'][info['flipped']])
     rng = np.random.default_rng(0)
     for _ in range(10):
         S = np.flatnonzero(rng.random(8) < 0.6)
-        classes = sorted(set(game.y_train[S].tolist()))
+        classes = sorted(set(info['y_train'][S].tolist()))
         if not classes:
             expected = 0.5
         else:
             correct = 0
-            for x, t in zip(game.X_test, game.y_test):       # plain loops: one test point at a time
-                best = min(classes, key=lambda c: (np.linalg.norm(x - game.X_train[S][game.y_train[S] == c].mean(axis=0)), c))
+            for x, t in zip(info['X_test'], info['y_test']):       # plain loops: one test point at a time
+                best = min(classes, key=lambda c: (np.linalg.norm(x - info['X_train'][S][info['y_train'][S] == c].mean(axis=0)), c))
                 correct += best == t
-            expected = correct / len(game.y_test)
+            expected = correct / len(info['y_test'])
         assert value(game, S) == pytest.approx(expected)
     assert value(game, ()) == 0.5
     with pytest.raises(ValueError, match="flip_fraction"):

@@ -210,3 +210,15 @@ def test_the_anchor_player_is_the_one_estimated_directly():
     runs = np.array([shapley_difference(game, 2000, seed=s, anchor_player=3).values for s in range(200)])
     z = (runs.mean(axis=0) - exact) / (runs.std(axis=0, ddof=1) / np.sqrt(len(runs)))
     assert np.all(np.abs(z) < 4.5), z
+
+
+def test_estimators_never_overspend_even_at_the_smallest_budgets():
+    """Budgets just above the minimum, with the anchor asking for most of them: the spend stays within budget."""
+    game = random_game(6, seed=1)
+    minimum = 2 * sum(6 - k for k in range(5))                      # two draws of each size
+    for budget in range(minimum + 4, minimum + 40, 3):
+        for fraction in [0.1, 0.5, 0.95]:
+            estimate = shapley_difference(game, budget, seed=budget, anchor_fraction=fraction)
+            assert estimate.n_evaluations <= budget, (budget, fraction, estimate.n_evaluations)
+    for budget in [7, 8, 13, 50]:
+        assert shapley_permutation(game, budget, seed=0).n_evaluations <= budget
