@@ -545,12 +545,20 @@ def _retrain_newton(objective: Callable[..., torch.Tensor], theta0: torch.Tensor
                        "use optimizer='lbfgs' for non-convex models.")
 
 
+def _progress(items, show: bool, what: str):
+    """``items`` wrapped in a tqdm bar on stderr when ``show`` (tqdm is imported only then)."""
+    if not show:
+        return items
+    from tqdm import tqdm
+    return tqdm(items, desc=what)
+
+
 def _retrain_lbfgs(objective: Callable[..., torch.Tensor], theta0: torch.Tensor, weights: torch.Tensor, *,
-                   tol: float, max_iter: int) -> torch.Tensor:
+                   tol: float, max_iter: int, progress: bool = False) -> torch.Tensor:
     """Minimise ``objective(θ, w)`` for each row w of ``weights`` in turn with L-BFGS (non-convex models);
     warns (``ConvergenceWarning``) naming the models that stopped above ``tol``."""
     out, unconverged = [], []
-    for row, w in enumerate(weights):
+    for row, w in enumerate(_progress(weights, progress, "leave-one-out (L-BFGS, models)")):
         theta = lbfgs_minimise(lambda th: objective(th, w), theta0, tol=tol, max_iter=max_iter)
         norm = float(grad(objective)(theta, w).norm())
         if not norm < tol:
@@ -569,7 +577,7 @@ def _retrain_lbfgs(objective: Callable[..., torch.Tensor], theta0: torch.Tensor,
 def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor, y_train: torch.Tensor,
                   X_test: torch.Tensor, y_test: torch.Tensor, *, weight_decay: float = 0.0,
                   indices=None, optimizer: str = "newton", max_iter: int = 100, tol: float | None = None,
-                  chunk: int = 64) -> torch.Tensor:
+                  chunk: int = 64, progress: bool = False) -> torch.Tensor:
     """Ground truth: the change in each test loss when each training point is removed and the model retrained.
 
     Retraining minimises ``mean over the remaining points + weight_decay/2 ‖θ‖²``,
@@ -595,6 +603,8 @@ def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor
         at gradient norms of about 1e-9 to 1e-8.
     chunk : int, default=64
         Models retrained together by the batched Newton path.
+    progress : bool, default=False
+        Show a tqdm progress bar (one step per chunk, or per model with L-BFGS) on stderr.
 
     Returns
     -------
@@ -629,10 +639,11 @@ def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor
     weights = torch.ones(len(indices), n, dtype=fm.theta.dtype)
     weights[torch.arange(len(indices)), torch.tensor(indices, dtype=torch.long)] = 0.0   # row r drops point r
     if optimizer == "newton":              # chunks bound the memory of the batched dense Hessians
+        starts = _progress(range(0, len(indices), chunk), progress, "leave-one-out (Newton, chunks)")
         thetas = torch.cat([_retrain_newton(objective, fm.theta, weights[start:start + chunk], tol=tol,
-                                            max_iter=max_iter) for start in range(0, len(indices), chunk)])
+                                            max_iter=max_iter) for start in starts])
     else:
-        thetas = _retrain_lbfgs(objective, fm.theta, weights, tol=tol, max_iter=max_iter)
+        thetas = _retrain_lbfgs(objective, fm.theta, weights, tol=tol, max_iter=max_iter, progress=progress)
     with torch.no_grad():
         losses = vmap(lambda th: loss_fn(fm(th, X_test), y_test))(thetas)
     return losses - base
