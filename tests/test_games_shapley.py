@@ -254,9 +254,19 @@ def test_bad_input_gets_a_clear_error_early():
                 call(table)
     with pytest.raises(ValueError, match="index from 0 to 2"):
         shapley_difference_exact(np.zeros(8), 0, 3)
-    for gap in [6.0, 7.0, 5.5]:
-        with pytest.raises(ValueError, match="gap"):
-            matched_pair_data(n_easy=4, gap=gap, box=3.0)
+    import signal
+
+    def hang(signum, frame):
+        raise AssertionError("matched_pair_data looped instead of refusing the gap")
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.setitimer(signal.ITIMER_REAL, 5.0)            # without the check it would loop forever: fail instead
+    try:
+        for gap in [6.0, 7.0, 5.5]:
+            with pytest.raises(ValueError, match="gap"):
+                matched_pair_data(n_easy=4, gap=gap, box=3.0)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
     with pytest.raises(ValueError, match="gap"):
         matched_pair_data(n_easy=4, gap=-1.0)
     with pytest.raises(ValueError, match="n_terms"):
