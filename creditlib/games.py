@@ -442,23 +442,9 @@ def data_valuation_game(n_train: int = 12, n_test: int = 200, *, flip_fraction: 
     ``game.info`` holds the data: ``X_train, y_train, y_clean, X_test, y_test`` and
     ``flipped`` (the sorted indices of the points whose label was flipped).
     """
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.preprocessing import StandardScaler
+    from .datasets import breast_cancer_players
 
-    if not 0.0 <= flip_fraction < 1.0:
-        raise ValueError(f"flip_fraction must be in [0, 1), got {flip_fraction}.")
-    rng = check_random_state(seed)
-    X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    order = rng.permutation(len(y))
-    per_class = [order[y[order] == c][: (n_train + 1 - c) // 2] for c in (0, 1)]
-    train = rng.permutation(np.concatenate(per_class))
-    rest = np.setdiff1d(order, train)
-    test = rng.choice(rest, size=n_test, replace=False)
-    X_train, y_clean, X_test, y_test = X[train], y[train], X[test], y[test]
-    y_train = y_clean.copy()
-    flipped = rng.choice(n_train, size=int(round(flip_fraction * n_train)), replace=False)
-    y_train[flipped] = 1 - y_train[flipped]
+    X_train, y_train, y_clean, X_test, y_test, flipped = breast_cancer_players(n_train, n_test, flip_fraction, seed)
     onehot = np.eye(2)[y_train]                                  # (n_train, 2)
 
     test_sq = (X_test**2).sum(axis=1)                             # ||x||² for each test point
@@ -477,7 +463,7 @@ def data_valuation_game(n_train: int = 12, n_test: int = 200, *, flip_fraction: 
 
     game = Game(n_train, _in_batches(utility, 4096), [f"x{i}" for i in range(n_train)])
     game.info.update(X_train=X_train, y_train=y_train, y_clean=y_clean, X_test=X_test, y_test=y_test,
-                     flipped=np.sort(flipped))
+                     flipped=flipped)
     return game
 
 

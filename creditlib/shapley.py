@@ -266,12 +266,19 @@ class ShapleyEstimate:
 
 
 def _check_budget(budget: int, minimum: int, n_players: int, what: str) -> int:
+    """``budget`` as an int of at least ``minimum`` utility evaluations (TypeError / ValueError otherwise)."""
     if not isinstance(budget, (int, np.integer)) or isinstance(budget, bool):
         raise TypeError(f"budget must be an integer number of utility evaluations, got {budget!r}.")
     if budget < minimum:
         raise ValueError(f"{what} needs a budget of at least {minimum} utility evaluations for "
                          f"N = {n_players} players; got {budget}.")
     return int(budget)
+
+
+def _empty_and_grand(game: Game) -> np.ndarray:
+    """``[U(∅), U([N])]``, two utility evaluations in one call."""
+    n = game.n_players
+    return game(np.array([np.zeros(n, bool), np.ones(n, bool)]))
 
 
 def _random_subsets(rng: np.random.Generator, sizes: np.ndarray, n_players: int,
@@ -284,7 +291,7 @@ def _random_subsets(rng: np.random.Generator, sizes: np.ndarray, n_players: int,
     return ranks < sizes[:, None]
 
 
-def shapley_permutation(game: Game, budget: int, *, seed: int | None = None, batch: int = 512) -> ShapleyEstimate:
+def shapley_permutation(game: Game, budget: int, *, seed=None, batch_size: int = 512) -> ShapleyEstimate:
     """Monte Carlo over random permutations: the naive estimator of Lemma 10.2.6 (Definition 10.2.2).
 
     Each permutation π gives every player i one sample of its marginal gain
@@ -297,25 +304,43 @@ def shapley_permutation(game: Game, budget: int, *, seed: int | None = None, bat
     Parameters
     ----------
     game : Game
+        The game; its utility is called on batches of prefix coalitions.
     budget : int
-        Maximum number of utility evaluations (at least N + 1).
-    seed : None, int or numpy.random.Generator, optional
-        Seed of the random generator (no global state is touched); see
-        :func:`creditlib.validation.check_random_state`.
-    batch : int
-        Permutations evaluated per call of the utility (at least 1).
+        Maximum number of utility evaluations (at least N + 1; 2 for a single player).
+    seed : None, int or numpy.random.Generator, default=None
+        Seed of the random generator (no global state is touched): None for fresh
+        entropy, an int for a reproducible stream, a Generator to be used (and advanced)
+        as is; see :func:`creditlib.validation.check_random_state`.
+    batch_size : int, default=512
+        Permutations evaluated per call of the utility (at least 1); it bounds memory and
+        does not change the estimate.
+
+    Returns
+    -------
+    ShapleyEstimate
+        ``values`` the mean marginal gains (float64, shape ``(n_players,)``), ``std_errors``
+        their standard errors (zeros for a single player, whose value ``U([N]) − U(∅)`` is
+        exact), ``n_evaluations`` the evaluations spent (``2 + m (N − 1)`` ≤ ``budget``),
+        ``method`` ``"permutation"``.
+
+    Raises
+    ------
+    TypeError
+        ``budget`` or ``batch_size`` is not an integer, or ``seed`` is not a valid seed.
+    ValueError
+        ``budget`` below the minimum, or ``batch_size`` < 1.
     """
     n = game.n_players
     budget = _check_budget(budget, n + 1 if n > 1 else 2, n, "shapley_permutation")
-    batch = check_int(batch, "batch", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
     rng = check_random_state(seed)
     start = game.evaluations
-    ends = game(np.array([np.zeros(n, bool), np.ones(n, bool)]))       # U(∅), U([N])
+    ends = _empty_and_grand(game)                                     # U(∅), U([N])
     m = (budget - 2) // (n - 1) if n > 1 else 0
     total = np.zeros(n)
     total_sq = np.zeros(n)
-    for first in range(0, m, batch):
-        k = min(batch, m - first)
+    for first in range(0, m, batch_size):
+        k = min(batch_size, m - first)
         perms = rng.permuted(np.tile(np.arange(n), (k, 1)), axis=1)   # (k, n)
         position = np.empty_like(perms)
         position[np.arange(k)[:, None], perms] = np.arange(n)         # position of each player
@@ -341,6 +366,23 @@ def difference_allocation(n_players: int, budget: int) -> np.ndarray:
     A draw of size k costs N − k evaluations. Every size gets 2 draws (for a
     standard error); the rest of the budget is split equally between sizes,
     so size k gets about ``budget / ((N − 1)(N − k))`` draws: ``p(|S| = k) ∝ 1/(N − k)``.
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players N (at least 2).
+    budget : int
+        Utility evaluations available for the differences.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_players − 1,)
+        Draws of each size k = 0 .. N−2; their cost ``Σ_k draws[k] · (N − k)`` is at most ``budget``.
+
+    Raises
+    ------
+    ValueError
+        ``budget`` cannot buy two draws of each size (``2 Σ_k (N − k)`` evaluations).
     """
     n = n_players
     cost = n - np.arange(n - 1)                                  # N − k
@@ -350,13 +392,75 @@ def difference_allocation(n_players: int, budget: int) -> np.ndarray:
     return 2 + spare // ((n - 1) * cost)
 
 
-def shapley_difference(game: Game, budget: int, *, seed: int | None = None, anchor: str = "naive",
+def _naive_anchor_budget(budget: int, anchor_fraction: float, minimum_draws: int) -> int:
+    """Evaluations for the naive anchor: about ``anchor_fraction · budget``, even, at least 4, leaving
+    ``minimum_draws`` for the differences."""
+    anchor_budget = max(4, int(anchor_fraction * budget) // 2 * 2)
+    anchor_budget = min(anchor_budget, budget - minimum_draws)
+    return anchor_budget - anchor_budget % 2
+
+
+def _naive_anchor(game: Game, rng: np.random.Generator, player: int, m: int) -> tuple[float, float]:
+    """Step 1 of :func:`shapley_difference` with ``anchor="naive"``: ``s_player`` by Definition 10.2.3.
+
+    ``m`` samples of ``U(S ∪ {a}) − U(S)`` with ``|S|`` uniform on {0..N−1} and S a uniform subset of
+    that size avoiding ``a`` (``2m`` evaluations in one utility call). Returns the sample mean and its
+    variance (squared standard error).
+    """
+    n = game.n_players
+    sizes = rng.integers(0, n, size=m)                           # k uniform on {0..N−1}
+    S = _random_subsets(rng, sizes, n, exclude=np.full(m, player))
+    with_a = S.copy()
+    with_a[:, player] = True
+    u = game(np.concatenate([with_a, S])).astype(np.float64)
+    gains = u[:m] - u[m:]
+    return gains.mean(), gains.var(ddof=1) / m
+
+
+def _difference_strata(game: Game, rng: np.random.Generator, draws: np.ndarray, anchor_player: int,
+                       batch_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 2 of :func:`shapley_difference`: ``D_i``, an unbiased estimate of ``s_i − s̄``, stratum by stratum.
+
+    ``draws[k]`` uniform k-subsets S for each size k = 0 .. N−2; each costs the N − k evaluations
+    ``U(S ∪ {i})``, ``i ∉ S`` (in utility calls of at most ``batch_size`` coalitions). Returns ``D``,
+    its variance, and the variance of ``D_i − D_anchor_player`` (all of shape ``(N,)``).
+    """
+    n = game.n_players
+    D = np.zeros(n)
+    D_var = np.zeros(n)
+    D_minus_anchor_var = np.zeros(n)
+    for k, m_k in zip(np.arange(n - 1), draws):
+        S = _random_subsets(rng, np.full(m_k, k), n)                 # (m_k, n), uniform k-subsets
+        outsider_rows, outsider_cols = np.nonzero(~S)               # N − k outsiders per draw
+        T = S[outsider_rows].copy()
+        T[np.arange(len(T)), outsider_cols] = True                  # S ∪ {i}
+        v = np.concatenate([game(T[i:i + batch_size]).astype(np.float64) for i in range(0, len(T), batch_size)])
+        v = v.reshape(m_k, n - k)
+        players = outsider_cols.reshape(m_k, n - k)
+        terms = np.zeros((m_k, n))
+        terms[np.arange(m_k)[:, None], players] = (v - v.mean(axis=1, keepdims=True)) / (n - k - 1)
+        D += terms.mean(axis=0)
+        D_var += terms.var(axis=0, ddof=1) / m_k
+        D_minus_anchor_var += (terms - terms[:, [anchor_player]]).var(axis=0, ddof=1) / m_k
+    return D, D_var, D_minus_anchor_var
+
+
+def shapley_difference(game: Game, budget: int, *, seed=None, anchor: str = "naive",
                        anchor_player: int = 0, anchor_fraction: float | None = None,
-                       batch: int = 4096) -> ShapleyEstimate:
+                       batch_size: int = 4096) -> ShapleyEstimate:
     """The "better approximation" of Section 10.2.2: estimate all differences ``s_i − s_j`` (Theorem 10.2.8)
     from shared random coalitions, then fix the common offset (Problem 10.2.7).
 
-    **Differences.** Theorem 10.2.8 says ``s_i − s_j = E_k E_S [U(S ∪ {i}) − U(S ∪ {j})]``
+    Three steps, in the order the random draws are made:
+
+    **1. Offset.** ``anchor="naive"`` (the chapter's step 1) estimates
+    ``s_anchor`` by Definition 10.2.3 sampling (U(S ∪ {a}) − U(S), two evaluations
+    each) with a fraction of the budget (default ``√(2/N)/(1 + √(2/N))``, which
+    balances the anchor's error, added to every player, against the
+    differences' error). ``anchor="efficiency"`` uses the efficiency axiom instead:
+    ``s̄ = (U([N]) − U(∅))/N`` exactly, for two evaluations.
+
+    **2. Differences.** Theorem 10.2.8 says ``s_i − s_j = E_k E_S [U(S ∪ {i}) − U(S ∪ {j})]``
     with k uniform on {0..N−2} and S a uniform k-subset of ``[N]∖{i, j}``. Draw
     one uniform k-subset S of all of ``[N]`` and evaluate ``v_i = U(S ∪ {i})`` for
     every outsider ``i ∉ S`` (N − k evaluations). That single draw gives a sample
@@ -373,28 +477,44 @@ def shapley_difference(game: Game, budget: int, *, seed: int | None = None, anch
     draw's term is at most 2R/(N−k−1), so every stratum's variance falls like
     ``1/(budget per stratum)``.
 
-    **Offset.** ``anchor="naive"`` (the chapter's step 1) estimates
-    ``s_anchor`` by Definition 10.2.3 sampling (U(S ∪ {a}) − U(S), two evaluations
-    each) with a fraction of the budget (default ``√(2/N)/(1 + √(2/N))``, which
-    balances the anchor's error, added to every player, against the
-    differences' error), and sets ``ŝ_i = ŝ_a + D_i − D_a``.
-    ``anchor="efficiency"`` uses the efficiency axiom instead: ``s̄ = (U([N]) − U(∅))/N``
-    exactly, for two evaluations, so ``ŝ_i = D_i + s̄``.
+    **3. Combine.** Naive anchor: ``ŝ_i = ŝ_a + D_i − D_a``; efficiency anchor: ``ŝ_i = D_i + s̄``.
 
     Parameters
     ----------
     game : Game
+        The game (at least 2 players).
     budget : int
         Maximum number of utility evaluations; at least what two draws of each
         size cost plus the anchor (the error says how much).
-    seed : None, int or numpy.random.Generator, optional
-    anchor : {"naive", "efficiency"}
-    anchor_player : int
+    seed : None, int or numpy.random.Generator, default=None
+        Seed of the random generator (no global state is touched): None for fresh
+        entropy, an int for a reproducible stream, a Generator to be used (and advanced)
+        as is; see :func:`creditlib.validation.check_random_state`.
+    anchor : {"naive", "efficiency"}, default="naive"
+        How the common offset is fixed (step 1).
+    anchor_player : int, default=0
         The player anchored by the naive method, an index in ``0 .. N−1``.
     anchor_fraction : float, optional
-        Share of the budget for the naive anchor, strictly between 0 and 1.
-    batch : int
-        Coalitions per call of the utility (at least 1).
+        Share of the budget for the naive anchor, strictly between 0 and 1
+        (default ``√(2/N)/(1 + √(2/N))``).
+    batch_size : int, default=4096
+        Coalitions per call of the utility in step 2 (at least 1); it bounds memory and
+        does not change the estimate.
+
+    Returns
+    -------
+    ShapleyEstimate
+        ``values`` and ``std_errors`` (float64, shape ``(n_players,)``; with the naive anchor
+        the anchor player's error is the anchor's alone), ``n_evaluations`` ≤ ``budget``,
+        ``method`` ``"difference (naive anchor)"`` or ``"difference (efficiency anchor)"``.
+
+    Raises
+    ------
+    TypeError
+        ``budget`` or ``batch_size`` is not an integer, or ``seed`` is not a valid seed.
+    ValueError
+        Fewer than 2 players, an unknown ``anchor``, ``anchor_player`` out of range,
+        ``anchor_fraction`` outside (0, 1), ``batch_size`` < 1, or ``budget`` below the minimum.
     """
     n = game.n_players
     if n < 2:
@@ -402,54 +522,30 @@ def shapley_difference(game: Game, budget: int, *, seed: int | None = None, anch
     if anchor not in ("naive", "efficiency"):
         raise ValueError(f"anchor must be 'naive' or 'efficiency', got {anchor!r}.")
     anchor_player = check_index(anchor_player, "anchor_player", n)
-    batch = check_int(batch, "batch", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
     if anchor_fraction is None:
         anchor_fraction = np.sqrt(2 / n) / (1 + np.sqrt(2 / n))
     anchor_fraction = check_open_unit(anchor_fraction, "anchor_fraction")
-    k_all = np.arange(n - 1)
-    minimum_draws = int((2 * (n - k_all)).sum())
-    anchor_minimum = 2 if anchor == "efficiency" else 4
-    budget = _check_budget(budget, minimum_draws + anchor_minimum, n, "shapley_difference")
+    minimum_draws = int((2 * (n - np.arange(n - 1))).sum())
+    budget = _check_budget(budget, minimum_draws + (2 if anchor == "efficiency" else 4), n, "shapley_difference")
     rng = check_random_state(seed)
     start = game.evaluations
 
-    # --- the offset
+    # 1. the offset
     if anchor == "efficiency":
-        ends = game(np.array([np.zeros(n, bool), np.ones(n, bool)]))
+        ends = _empty_and_grand(game)
         offset = float(ends[1] - ends[0]) / n
         difference_budget = budget - 2
     else:
-        anchor_budget = max(4, int(anchor_fraction * budget) // 2 * 2)
-        anchor_budget = min(anchor_budget, budget - minimum_draws)
-        anchor_budget -= anchor_budget % 2
-        m = anchor_budget // 2
-        sizes = rng.integers(0, n, size=m)                           # k uniform on {0..N−1}
-        S = _random_subsets(rng, sizes, n, exclude=np.full(m, anchor_player))
-        with_a = S.copy()
-        with_a[:, anchor_player] = True
-        u = game(np.concatenate([with_a, S])).astype(np.float64)
-        gains = u[:m] - u[m:]
-        anchor_value, anchor_var = gains.mean(), gains.var(ddof=1) / m
+        anchor_budget = _naive_anchor_budget(budget, anchor_fraction, minimum_draws)
+        anchor_value, anchor_var = _naive_anchor(game, rng, anchor_player, anchor_budget // 2)
         difference_budget = budget - anchor_budget
 
-    # --- the differences, stratum by stratum
-    draws = difference_allocation(n, difference_budget)
-    D = np.zeros(n)
-    D_var = np.zeros(n)
-    D_minus_anchor_var = np.zeros(n)
-    for k, m_k in zip(k_all, draws):
-        S = _random_subsets(rng, np.full(m_k, k), n)                 # (m_k, n), uniform k-subsets
-        outsider_rows, outsider_cols = np.nonzero(~S)               # N − k outsiders per draw
-        T = S[outsider_rows].copy()
-        T[np.arange(len(T)), outsider_cols] = True                  # S ∪ {i}
-        v = np.concatenate([game(T[i:i + batch]).astype(np.float64) for i in range(0, len(T), batch)])
-        v = v.reshape(m_k, n - k)
-        players = outsider_cols.reshape(m_k, n - k)
-        terms = np.zeros((m_k, n))
-        terms[np.arange(m_k)[:, None], players] = (v - v.mean(axis=1, keepdims=True)) / (n - k - 1)
-        D += terms.mean(axis=0)
-        D_var += terms.var(axis=0, ddof=1) / m_k
-        D_minus_anchor_var += (terms - terms[:, [anchor_player]]).var(axis=0, ddof=1) / m_k
+    # 2. the differences, stratum by stratum
+    D, D_var, D_minus_anchor_var = _difference_strata(game, rng, difference_allocation(n, difference_budget),
+                                                      anchor_player, batch_size)
+
+    # 3. combine
     spent = game.evaluations - start
     if anchor == "efficiency":
         return ShapleyEstimate(D + offset, np.sqrt(D_var), spent, "difference (efficiency anchor)")

@@ -196,9 +196,9 @@ def test_estimator_arguments_are_validated():
             shapley_difference(game, 10_000, anchor_player=player)
     for batch in [0, -3]:
         with pytest.raises(ValueError, match="batch"):
-            shapley_permutation(game, 1000, batch=batch)
+            shapley_permutation(game, 1000, batch_size=batch)
         with pytest.raises(ValueError, match="batch"):
-            shapley_difference(game, 10_000, batch=batch)
+            shapley_difference(game, 10_000, batch_size=batch)
     shapley_difference(game, 10_000, anchor_player=5, anchor_fraction=0.5)    # the edges of what is allowed
 
 
