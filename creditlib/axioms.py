@@ -36,23 +36,78 @@ def _equal(a, b, atol: float) -> bool:
 
 
 def efficiency_target(game: Game) -> object:
-    """What efficient payments add up to: ``U([N]) − U(∅)`` (the chapter's ``U([N])`` when ``U(∅) = 0``)."""
+    """What efficient payments add up to: ``U([N]) − U(∅)`` (the chapter's ``U([N])`` when ``U(∅) = 0``).
+
+    Parameters
+    ----------
+    game : Game
+        Evaluated on the empty and the grand coalition (2 evaluations).
+
+    Returns
+    -------
+    Fraction or float
+        Exact (``Fraction``) when both utilities are exact.
+    """
     empty, grand = game(np.array([np.zeros(game.n_players, bool), np.ones(game.n_players, bool)]))
     return _exact(grand) - _exact(empty)
 
 
 def efficiency_gap(game: Game, payments) -> object:
-    """``Σ_i s_i − (U([N]) − U(∅))``: zero when efficiency holds (exact when everything is exact)."""
+    """``Σ_i s_i − (U([N]) − U(∅))``: zero when efficiency holds (exact when everything is exact).
+
+    Parameters
+    ----------
+    game : Game
+        Evaluated on the empty and the grand coalition.
+    payments : sequence of numbers
+        ``s_i`` for each player (ints, ``Fraction``, sympy ``Rational`` or floats).
+
+    Returns
+    -------
+    Fraction or float
+    """
     return sum(_exact(p) for p in payments) - efficiency_target(game)
 
 
 def violates_efficiency(game: Game, payments, atol: float = 1e-9) -> bool:
-    """True when ``Σ_i s_i ≠ U([N])``."""
+    """True when ``Σ_i s_i ≠ U([N]) − U(∅)`` (the efficiency axiom fails).
+
+    Parameters
+    ----------
+    game : Game
+        Evaluated on the empty and the grand coalition.
+    payments : sequence of numbers
+        ``s_i`` for each player.
+    atol : float, default=1e-9
+        Tolerance when the gap is not exact; an exact gap must be exactly 0.
+
+    Returns
+    -------
+    bool
+    """
     return not _equal(efficiency_gap(game, payments), 0, atol)
 
 
 def null_players(game: Game, atol: float = 1e-12) -> list[int]:
-    """Players i with ``U(S ∪ {i}) = U(S)`` for every S not containing i (the table is evaluated once)."""
+    """Players i with ``U(S ∪ {i}) = U(S)`` for every S not containing i (the table is evaluated once).
+
+    Parameters
+    ----------
+    game : Game
+        Evaluated on all ``2^N`` coalitions (:meth:`Game.values`).
+    atol : float, default=1e-12
+        Tolerance for float gains; exact gains must be exactly 0.
+
+    Returns
+    -------
+    list of int
+        The null players' indices, in increasing order.
+
+    Raises
+    ------
+    ValueError
+        N above the enumeration limit (:data:`creditlib.coalitions.MAX_EXACT_PLAYERS`).
+    """
     values = game.values()
     codes = np.arange(2**game.n_players, dtype=np.int64)
     out = []
@@ -64,7 +119,25 @@ def null_players(game: Game, atol: float = 1e-12) -> list[int]:
 
 
 def symmetric_pairs(game: Game, atol: float = 1e-12) -> list[tuple[int, int]]:
-    """Pairs (i, j) with ``U(S ∪ {i}) = U(S ∪ {j})`` for every S containing neither."""
+    """Pairs (i, j) with ``U(S ∪ {i}) = U(S ∪ {j})`` for every S containing neither.
+
+    Parameters
+    ----------
+    game : Game
+        Evaluated on all ``2^N`` coalitions once.
+    atol : float, default=1e-12
+        Tolerance for float utilities; exact ones must be exactly equal.
+
+    Returns
+    -------
+    list of tuple of int
+        The symmetric pairs ``(i, j)`` with ``i < j``, in lexicographic order.
+
+    Raises
+    ------
+    ValueError
+        N above the enumeration limit.
+    """
     values = game.values()
     codes = np.arange(2**game.n_players, dtype=np.int64)
     pairs = []
@@ -77,12 +150,42 @@ def symmetric_pairs(game: Game, atol: float = 1e-12) -> list[tuple[int, int]]:
 
 
 def null_player_violations(game: Game, payments, atol: float = 1e-9) -> list[int]:
-    """Null players that were paid something non-zero."""
+    """Null players that were paid something non-zero (the null-player axiom, Section 10.2.1).
+
+    Parameters
+    ----------
+    game : Game
+        The game; its null players are found by :func:`null_players` (tolerance 1e-12).
+    payments : sequence of numbers
+        ``s_i`` for each player.
+    atol : float, default=1e-9
+        Tolerance for a float payment to count as 0.
+
+    Returns
+    -------
+    list of int
+        Empty when the axiom holds.
+    """
     return [i for i in null_players(game) if not _equal(payments[i], 0, atol)]
 
 
 def symmetry_violations(game: Game, payments, atol: float = 1e-9) -> list[tuple[int, int]]:
-    """Symmetric pairs that were paid differently."""
+    """Symmetric pairs that were paid differently (the symmetry axiom, Section 10.2.1).
+
+    Parameters
+    ----------
+    game : Game
+        The game; its symmetric pairs are found by :func:`symmetric_pairs` (tolerance 1e-12).
+    payments : sequence of numbers
+        ``s_i`` for each player.
+    atol : float, default=1e-9
+        Tolerance for two float payments to count as equal.
+
+    Returns
+    -------
+    list of tuple of int
+        Empty when the axiom holds.
+    """
     return [(i, j) for i, j in symmetric_pairs(game) if not _equal(payments[i], payments[j], atol)]
 
 
@@ -90,7 +193,28 @@ def linearity_violations(scheme: Callable[[Game], object], game1: Game, game2: G
                          scale: float = 3, atol: float = 1e-9) -> list[int]:
     """Players for whom ``scheme(U1 + U2) ≠ scheme(U1) + scheme(U2)`` or ``scheme(c·U1) ≠ c·scheme(U1)``.
 
-    ``scheme`` maps a game to its payment vector (e.g. ``shapley_exact``).
+    The linearity axiom of Section 10.2.1, tested on one pair of games and one scalar.
+
+    Parameters
+    ----------
+    scheme : callable
+        Maps a game to its payment vector (e.g. ``shapley_exact``); called four times.
+    game1, game2 : Game
+        Two games with the same players.
+    scale : float, default=3
+        The scalar c.
+    atol : float, default=1e-9
+        Tolerance for float payments; exact payments are compared exactly.
+
+    Returns
+    -------
+    list of int
+        The players for whom either equation fails; empty when both hold.
+
+    Raises
+    ------
+    ValueError
+        The two games have different players (they cannot be added).
     """
     p1, p2 = list(scheme(game1)), list(scheme(game2))
     p_sum, p_scaled = list(scheme(game1 + game2)), list(scheme(scale * game1))

@@ -20,12 +20,35 @@ def enumeration_memory_bytes(n_players: int) -> int:
 
     ``benchmarks/shapley_exact.py`` measured 188 MiB at N = 20 and 824 MiB at N = 22 (this formula gives 231 and
     998 MB); a unit test holds it within a factor of two of ``tracemalloc``'s peak.
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players N.
+
+    Returns
+    -------
+    int
+        ``2^N · (9N + 40)`` bytes.
     """
     return 2**n_players * (9 * n_players + 40)
 
 
 def check_enumerable(n_players: int, max_players: int = MAX_EXACT_PLAYERS, *, what: str = "Exact enumeration") -> None:
     """Refuse to enumerate all ``2^N`` coalitions above ``max_players``, saying what it would cost and what to use.
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players N.
+    max_players : int, default=MAX_EXACT_PLAYERS
+        The largest N allowed (22 by default).
+    what : str, default="Exact enumeration"
+        What is refused, for the message.
+
+    Returns
+    -------
+    None
 
     Raises
     ------
@@ -46,6 +69,16 @@ def check_enumerable(n_players: int, max_players: int = MAX_EXACT_PLAYERS, *, wh
 def table_players(table) -> int:
     """``N`` for a coalition table of ``2^N`` entries.
 
+    Parameters
+    ----------
+    table : sized
+        A coalition table (anything with ``len``), indexed by bitmask.
+
+    Returns
+    -------
+    int
+        ``N = log2(len(table))``.
+
     Raises
     ------
     ValueError
@@ -60,13 +93,37 @@ def table_players(table) -> int:
 
 
 def coalition_codes_and_sizes(n_players: int) -> tuple[np.ndarray, np.ndarray]:
-    """The bitmask codes ``0 .. 2^N − 1`` and the size (number of players) of each coalition."""
+    """The bitmask codes ``0 .. 2^N − 1`` and the size (number of players) of each coalition.
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players N.
+
+    Returns
+    -------
+    codes, sizes : ndarray of int64, shape (2**N,)
+        ``codes[m] = m`` and ``sizes[m]`` the number of set bits of m.
+    """
     codes = np.arange(2**n_players, dtype=np.int64)
     return codes, np.bitwise_count(codes.astype(np.uint64)).astype(np.int64)
 
 
 def without(codes: np.ndarray, *players: int) -> np.ndarray:
-    """The codes of the coalitions that contain none of ``players``."""
+    """The codes of the coalitions that contain none of ``players``.
+
+    Parameters
+    ----------
+    codes : ndarray of int
+        Bitmask codes, e.g. all of them from :func:`coalition_codes_and_sizes`.
+    *players : int
+        Player indices (bit positions) to exclude.
+
+    Returns
+    -------
+    ndarray
+        The entries of ``codes`` with none of those bits set, in their original order.
+    """
     keep = np.ones(len(codes), dtype=bool)
     for p in players:
         keep &= (codes >> p) & 1 == 0
@@ -77,10 +134,21 @@ def as_fraction(value) -> Fraction:
     """A number as a ``Fraction``: sympy ``Rational`` by its numerator and denominator, ints and numpy
     integers exactly, floats at their exact binary value. The one converter of exact utilities and payments.
 
+    Parameters
+    ----------
+    value : int, numpy integer, float, Fraction, Decimal or sympy Rational
+        The number.
+
+    Returns
+    -------
+    fractions.Fraction
+
     Raises
     ------
     TypeError
         ``value`` is not a real number.
+    ValueError
+        A NaN or infinite float.
     """
     if hasattr(value, "p") and hasattr(value, "q") and getattr(value, "is_Rational", False):   # sympy Rational
         return Fraction(int(value.p), int(value.q))

@@ -11,7 +11,7 @@ import numpy as np
 from .validation import check_random_state
 
 
-def digit_pair(first: int = 3, second: int = 5, n_train: int = 250, seed: int = 0):
+def digit_pair(first: int = 3, second: int = 5, n_train: int = 250, seed=0):
     """Two classes of scikit-learn's 8×8 handwritten digits, pixels in [0, 1], as float64 tensors.
 
     Label 1 means ``second``, 0 means ``first``. Shuffled with ``seed``; the first

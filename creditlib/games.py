@@ -25,13 +25,34 @@ Utility = Callable[[np.ndarray], np.ndarray]
 
 
 def all_coalitions(n_players: int) -> np.ndarray:
-    """All ``2^n`` coalitions as a boolean array of shape ``(2**n, n)``; row ``m`` is bitmask ``m``."""
+    """All ``2^n`` coalitions as a boolean array of shape ``(2**n, n)``; row ``m`` is bitmask ``m``.
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players n.
+
+    Returns
+    -------
+    ndarray of bool, shape (2**n_players, n_players)
+        Row ``m`` has ``True`` in column ``i`` iff bit ``i`` of ``m`` is set.
+    """
     codes = np.arange(2**n_players, dtype=np.int64)
     return ((codes[:, None] >> np.arange(n_players)) & 1).astype(bool)
 
 
 def coalition_codes(masks: np.ndarray) -> np.ndarray:
-    """Bitmask code of each coalition row: ``sum_i mask[i] * 2**i``."""
+    """Bitmask code of each coalition row: ``sum_i mask[i] * 2**i`` (the inverse of :func:`all_coalitions`).
+
+    Parameters
+    ----------
+    masks : array_like of bool, shape (k, n_players)
+        One coalition per row.
+
+    Returns
+    -------
+    ndarray of int64, shape (k,)
+    """
     masks = np.asarray(masks, dtype=bool)
     return masks.astype(np.int64) @ (np.int64(1) << np.arange(masks.shape[1], dtype=np.int64))
 
@@ -95,6 +116,27 @@ class Game:
 
         The function is called once per coalition row (vectorised for you).
         Give ``players`` (names) or ``n_players`` (names ``"0", "1", ...``).
+
+        Parameters
+        ----------
+        value_of : callable
+            ``value_of(frozenset of player names) -> number``; exact numbers (ints,
+            ``Fraction``, sympy ``Rational``) stay exact when every value is exact.
+        n_players : int, optional
+            Number of players, when ``players`` is not given.
+        players : sequence of str, optional
+            The players' names (converted with ``str``); takes precedence over ``n_players``.
+        cache : bool, default=False
+            As for :class:`Game`.
+
+        Returns
+        -------
+        Game
+
+        Raises
+        ------
+        ValueError
+            Neither ``players`` nor ``n_players`` given, or repeated names.
         """
         if players is None:
             if n_players is None:
@@ -116,6 +158,26 @@ class Game:
         Coalitions are tuples (or any iterables) of player names, in any order:
         ``Game.from_table({(): 0, ("A",): 50, ("B",): 20, ("A", "B"): 75}, players=["A", "B"])``.
         Exact numbers (ints, ``Fraction``, sympy ``Rational``) stay exact.
+
+        Parameters
+        ----------
+        table : mapping
+            ``{coalition: utility}`` with one entry for each of the ``2^N`` subsets of the players,
+            the empty one included; a bare string key is a one-player coalition.
+        players : sequence of str
+            The players' names, distinct.
+        cache : bool, default=False
+            As for :class:`Game`.
+
+        Returns
+        -------
+        Game
+
+        Raises
+        ------
+        ValueError
+            Repeated player names, a coalition naming an unknown player, a coalition listed
+            twice, or missing coalitions (the message shows up to five of them).
         """
         names = [str(p) for p in players]
         index = {name: i for i, name in enumerate(names)}
@@ -186,6 +248,18 @@ class Game:
     def values(self, *, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
         """The utility of all ``2^N`` coalitions, indexed by bitmask (see :func:`all_coalitions`).
 
+        Counts ``2^N`` evaluations (fewer with ``cache=True`` if some were cached).
+
+        Parameters
+        ----------
+        max_players : int, default=MAX_EXACT_PLAYERS
+            Refuse games with more players.
+
+        Returns
+        -------
+        ndarray of shape (2**N,)
+            float64, or an object array of ``Fraction`` when all utilities are exact.
+
         Raises
         ------
         ValueError
@@ -195,7 +269,18 @@ class Game:
         return self(all_coalitions(self.n_players))
 
     def describe(self, mask: np.ndarray) -> str:
-        """A coalition as ``{A, B}`` with player names."""
+        """A coalition as ``{A, B}`` with player names.
+
+        Parameters
+        ----------
+        mask : array_like of bool, shape (n_players,)
+            One coalition.
+
+        Returns
+        -------
+        str
+            The names of its members in player order, in braces (``{}`` for the empty coalition).
+        """
         return "{" + ", ".join(p for p, on in zip(self.players, mask) if on) + "}"
 
     def __repr__(self) -> str:
@@ -257,7 +342,24 @@ def _finite(values: np.ndarray) -> np.ndarray:
 def unanimity_game(coalition: Iterable[int], n_players: int, players: Sequence[str] | None = None) -> Game:
     """The unanimity game ``u_T(S) = 1 if T ⊆ S else 0`` (step 1 of the proof of Theorem 10.2.5).
 
-    ``coalition`` lists the player indices in T (non-empty).
+    Parameters
+    ----------
+    coalition : iterable of int
+        The player indices in T (non-empty; repeats are ignored).
+    n_players : int
+        Number of players N.
+    players : sequence of str, optional
+        Player names (default ``"0", "1", ...``).
+
+    Returns
+    -------
+    Game
+        Exact (integer) utilities; ``game.dividends == {T: 1}``.
+
+    Raises
+    ------
+    ValueError
+        T is empty or has an index outside ``0 .. N−1``.
     """
     members = sorted(set(int(i) for i in coalition))
     if not members or members[0] < 0 or members[-1] >= n_players:
@@ -272,6 +374,26 @@ def game_from_dividends(dividends: Mapping[Iterable[int], object], n_players: in
     ``T`` are tuples of player indices. Its Shapley values are known in closed
     form (``s_i = Σ_{T∋i} c_T/|T|``, see ``creditlib.shapley.shapley_from_dividends``),
     so such games give exact answers for any number of players.
+
+    Parameters
+    ----------
+    dividends : mapping
+        ``{T: c_T}``, T an iterable of player indices (non-empty), ``c_T`` a number.
+        All-exact coefficients (ints, ``Fraction``, sympy ``Rational``) give exact utilities.
+    n_players : int
+        Number of players N.
+    players : sequence of str, optional
+        Player names (default ``"0", "1", ...``).
+
+    Returns
+    -------
+    Game
+        ``U(∅) = 0``; ``game.dividends`` holds ``{sorted tuple T: c_T}``.
+
+    Raises
+    ------
+    ValueError
+        Some T is empty or has an index outside ``0 .. N−1``.
     """
     sets = [sorted(set(int(i) for i in T)) for T in dividends]
     if any(not T or T[0] < 0 or T[-1] >= n_players for T in sets):
@@ -293,13 +415,35 @@ def game_from_dividends(dividends: Mapping[Iterable[int], object], n_players: in
     return game
 
 
-def random_game(n_players: int, seed: int | None = None, *, exact: bool = False,
+def random_game(n_players: int, seed=None, *, exact: bool = False,
                 players: Sequence[str] | None = None) -> Game:
     """A game with independent random utilities on all ``2^N`` coalitions and ``U(∅) = 0``.
 
     Floats are standard normal; with ``exact=True`` the utilities are integers in
     [−10, 10]. The table of ``2^N`` values is stored, so ``n_players`` above
     ``MAX_EXACT_PLAYERS`` (22) is refused with a ``ValueError``.
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players N.
+    seed : None, int or numpy.random.Generator, default=None
+        Seed of the utilities; see :func:`creditlib.validation.check_random_state`.
+    exact : bool, default=False
+        Integer utilities (exact ``Fraction`` arithmetic) instead of floats.
+    players : sequence of str, optional
+        Player names (default ``"0", "1", ...``).
+
+    Returns
+    -------
+    Game
+
+    Raises
+    ------
+    ValueError
+        ``n_players > MAX_EXACT_PLAYERS``, or a negative seed.
+    TypeError
+        ``seed`` is not None, an int or a Generator.
     """
     check_enumerable(n_players, what="random_game (a stored table)")
     rng = check_random_state(seed)
@@ -312,13 +456,34 @@ def random_game(n_players: int, seed: int | None = None, *, exact: bool = False,
     return Game(n_players, lambda masks: values[coalition_codes(masks)], players)
 
 
-def random_structured_game(n_players: int, seed: int | None = None, *, exact: bool = True,
+def random_structured_game(n_players: int, seed=None, *, exact: bool = True,
                            players: Sequence[str] | None = None) -> Game:
     """A random game with a planted null player (the last) and a planted symmetric pair (players 0 and 1).
 
     Built from random integer dividends on the coalitions of the other players,
     symmetrised under swapping 0 and 1, so every axiom of Section 10.2.1 has
-    something to bite on. ``n_players`` ≥ 3.
+    something to bite on.
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players N, at least 3.
+    seed : None, int or numpy.random.Generator, default=None
+        Seed of the dividends; see :func:`creditlib.validation.check_random_state`.
+    exact : bool, default=True
+        Integer dividends drawn from −5 .. 5 (exact utilities); ``False``: standard normal floats.
+    players : sequence of str, optional
+        Player names (default ``"0", "1", ...``).
+
+    Returns
+    -------
+    Game
+        Built by :func:`game_from_dividends`, so ``game.dividends`` is set.
+
+    Raises
+    ------
+    ValueError
+        ``n_players < 3``.
     """
     if n_players < 3:
         raise ValueError("A structured game needs at least 3 players (a symmetric pair and a null player).")
@@ -334,7 +499,22 @@ def random_structured_game(n_players: int, seed: int | None = None, *, exact: bo
 
 
 def weighted_voting_game(weights: Sequence[int], quota: int, players: Sequence[str] | None = None) -> Game:
-    """``U(S) = 1`` if the players in S hold at least ``quota`` votes together, else 0 (exact)."""
+    """``U(S) = 1`` if the players in S hold at least ``quota`` votes together, else 0 (exact).
+
+    Parameters
+    ----------
+    weights : sequence of int
+        Votes of each player; their number is N.
+    quota : int
+        Votes needed to win.
+    players : sequence of str, optional
+        Player names (default ``"0", "1", ...``).
+
+    Returns
+    -------
+    Game
+        Exact 0/1 utilities.
+    """
     w = np.asarray(weights, dtype=np.int64)
 
     def utility(masks: np.ndarray) -> np.ndarray:
@@ -350,6 +530,27 @@ def feature_game(model: Callable[[np.ndarray], np.ndarray], x: np.ndarray, basel
 
     ``model`` maps an array of inputs of shape ``(k, n)`` to ``k`` outputs; the
     baseline (default all zeros, "pixel off") stands for an absent feature.
+
+    Parameters
+    ----------
+    model : callable
+        ``model(inputs) -> outputs``, inputs of shape ``(k, n)``, k outputs (converted to float64).
+    x : array_like, shape (n,)
+        The input to explain.
+    baseline : array_like, shape (n,), optional
+        The value of an absent feature; default zeros.
+    players : sequence of str, optional
+        Feature names (default ``"0", "1", ...``).
+
+    Returns
+    -------
+    Game
+        n players, one per coordinate of ``x``.
+
+    Raises
+    ------
+    ValueError
+        ``x`` is not a vector, or the baseline's shape differs from it.
     """
     x = np.asarray(x, dtype=np.float64)
     baseline = np.zeros_like(x) if baseline is None else np.asarray(baseline, dtype=np.float64)
@@ -359,7 +560,20 @@ def feature_game(model: Callable[[np.ndarray], np.ndarray], x: np.ndarray, basel
 
 
 def symbolic_utilities(players: Sequence[str], empty_is_zero: bool = True) -> np.ndarray:
-    """A coalition table of sympy symbols ``u_{AB}`` (bitmask-indexed), for symbolic proofs for fixed N."""
+    """A coalition table of sympy symbols ``u_{AB}`` (bitmask-indexed), for symbolic proofs for fixed N.
+
+    Parameters
+    ----------
+    players : sequence of str
+        Player names; a symbol's subscript concatenates its members' names.
+    empty_is_zero : bool, default=True
+        Entry 0 is ``sympy.Integer(0)`` (the chapter's ``U(∅) = 0``) instead of the symbol ``u_{∅}``.
+
+    Returns
+    -------
+    ndarray of object, shape (2**N,)
+        Sympy expressions, usable by the table functions of :mod:`creditlib.shapley`.
+    """
     import sympy as sp
 
     n = len(players)
@@ -376,6 +590,18 @@ def squared_sum_game(weights: Sequence[float], players: Sequence[str] | None = N
     Its dividends are ``c_{i} = w_i²/N`` and ``c_{ij} = 2 w_i w_j/N``, so the Shapley
     values are ``s_i = w_i · Σ_j w_j / N`` in closed form; ``game.dividends`` holds
     them for :func:`creditlib.shapley.shapley_from_dividends`.
+
+    Parameters
+    ----------
+    weights : sequence of float
+        ``w_i`` for each player; their number is N.
+    players : sequence of str, optional
+        Player names (default ``"0", "1", ...``).
+
+    Returns
+    -------
+    Game
+        Float utilities, ``game.dividends`` set.
     """
     w = np.asarray(weights, dtype=np.float64)
     n = len(w)
@@ -385,12 +611,38 @@ def squared_sum_game(weights: Sequence[float], players: Sequence[str] | None = N
     return game
 
 
-def random_dividend_game(n_players: int, n_terms: int, max_order: int, seed: int | None = None,
+def random_dividend_game(n_players: int, n_terms: int, max_order: int, seed=None,
                          players: Sequence[str] | None = None) -> Game:
     """A game with strong interactions: ``n_terms`` random unanimity terms of order 1..``max_order``.
 
     Coefficients are standard normal. Exact Shapley values come in closed form from
     its dividends (``game.dividends``), for any number of players.
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players N (at least 1).
+    n_terms : int
+        Number of distinct coalitions T with a dividend (a T drawn twice adds up its coefficients).
+    max_order : int
+        Largest ``|T|``, in ``1 .. N``; each term's order is uniform on ``1 .. max_order``
+        and T uniform among the coalitions of that order.
+    seed : None, int or numpy.random.Generator, default=None
+        Seed of the terms; see :func:`creditlib.validation.check_random_state`.
+    players : sequence of str, optional
+        Player names (default ``"0", "1", ...``).
+
+    Returns
+    -------
+    Game
+        Float utilities, ``game.dividends`` set.
+
+    Raises
+    ------
+    TypeError
+        A count is not an integer.
+    ValueError
+        A count out of range (``n_terms`` above the number of coalitions of order ≤ ``max_order``).
     """
     n_players = check_int(n_players, "n_players", low=1)
     max_order = check_int(max_order, "max_order", low=1, high=n_players)
@@ -414,7 +666,13 @@ A (web text), B (mathematics papers), C (source code)."""
 
 
 def dataset_pricing_game() -> Game:
-    """The dataset-pricing game of Problem 10.5.1 (exact integer utilities)."""
+    """The dataset-pricing game of Problem 10.5.1 (exact integer utilities).
+
+    Returns
+    -------
+    Game
+        Players ``A, B, C``, utilities from :data:`DATASET_PRICING_TABLE`.
+    """
     return Game.from_table(DATASET_PRICING_TABLE, players=["A", "B", "C"])
 
 
@@ -423,12 +681,17 @@ def corner_detector_game() -> Game:
 
     Players are the four pixels of a 2×2 image: ``TL, TR, BL, BR``. It is the
     single unanimity game ``u_{TL,TR,BL}``.
+
+    Returns
+    -------
+    Game
+        Exact 0/1 utilities; ``game.dividends == {(0, 1, 2): 1}``.
     """
     return unanimity_game([0, 1, 2], 4, players=["TL", "TR", "BL", "BR"])
 
 
 def data_valuation_game(n_train: int = 12, n_test: int = 200, *, flip_fraction: float = 0.0,
-                        seed: int = 0) -> Game:
+                        seed=0) -> Game:
     """Data valuation (Example 10.2.1): ``U(S)`` = test accuracy of a nearest-centroid classifier trained on S.
 
     Data: scikit-learn's breast-cancer set (ships offline), standardised. The
@@ -440,7 +703,30 @@ def data_valuation_game(n_train: int = 12, n_test: int = 200, *, flip_fraction: 
     is trained for all coalitions of a batch at once (a matrix product).
 
     ``game.info`` holds the data: ``X_train, y_train, y_clean, X_test, y_test`` and
-    ``flipped`` (the sorted indices of the points whose label was flipped).
+    ``flipped`` (the sorted indices of the points whose label was flipped), as drawn by
+    :func:`creditlib.datasets.breast_cancer_players`.
+
+    Parameters
+    ----------
+    n_train : int, default=12
+        Number of players (training points).
+    n_test : int, default=200
+        Test points on which accuracy is measured.
+    flip_fraction : float, default=0.0
+        Fraction of training labels flipped, in [0, 1).
+    seed : None, int or numpy.random.Generator, default=0
+        Seed of the data draw; see :func:`creditlib.validation.check_random_state`.
+
+    Returns
+    -------
+    Game
+        Players ``x0, x1, ...``; float utilities in [0, 1]; coalitions are evaluated in
+        chunks of 4096 to bound memory.
+
+    Raises
+    ------
+    ValueError
+        ``flip_fraction`` outside [0, 1).
     """
     from .datasets import breast_cancer_players
 

@@ -34,17 +34,51 @@ MatVec = Callable[[torch.Tensor], torch.Tensor]
 
 
 class DivergenceError(RuntimeError):
-    """A Neumann/LiSSA iteration that grows instead of converging."""
+    """A Neumann/LiSSA iteration that grows instead of converging.
+
+    Raised by :func:`solve_neumann` and :func:`solve_lissa` when the residual (or iterate) grows
+    ``blowup``-fold: the scale α is too large for the spectrum (Problem 10.1.3 needs the
+    eigenvalues of αA in (0, 2)) or the Hessian has negative eigenvalues.
+
+    Attributes
+    ----------
+    args : tuple
+        The message: how far it grew, and the fix (smaller α, or more damping).
+    """
 
 
 class NotPositiveDefiniteError(ValueError):
-    """A Hessian that ``exact`` or ``cg`` cannot invert without damping."""
+    """A Hessian that ``exact`` or ``cg`` cannot invert without damping.
+
+    Theorem 10.1.2 assumes a positive definite Hessian at θ*; Section 10.1 suggests inverting
+    ``H + λI`` instead. A subclass of ``ValueError``.
+
+    Attributes
+    ----------
+    args : tuple
+        The message: the offending eigenvalue or curvature, and the damping that would fix it.
+    """
 
 
 # ---------------------------------------------------------------------------- the flat parameter view
 @dataclass
 class FlatModel:
-    """A module seen as a function of one flat parameter vector (``theta``)."""
+    """A module seen as a function of one flat parameter vector (``theta``); built by :func:`flatten`.
+
+    Calling it, ``fm(theta, X)``, runs the module on X with the parameters in ``theta``
+    (``torch.func.functional_call``), without touching the module's own parameters.
+
+    Attributes
+    ----------
+    module : torch.nn.Module
+        The model.
+    names : list of str
+        Names of its trainable parameters, in ``named_parameters()`` order.
+    shapes : list of torch.Size
+        Their shapes.
+    theta : Tensor of shape (p,)
+        Their values when flattened (detached), concatenated in that order.
+    """
 
     module: torch.nn.Module
     names: list[str]
@@ -52,6 +86,18 @@ class FlatModel:
     theta: torch.Tensor
 
     def unflatten(self, theta: torch.Tensor) -> dict[str, torch.Tensor]:
+        """A flat vector as named parameter tensors (views into ``theta``, so gradients flow).
+
+        Parameters
+        ----------
+        theta : Tensor of shape (p,)
+            A parameter vector laid out like :attr:`theta`.
+
+        Returns
+        -------
+        dict of str to Tensor
+            One entry per name in :attr:`names`, of the matching shape.
+        """
         out, start = {}, 0
         for name, shape in zip(self.names, self.shapes):
             size = int(np.prod(shape)) if len(shape) else 1
@@ -60,17 +106,39 @@ class FlatModel:
         return out
 
     def __call__(self, theta: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+        """The module's output on ``X`` with parameters ``theta``."""
         return functional_call(self.module, self.unflatten(theta), (X,))
 
     def load(self, theta: torch.Tensor) -> None:
-        """Write a parameter vector back into the module."""
+        """Write a parameter vector back into the module (in place, without recording gradients).
+
+        Parameters
+        ----------
+        theta : Tensor of shape (p,)
+            A parameter vector laid out like :attr:`theta`.
+        """
         with torch.no_grad():
             for name, value in self.unflatten(theta).items():
                 self.module.get_parameter(name).copy_(value)
 
 
 def flatten(model: torch.nn.Module) -> FlatModel:
-    """The trainable parameters of ``model`` as one detached vector θ."""
+    """The trainable parameters of ``model`` as one detached vector θ.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model; parameters with ``requires_grad=False`` are left out (frozen).
+
+    Returns
+    -------
+    FlatModel
+
+    Raises
+    ------
+    ValueError
+        The model has no trainable parameter.
+    """
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     if not params:
         raise ValueError("The model has no trainable parameters (requires_grad=True): nothing to attribute.")
@@ -176,7 +244,29 @@ def train_to_convergence(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tenso
 def lbfgs_minimise(objective: Callable[[torch.Tensor], torch.Tensor], theta0: torch.Tensor, *, tol: float,
                    max_rounds: int = 20, max_iter: int = 500) -> torch.Tensor:
     """Full-batch L-BFGS with a strong Wolfe line search, restarted up to ``max_rounds`` times, until
-    ``‖∇f(θ)‖ < tol``. Returns the final (detached) θ; the caller checks and reports convergence."""
+    ``‖∇f(θ)‖ < tol``. Returns the final (detached) θ; the caller checks and reports convergence.
+
+    The one optimiser of :func:`train_to_convergence` and of the L-BFGS path of :func:`leave_one_out`.
+
+    Parameters
+    ----------
+    objective : callable
+        ``objective(theta) -> scalar tensor`` to minimise.
+    theta0 : Tensor of shape (p,)
+        The starting point (not modified).
+    tol : float
+        Target Euclidean norm of the gradient; ``torch.optim.LBFGS`` gets ``tol / √p`` as its
+        (max-norm) ``tolerance_grad``.
+    max_rounds : int, default=20
+        Calls of ``LBFGS.step``, each of at most ``max_iter`` iterations (history of 50 kept across rounds).
+    max_iter : int, default=500
+        Iterations per round.
+
+    Returns
+    -------
+    Tensor of shape (p,)
+        The last iterate, detached, whether or not it reached ``tol``.
+    """
     theta = theta0.detach().clone().requires_grad_(True)
     opt = torch.optim.LBFGS([theta], max_iter=max_iter, tolerance_grad=tol / theta.numel() ** 0.5,
                             tolerance_change=0, history_size=50, line_search_fn="strong_wolfe")
@@ -195,7 +285,31 @@ def lbfgs_minimise(objective: Callable[[torch.Tensor], torch.Tensor], theta0: to
 
 
 def per_example_gradients(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """``∇_θ loss(x_i; θ*)`` for every example, shape ``(n, p)``, by ``vmap(grad(...))`` (no Python loop)."""
+    """``∇_θ loss(x_i; θ*)`` for every example, shape ``(n, p)``, by ``vmap(grad(...))`` (no Python loop).
+
+    The gradients ``∇_θ ℓ(x, θ*)`` of Theorem 10.1.2 (no weight decay: it is not part of an example's loss).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The trained model; its current trainable parameters are θ*.
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
+    X, y : Tensor
+        The training set (inputs, and one target per row).
+
+    Returns
+    -------
+    Tensor of shape (n, p)
+        Row i is example i's gradient, in the model's parameter dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        X or y is not a tensor, or they disagree in length.
+    ValueError
+        Some gradient is not finite (the message names the first such example).
+    """
     _check_data(X, y, "data")
     fm = flatten(model)
 
@@ -216,15 +330,67 @@ def hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tenso
     """``(H + damping·I) v`` with H the Hessian of the training objective at θ*, by Pearlmutter's trick.
 
     Forward-over-reverse: the directional derivative (``jvp``) of the gradient
-    (``grad``) along v, about the cost of two gradients. ``v`` may be one vector
-    ``(p,)`` or a batch ``(m, p)`` (then ``vmap`` does all at once).
+    (``grad``) along v, about the cost of two gradients (Pearlmutter 1994). ``v`` may be one vector
+    ``(p,)`` or a batch ``(m, p)`` (then ``vmap`` does all at once). H is the Hessian
+    ``H_{θ*} = ∇²_θ L`` of eq. (10.1); the damping is the ``H + λI`` of Section 10.1.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The trained model; its current trainable parameters are θ*.
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
+    X, y : Tensor
+        The training set (inputs, and one target per row).
+    v : Tensor of shape (p,) or (m, p)
+        The vector(s), converted to the parameters' dtype.
+    weight_decay : float, default=0.0
+        The ridge term ``weight_decay/2 · ‖θ‖²`` of the objective.
+    damping : float, default=0.0
+        λ in ``(H + λI) v``.
+
+    Returns
+    -------
+    Tensor of the shape of ``v``
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`training_objective`.
     """
     return make_hvp(model, loss_fn, X, y, weight_decay=weight_decay, damping=damping)(v)
 
 
 def make_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, *,
              weight_decay: float = 0.0, damping: float = 0.0) -> MatVec:
-    """The operator ``v ↦ (H + damping·I) v`` (one vector or a batch of rows) for the solvers."""
+    """The operator ``v ↦ (H + damping·I) v`` (one vector or a batch of rows) for the solvers.
+
+    Pearlmutter's forward-over-reverse product (Pearlmutter 1994), as in :func:`hvp`, at the model's
+    parameters when ``make_hvp`` is called (later changes to the model are not seen).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The trained model; its current trainable parameters are θ*.
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
+    X, y : Tensor
+        The training set (inputs, and one target per row).
+    weight_decay : float, default=0.0
+        The ridge term ``weight_decay/2 · ‖θ‖²`` of the objective.
+    damping : float, default=0.0
+        λ in ``(H + λI) v``.
+
+    Returns
+    -------
+    callable
+        ``matvec(v)`` for ``v`` of shape ``(p,)`` or ``(m, p)`` (batched with ``vmap``), same shape out.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`training_objective`.
+    """
     fm = flatten(model)
     objective = training_objective(fm, loss_fn, X, y, weight_decay)
     gradient = grad(objective)
@@ -240,20 +406,81 @@ def make_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.
 
 
 def function_hvp(f: Callable[[torch.Tensor], torch.Tensor], theta: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """``∇²f(θ) v`` for any scalar function of a vector, forward-over-reverse (the reference for nb01.3)."""
+    """``∇²f(θ) v`` for any scalar function of a vector, forward-over-reverse (the reference for nb01.3).
+
+    Pearlmutter's trick (Pearlmutter 1994): the ``jvp`` of ``grad(f)`` at θ along v.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(theta) -> scalar tensor``, differentiable twice by ``torch.func``.
+    theta : Tensor of shape (p,)
+        Where the Hessian is taken.
+    v : Tensor of shape (p,)
+        The direction.
+
+    Returns
+    -------
+    Tensor of shape (p,)
+    """
     return jvp(grad(f), (theta,), (v,))[1]
 
 
 def dense_hessian(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, *,
                   weight_decay: float = 0.0) -> torch.Tensor:
-    """The full ``p × p`` Hessian of the training objective (for small models and ground truth)."""
+    """The full ``p × p`` Hessian of the training objective (for small models and ground truth).
+
+    ``H_{θ*} = ∇²_θ L`` of eq. (10.1), by ``torch.func.hessian``, without damping.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The trained model; its current trainable parameters are θ*.
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
+    X, y : Tensor
+        The training set (inputs, and one target per row).
+    weight_decay : float, default=0.0
+        The ridge term ``weight_decay/2 · ‖θ‖²`` of the objective.
+
+    Returns
+    -------
+    Tensor of shape (p, p)
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`training_objective`.
+    """
     fm = flatten(model)
     return hessian(training_objective(fm, loss_fn, X, y, weight_decay))(fm.theta)
 
 
-def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed: int = 0,
+def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed=0,
                    dtype: torch.dtype = torch.float64) -> float:
-    """The eigenvalue of largest magnitude of a symmetric operator, by power iteration (``iters`` HVPs)."""
+    """The eigenvalue of largest magnitude of a symmetric operator, by power iteration (``iters`` HVPs).
+
+    Used to pick the Neumann/LiSSA scale ``α = 1/λ_max`` (Problems 10.1.3–10.1.4).
+
+    Parameters
+    ----------
+    matvec : callable
+        ``v ↦ A v`` for one vector of shape ``(dim,)``.
+    dim : int
+        The dimension.
+    iters : int, default=100
+        Power iterations (operator applications); no convergence test.
+    seed : None, int or numpy.random.Generator, default=0
+        Seed of the random start vector (via :func:`creditlib.validation.torch_generator`).
+    dtype : torch.dtype, default=torch.float64
+        Dtype of the start vector.
+
+    Returns
+    -------
+    float
+        The Rayleigh quotient ``vᵀAv`` at the last iterate (its sign is the eigenvalue's); 0.0 if
+        an iterate is mapped to zero.
+    """
     g = torch_generator(seed)
     v = torch.randn(dim, generator=g, dtype=dtype)
     v /= v.norm()
@@ -311,7 +538,26 @@ def _relative_residual(matvec: MatVec, X: torch.Tensor, V: torch.Tensor) -> floa
 
 
 def solve_exact(A: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
-    """``A⁻¹ v`` by a Cholesky factorisation of a dense symmetric matrix; refuses if A is not positive definite."""
+    """``A⁻¹ v`` by a Cholesky factorisation of a dense symmetric matrix; refuses if A is not positive definite.
+
+    The cubic-cost baseline of Section 10.1.2.
+
+    Parameters
+    ----------
+    A : Tensor of shape (p, p)
+        Symmetric.
+    V : Tensor of shape (p,) or (m, p)
+        One right-hand side, or m of them (rows).
+
+    Returns
+    -------
+    Tensor of the shape of ``V``
+
+    Raises
+    ------
+    NotPositiveDefiniteError
+        The smallest eigenvalue of A is ≤ 0 (the message gives the damping that would fix it).
+    """
     smallest = float(torch.linalg.eigvalsh(A)[0])
     if smallest <= 0:
         raise NotPositiveDefiniteError(
@@ -329,6 +575,36 @@ def solve_cg(matvec: MatVec, V: torch.Tensor, *, tol: float = 1e-10, max_iter: i
     Converges in about ``√κ · log(1/tol)`` iterations. Raises ``NotPositiveDefiniteError``
     when it meets a direction of non-positive curvature ``pᵀAp ≤ 0``. ``callback(iteration, x)``
     sees every iterate (for error traces).
+
+    Parameters
+    ----------
+    matvec : callable
+        The symmetric operator A, applied to a batch of rows ``(m, p)``.
+    V : Tensor of shape (p,) or (m, p)
+        One right-hand side, or m of them.
+    tol : float, default=1e-10
+        Stop when every right-hand side's recurrence residual is at most ``tol · ‖v‖``.
+    max_iter : int, default=1000
+        Iterations (operator applications) at most.
+    callback : callable, optional
+        ``callback(iteration, x)`` after each iteration, x of the shape of ``V``.
+
+    Returns
+    -------
+    InverseHVP
+        ``method="cg"``; ``n_hvp`` the iterations plus one (the true residual's).
+
+    Raises
+    ------
+    NotPositiveDefiniteError
+        Non-positive curvature met.
+    ValueError, TypeError
+        ``tol`` or ``max_iter`` invalid.
+
+    Warns
+    -----
+    ConvergenceWarning
+        ``max_iter`` reached before ``tol``.
     """
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", low=1)
@@ -377,6 +653,41 @@ def solve_neumann(matvec: MatVec, V: torch.Tensor, *, scale: float, tol: float =
     the relative error falling like ``ρ^{r+1}`` with ``ρ = max |1 − αλ|`` (Problem 10.1.4,
     corrected). Raises ``DivergenceError`` when the residual grows ``blowup``-fold.
     ``callback(r, x_r)`` sees every partial sum.
+
+    Parameters
+    ----------
+    matvec : callable
+        The symmetric operator A, applied to ``V``'s shape.
+    V : Tensor of shape (p,) or (m, p)
+        One right-hand side, or m of them.
+    scale : float
+        α > 0 (below ``2/λ_max(A)`` for convergence).
+    tol : float, default=1e-10
+        Stop when every right-hand side's relative residual is at most ``tol``.
+    max_iter : int, default=10_000
+        Terms at most.
+    blowup : float, default=1e6
+        Growth of the residual's norm over ``‖v‖`` that counts as divergence.
+    callback : callable, optional
+        ``callback(r, x_r)`` after each term.
+
+    Returns
+    -------
+    InverseHVP
+        ``method="neumann"``; ``n_hvp`` the terms used (plus one for the final residual when it
+        stopped at ``max_iter``).
+
+    Raises
+    ------
+    DivergenceError
+        The residual grew ``blowup``-fold or became non-finite.
+    ValueError, TypeError
+        ``scale``, ``tol`` or ``max_iter`` invalid.
+
+    Warns
+    -----
+    ConvergenceWarning
+        ``max_iter`` reached before ``tol``.
     """
     scale = check_positive(scale, "scale")
     tol = check_positive(tol, "tol")
@@ -405,7 +716,7 @@ def solve_neumann(matvec: MatVec, V: torch.Tensor, *, scale: float, tol: float =
 
 
 def solve_lissa(stochastic_matvec: Callable[[torch.Generator, torch.Tensor], torch.Tensor], V: torch.Tensor, *,
-                scale: float, depth: int, repeats: int = 1, seed: int = 0, blowup: float = 1e6,
+                scale: float, depth: int, repeats: int = 1, seed=0, blowup: float = 1e6,
                 callback: Callable[[int, torch.Tensor], None] | None = None) -> InverseHVP:
     """LiSSA: the Neumann recursion with a fresh mini-batch Hessian at every step, averaged over repeats.
 
@@ -413,7 +724,40 @@ def solve_lissa(stochastic_matvec: Callable[[torch.Generator, torch.Tensor], tor
     multiplies each repeat's iterate ``X[r]`` by the Hessian of its own random
     mini-batch (all repeats advance together). Returns the mean of the repeats and
     their relative spread. Raises ``DivergenceError`` on growth, like :func:`solve_neumann`.
-    ``callback(t, mean of the repeats)`` sees every step.
+    ``callback(t, mean of the repeats)`` sees every step. Agarwal, Bullins & Hazan 2017, as used by
+    Koh & Liang 2017 for influence functions (Section 10.1.2).
+
+    Parameters
+    ----------
+    stochastic_matvec : callable
+        ``stochastic_matvec(generator, X)`` for X of shape ``(repeats, *V.shape)``, e.g. :func:`minibatch_hvp`.
+    V : Tensor of shape (p,) or (m, p)
+        One right-hand side, or m of them (the same mini-batches serve all of them).
+    scale : float
+        α > 0, below ``1/λ_max`` of the mini-batch Hessians.
+    depth : int
+        Recursion steps (at least 1), starting from ``x_0 = α v``.
+    repeats : int, default=1
+        Independent recursions averaged.
+    seed : None, int or numpy.random.Generator, default=0
+        Seed of the mini-batches (via :func:`creditlib.validation.torch_generator`).
+    blowup : float, default=1e6
+        Growth of the iterate over ``α‖v‖`` that counts as divergence.
+    callback : callable, optional
+        ``callback(t, x_t)`` after each step, x_t the mean of the repeats.
+
+    Returns
+    -------
+    InverseHVP
+        ``method="lissa"``; ``n_hvp = repeats · depth`` (mini-batch HVPs), ``residual`` NaN,
+        ``spread`` the relative spread of the repeats (0 for one repeat).
+
+    Raises
+    ------
+    DivergenceError
+        An iterate grew ``blowup``-fold or became non-finite.
+    ValueError, TypeError
+        ``scale``, ``depth`` or ``repeats`` invalid.
     """
     scale = check_positive(scale, "scale")
     depth = check_int(depth, "depth", low=1)
@@ -438,19 +782,58 @@ def solve_lissa(stochastic_matvec: Callable[[torch.Generator, torch.Tensor], tor
 def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, v: torch.Tensor, *,
                 weight_decay: float = 0.0, damping: float = 0.0, method: str = "cg", tol: float = 1e-10,
                 max_iter: int = 10_000, scale: float | None = None, batch_size: int = 32, depth: int = 1000,
-                repeats: int = 4, seed: int = 0) -> InverseHVP:
+                repeats: int = 4, seed=0) -> InverseHVP:
     """Solve ``(H + damping·I) x = v`` for the training objective's Hessian H at θ*.
+
+    The ``H_{θ*}^{-1} ∇ℓ`` of Theorem 10.1.2 / eq. (10.10), with Section 10.1's damping λ.
+    "neumann" is the series of Problems 10.1.3–10.1.4; "lissa" its stochastic version
+    (Agarwal, Bullins & Hazan 2017); "cg" conjugate gradient; "exact" a dense Cholesky solve.
 
     Parameters
     ----------
+    model : torch.nn.Module
+        The trained model; its current trainable parameters are θ*.
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
+    X, y : Tensor
+        The training set (inputs, and one target per row).
     v : Tensor of shape (p,) or (m, p)
         One right-hand side, or m of them solved together.
-    method : {"exact", "cg", "neumann", "lissa"}
+    weight_decay : float, default=0.0
+        The ridge term ``weight_decay/2 · ‖θ‖²`` of the objective.
+    damping : float, default=0.0
+        λ ≥ 0.
+    method : {"exact", "cg", "neumann", "lissa"}, default="cg"
+    tol, max_iter : float, int, default=1e-10, 10_000
+        Tolerance and iteration limit of "cg" and "neumann" (see :func:`solve_cg`, :func:`solve_neumann`).
     scale : float, optional
         α for "neumann"/"lissa"; default ``1/λ_max`` of ``H + damping·I`` from 50 power
         iterations (counted in ``n_hvp``), so that the eigenvalues of αA lie in (0, 1].
-    batch_size, depth, repeats, seed
-        LiSSA's mini-batch size, recursion depth, number of averaged repeats, seed.
+    batch_size, depth, repeats : int
+        LiSSA's mini-batch size (capped at n), recursion depth and number of averaged repeats.
+    seed : None, int or numpy.random.Generator, default=0
+        Seed of the power iteration's start vector and of LiSSA's mini-batches
+        (via :func:`creditlib.validation.torch_generator`).
+
+    Returns
+    -------
+    InverseHVP
+        ``x`` of the shape of ``v``; ``residual`` the true relative residual against the full
+        damped Hessian (for "lissa" too, one more HVP); ``n_hvp`` includes power iterations.
+
+    Raises
+    ------
+    ValueError
+        Negative ``damping``, ``batch_size`` < 1, ``v`` of the wrong shape, or an unknown method.
+    NotPositiveDefiniteError
+        "exact" or "cg" on a Hessian that is not positive definite (add damping).
+    DivergenceError
+        "neumann" or "lissa" diverging (smaller scale, or more damping).
+
+    Warns
+    -----
+    ConvergenceWarning
+        "cg" or "neumann" stopped at ``max_iter``.
     """
     damping = check_positive(damping, "damping", allow_zero=True)
     batch_size = check_int(batch_size, "batch_size", low=1)
@@ -483,7 +866,34 @@ def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: tor
 def minibatch_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, weight_decay: float,
                   damping: float, batch_size: int) -> Callable[[torch.Generator, torch.Tensor], torch.Tensor]:
     """``(generator, X_repeats) ↦`` each repeat's iterate times the Hessian of its own random mini-batch
-    (drawn without replacement), all repeats in one ``vmap``."""
+    (drawn without replacement), all repeats in one ``vmap``: the stochastic operator of :func:`solve_lissa`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The trained model; its current trainable parameters are θ*.
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
+    X, y : Tensor
+        The training set (inputs, and one target per row).
+    weight_decay : float
+        The ridge term of each mini-batch's objective.
+    damping : float
+        λ, added as ``+ λ u`` to every product.
+    batch_size : int
+        Mini-batch size (at least 1; capped at n).
+
+    Returns
+    -------
+    callable
+        ``apply(generator, iterates)`` for iterates of shape ``(repeats, p)`` or ``(repeats, m, p)``;
+        draws one mini-batch per repeat from the torch ``generator``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``batch_size`` is not a positive integer.
+    """
     fm = flatten(model)
     n = X.shape[0]
     b = min(check_int(batch_size, "batch_size", low=1), n)
@@ -512,7 +922,39 @@ def influence_matrix(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
     A positive entry means up-weighting ``x_i`` *raises* the loss on ``z_j`` (it hurts z_j);
     removing ``x_i`` changes that loss by about ``−I/n``.
 
-    Returns a tensor of shape ``(n_train, n_test)``.
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The trained model; its current trainable parameters are θ*.
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
+    X_train, y_train : Tensor
+        The training set (defines H and the ``x_i``).
+    X_test, y_test : Tensor
+        The test points ``z_j``.
+    weight_decay : float, default=0.0
+        The ridge term ``weight_decay/2 · ‖θ‖²`` of the objective.
+    damping : float, default=0.0
+        λ ≥ 0.
+    method : {"exact", "cg", "neumann", "lissa"}, default="cg"
+        The solver of :func:`inverse_hvp`.
+    **solver_options
+        Passed on to :func:`inverse_hvp` (``tol``, ``max_iter``, ``scale``, ``batch_size``, ``depth``,
+        ``repeats``, ``seed``).
+
+    Returns
+    -------
+    Tensor of shape (n_train, n_test)
+
+    Raises
+    ------
+    TypeError, ValueError, NotPositiveDefiniteError, DivergenceError
+        As :func:`per_example_gradients` and :func:`inverse_hvp`.
+
+    Warns
+    -----
+    ConvergenceWarning
+        The solver stopped at its iteration limit.
     """
     _check_data(X_test, y_test, "test data")
     G_train = per_example_gradients(model, loss_fn, X_train, y_train)
@@ -524,7 +966,24 @@ def influence_matrix(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
 
 def example_losses(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor,
                 theta: torch.Tensor | None = None) -> torch.Tensor:
-    """Per-example losses at θ (default: the model's current parameters)."""
+    """Per-example losses at θ (default: the model's current parameters), without gradients.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` returning one loss per example.
+    X, y : Tensor
+        The examples.
+    theta : Tensor of shape (p,), optional
+        Parameters to evaluate at instead of the model's own.
+
+    Returns
+    -------
+    Tensor
+        ``loss_fn``'s output, shape ``(n,)`` for a per-example loss.
+    """
     fm = flatten(model)
     with torch.no_grad():
         return loss_fn(fm(fm.theta if theta is None else theta, X), y)

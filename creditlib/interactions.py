@@ -24,7 +24,21 @@ from .shapley import (MAX_EXACT_PLAYERS, coalition_codes_and_sizes, coalition_ta
 
 
 def interaction_weights(n_players: int, exact: bool = False) -> np.ndarray:
-    """The weight ``|S|! (N − |S| − 2)! / (N − 1)!`` of the pairwise Shapley interaction index, |S| = 0 .. N−2."""
+    """The weight ``|S|! (N − |S| − 2)! / (N − 1)!`` of the pairwise Shapley interaction index, |S| = 0 .. N−2
+    (Grabisch & Roubens 1999).
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players N (at least 2).
+    exact : bool, default=False
+        Return ``Fraction`` objects instead of floats.
+
+    Returns
+    -------
+    ndarray of shape (n_players − 1,)
+        Entry k is the weight of a coalition S of size k (object array of ``Fraction`` when ``exact``).
+    """
     n = n_players
     w = [Fraction(factorial(k) * factorial(n - k - 2), factorial(n - 1)) for k in range(n - 1)]
     return np.array(w, dtype=object) if exact else np.array([float(x) for x in w])
@@ -36,7 +50,26 @@ def shapley_interaction_exact(game: Game, *, exact: bool = False,
 
     Positive ``I_ij``: i and j are worth more together than apart (complements);
     negative: substitutes. On a unanimity game ``u_T``, ``I_ij = 1/(|T| − 1)`` for
-    i, j ∈ T and 0 otherwise.
+    i, j ∈ T and 0 otherwise. The index of Grabisch & Roubens (1999), see the module docstring.
+
+    Parameters
+    ----------
+    game : Game
+        At least 2 players; evaluated once on all ``2^N`` coalitions.
+    exact : bool, default=False
+        Exact arithmetic; the entries are then sympy ``Rational`` objects.
+    max_players : int, default=MAX_EXACT_PLAYERS
+        Refuse games with more players.
+
+    Returns
+    -------
+    ndarray of shape (N, N)
+        Symmetric, zero diagonal; float64, or object when ``exact``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 players, or ``N > max_players``.
     """
     n = game.n_players
     if n < 2:
@@ -61,7 +94,31 @@ def conditional_shapley(game: Game, player: int, partner: int, *, partner_presen
     """The Shapley value of ``player`` in the game on the other players with ``partner`` always
     present (``U'(S) = U(S ∪ {partner})``) or always absent (``U'(S) = U(S)``).
 
-    The difference between the two is the value of the partnership to ``player``.
+    The difference between the two is the value of the partnership to ``player`` (Section 10.5):
+    the Shapley value averages these two contexts.
+
+    Parameters
+    ----------
+    game : Game
+        Evaluated once on all ``2^N`` coalitions.
+    player, partner : int
+        Two different player indices in ``0 .. N−1``.
+    partner_present : bool
+        Condition on the partner being always present (True) or always absent (False).
+    exact : bool, default=False
+        Exact arithmetic; the result is then a sympy ``Rational``.
+    max_players : int, default=MAX_EXACT_PLAYERS
+        Refuse games with more players.
+
+    Returns
+    -------
+    float or sympy.Rational
+        The Shapley value (eq. (10.12)) of ``player`` in the (N − 1)-player game.
+
+    Raises
+    ------
+    ValueError
+        An index out of range, ``player == partner``, or ``N > max_players``.
     """
     n = game.n_players
     player, partner = check_index(player, "player", n), check_index(partner, "partner", n)
@@ -83,7 +140,26 @@ def conditional_shapley(game: Game, player: int, partner: int, *, partner_presen
 def best_coalition(game: Game, size: int) -> tuple[tuple[str, ...], float, int]:
     """The coalition of ``size`` players with the highest utility, by evaluating all ``C(N, size)`` of them.
 
-    Returns ``(members, utility, evaluations)``.
+    Parameters
+    ----------
+    game : Game
+        Evaluated once on all coalitions of that size (one call).
+    size : int
+        The coalition size, in ``0 .. N``.
+
+    Returns
+    -------
+    members : tuple of str
+        The best coalition's player names (the first in lexicographic order of indices on a tie).
+    utility : float
+        Its utility.
+    evaluations : int
+        ``C(N, size)``, the coalitions evaluated.
+
+    Raises
+    ------
+    ValueError
+        ``size`` outside ``0 .. N``.
     """
     n = game.n_players
     if not 0 <= size <= n:

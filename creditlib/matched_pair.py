@@ -28,7 +28,27 @@ D_B = np.array([1.1, 1.0])
 
 @dataclass(frozen=True)
 class MatchedPairData:
-    """Easy points, the two critical points and a test set (class 1 above ``y = x``)."""
+    """Easy points, the two critical points and a test set (class 1 above ``y = x``), Section 10.5.1.
+
+    Attributes
+    ----------
+    X_easy : ndarray of float64, shape (n_easy, 2)
+        The easy training points, at least ``gap`` from the line.
+    y_easy : ndarray of int, shape (n_easy,)
+        Their labels (1 above the line, 0 below).
+    X_test : ndarray of float64, shape (n_test, 2)
+        Test points, uniform in the square.
+    y_test : ndarray of int, shape (n_test,)
+        Their labels by the true boundary (1 iff ``y > x``).
+    d_A, d_B : ndarray of float64, shape (2,)
+        The critical points ``(1, 1.1)`` (class 1) and ``(1.1, 1)`` (class 0).
+    X : ndarray, shape (n_easy + 2, 2)
+        All training points (property), easy ones first.
+    y : ndarray, shape (n_easy + 2,)
+        Their labels (property).
+    players : list of str
+        Player names (property): ``e0, e1, ..., d_A, d_B``.
+    """
 
     X_easy: np.ndarray
     y_easy: np.ndarray
@@ -44,17 +64,48 @@ class MatchedPairData:
 
     @property
     def y(self) -> np.ndarray:
+        """All training labels: ``y_easy``, then 1 for ``d_A`` and 0 for ``d_B``."""
         return np.concatenate([self.y_easy, [1, 0]])
 
     @property
     def players(self) -> list[str]:
+        """Player names in the order of :attr:`X`: ``e0, e1, ...`` for the easy points, then ``d_A, d_B``."""
         return [f"e{i}" for i in range(len(self.y_easy))] + ["d_A", "d_B"]
 
 
 def matched_pair_data(n_easy: int = 10, gap: float = 1.0, *, box: float = 3.0, n_test: int = 2000,
-                      seed: int = 0) -> MatchedPairData:
+                      seed=0) -> MatchedPairData:
     """Draw ``n_easy`` easy points (half per class) uniformly in ``[−box, box]²`` with ``|y − x| ≥ gap``,
-    and ``n_test`` test points uniformly in the square, labelled by the true boundary ``y = x``."""
+    and ``n_test`` test points uniformly in the square, labelled by the true boundary ``y = x``.
+
+    Easy points are drawn by rejection, one candidate at a time; class 1 gets ``n_easy // 2`` of them,
+    class 0 the rest. Then the test points, from the same generator.
+
+    Parameters
+    ----------
+    n_easy : int, default=10
+        Easy points (at least 2).
+    gap : float, default=1.0
+        Minimum ``|y − x|`` of an easy point, > 0 and below ``1.8 · box``.
+    box : float, default=3.0
+        Half-width of the square (> 0).
+    n_test : int, default=2000
+        Test points.
+    seed : None, int or numpy.random.Generator, default=0
+        Seed of all the draws; see :func:`creditlib.validation.check_random_state`.
+
+    Returns
+    -------
+    MatchedPairData
+
+    Raises
+    ------
+    TypeError
+        ``n_easy`` is not an integer.
+    ValueError
+        ``n_easy < 2``, ``box`` or ``gap`` not a positive finite number, or ``gap ≥ 1.8 · box``
+        (too little room for easy points).
+    """
     n_easy = check_int(n_easy, "n_easy", low=2)
     box = check_positive(box, "box")
     gap = check_positive(gap, "gap")
@@ -76,7 +127,23 @@ def matched_pair_data(n_easy: int = 10, gap: float = 1.0, *, box: float = 3.0, n
 
 
 def fit_linear_svm(X: np.ndarray, y: np.ndarray, C: float = 1e3) -> tuple[np.ndarray, float] | None:
-    """``(w, b)`` of a linear SVM (scikit-learn's ``SVC(kernel="linear")``), or None with a single class."""
+    """``(w, b)`` of a linear SVM (scikit-learn's ``SVC(kernel="linear")``), or None with a single class.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Training points.
+    y : ndarray of shape (n,)
+        Their labels.
+    C : float, default=1e3
+        The SVM's penalty (large: an almost hard margin). Convergence warnings are silenced.
+
+    Returns
+    -------
+    (w, b) or None
+        The weight vector (ndarray of shape (d,)) and intercept (float) of the boundary
+        ``w·x + b = 0``; None when ``y`` has fewer than two classes.
+    """
     from sklearn.svm import SVC
 
     if len(np.unique(y)) < 2:
@@ -89,7 +156,22 @@ def fit_linear_svm(X: np.ndarray, y: np.ndarray, C: float = 1e3) -> tuple[np.nda
 
 def svm_accuracy(data: MatchedPairData, mask: np.ndarray, C: float = 1e3) -> float:
     """Test accuracy of the SVM trained on the points in ``mask``; with one class (or none) it predicts
-    the class present (a coin flip, 1/2, for the empty set)."""
+    the class present (a coin flip, 1/2, for the empty set).
+
+    Parameters
+    ----------
+    data : MatchedPairData
+        The points; ``mask`` indexes ``data.X``.
+    mask : ndarray of bool, shape (n_easy + 2,)
+        The coalition of training points.
+    C : float, default=1e3
+        The SVM's penalty.
+
+    Returns
+    -------
+    float
+        Accuracy on ``data.X_test`` (the point ``w·x + b > 0`` is predicted class 1).
+    """
     X, y = data.X[mask], data.y[mask]
     fit = fit_linear_svm(X, y, C)
     if fit is None:
@@ -103,6 +185,18 @@ def matched_pair_game(data: MatchedPairData, C: float = 1e3) -> Game:
 
     Each coalition trains one SVM (about half a millisecond). The game caches by coalition
     (``Game(cache=True)``), so a coalition is trained once and ``game.evaluations`` counts SVMs trained.
+
+    Parameters
+    ----------
+    data : MatchedPairData
+        The points.
+    C : float, default=1e3
+        The SVM's penalty.
+
+    Returns
+    -------
+    Game
+        ``U(S) =`` :func:`svm_accuracy` of S; players named as ``data.players``.
     """
     def utility(masks: np.ndarray) -> np.ndarray:
         return np.array([svm_accuracy(data, mask, C) for mask in masks])
@@ -112,7 +206,20 @@ def matched_pair_game(data: MatchedPairData, C: float = 1e3) -> Game:
 
 def pair_utilities(data: MatchedPairData, C: float = 1e3) -> dict[str, float]:
     """``U(S)``, ``U(S ∪ {d_A})``, ``U(S ∪ {d_B})`` and ``U(S ∪ {d_A, d_B})`` for S = all easy points,
-    the four numbers the chapter's story is about."""
+    the four numbers the chapter's story is about (Section 10.5.1).
+
+    Parameters
+    ----------
+    data : MatchedPairData
+        The points.
+    C : float, default=1e3
+        The SVM's penalty.
+
+    Returns
+    -------
+    dict of str to float
+        Keys ``"S"``, ``"S+d_A"``, ``"S+d_B"``, ``"S+d_A+d_B"``; values are test accuracies.
+    """
     easy = np.zeros(len(data.y), dtype=bool)
     easy[:-2] = True
     with_a, with_b = easy.copy(), easy.copy()

@@ -6,7 +6,27 @@ from .games import Game, all_coalitions
 
 def plot_coalition_lattice(game: Game, ax=None, value_format: str = "{:g}"):
     """The lattice of all coalitions (N ≤ 4): nodes by size with their utility, edges with the
-    marginal gain ``U(S ∪ {i}) − U(S)`` of the player that is added."""
+    marginal gain ``U(S ∪ {i}) − U(S)`` of the player that is added (the terms of eq. (10.12)).
+
+    Parameters
+    ----------
+    game : Game
+        The game; all ``2^N`` utilities are evaluated once (``game.values()``) and shown as floats.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure sized for N.
+    value_format : str, default="{:g}"
+        Format of utilities and gains.
+
+    Returns
+    -------
+    matplotlib Axes
+        ``ax``, with the axis frame turned off.
+
+    Raises
+    ------
+    ValueError
+        More than 4 players.
+    """
     import matplotlib.pyplot as plt
 
     n = game.n_players

@@ -15,7 +15,26 @@ from torch.func import grad
 def vanilla_gradient(model: Callable[[torch.Tensor], torch.Tensor], x) -> np.ndarray:
     """``∂F(x)/∂x`` for a scalar-valued ``model`` of one input vector, by ``torch.func.grad``.
 
-    The chapter's saliency map is its absolute value, ``S(x) = |∂F(x)/∂x|``.
+    The chapter's saliency map (Section 10.4, vanilla gradient) is its absolute value,
+    ``S(x) = |∂F(x)/∂x|``; this returns the signed gradient.
+
+    Parameters
+    ----------
+    model : callable
+        ``model(x) -> scalar tensor`` F, differentiable by ``torch.func`` (no in-place
+        tricks, no ``.item()``).
+    x : array_like
+        The input, converted to a float64 tensor.
+
+    Returns
+    -------
+    ndarray of float64, same shape as ``x``
+        The gradient ``∂F(x)/∂x``.
+
+    Raises
+    ------
+    ValueError
+        ``model(x)`` is not a scalar.
     """
     x = torch.as_tensor(np.asarray(x, dtype=np.float64))
     out = model(x)

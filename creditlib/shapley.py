@@ -26,7 +26,27 @@ from .games import Game, coalition_codes
 from .validation import check_index, check_int, check_open_unit, check_random_state
 
 def coalition_table(game: Game, *, exact: bool = False, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
-    """``U(S)`` for all ``2^N`` coalitions, indexed by bitmask; exact ``Fraction`` objects when ``exact``."""
+    """``U(S)`` for all ``2^N`` coalitions, indexed by bitmask; exact ``Fraction`` objects when ``exact``.
+
+    Parameters
+    ----------
+    game : Game
+        Evaluated once on all ``2^N`` coalitions (:meth:`Game.values`).
+    exact : bool, default=False
+        Convert every utility with :func:`creditlib.coalitions.as_fraction` (floats at their exact binary value).
+    max_players : int, default=MAX_EXACT_PLAYERS
+        Refuse games with more players.
+
+    Returns
+    -------
+    ndarray of shape (2**N,)
+        float64, or an object array of ``Fraction`` when ``exact``.
+
+    Raises
+    ------
+    ValueError
+        ``N > max_players`` (the message says what enumeration would cost).
+    """
     check_enumerable(game.n_players, max_players)
     values = game.values(max_players=max_players)
     if exact:
@@ -35,7 +55,20 @@ def coalition_table(game: Game, *, exact: bool = False, max_players: int = MAX_E
 
 
 def rationals_if_exact(values: np.ndarray, exact: bool) -> np.ndarray:
-    """Exact results (``Fraction`` objects) as sympy ``Rational``; float results as float64."""
+    """Exact results (``Fraction`` objects) as sympy ``Rational``; float results as float64.
+
+    Parameters
+    ----------
+    values : ndarray
+        Results of a table function: ``Fraction`` objects when ``exact``, else numbers.
+    exact : bool
+        Which of the two the values are.
+
+    Returns
+    -------
+    ndarray
+        An object array of sympy ``Rational`` (same length) when ``exact``, else a float64 copy.
+    """
     if exact:
         return np.array([sp.Rational(v.numerator, v.denominator) for v in values], dtype=object)
     return values.astype(np.float64)
@@ -46,6 +79,19 @@ def shapley_weights(n_players: int, exact: bool = False) -> np.ndarray:
     """The weight ``|S|! (N − |S| − 1)! / N!`` of eq. (10.12) for ``|S| = 0 .. N−1``.
 
     Equivalently ``1 / (N · C(N−1, |S|))``, the form of eq. (10.13).
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players N.
+    exact : bool, default=False
+        Return ``Fraction`` objects instead of floats.
+
+    Returns
+    -------
+    ndarray of shape (n_players,)
+        Entry k is the weight of a coalition of size k; object array of ``Fraction`` when ``exact``,
+        else float64.
     """
     n = n_players
     w = [Fraction(factorial(k) * factorial(n - k - 1), factorial(n)) for k in range(n)]
@@ -54,14 +100,43 @@ def shapley_weights(n_players: int, exact: bool = False) -> np.ndarray:
 
 def random_size_weights(n_players: int, exact: bool = False) -> np.ndarray:
     """The weight ``1 / (N · C(N−1, |S|))`` of eq. (10.13): the probability that Definition 10.2.3's
-    random process (k uniform on {0..N−1}, then S uniform among the k-subsets of ``[N]∖{i}``) picks S."""
+    random process (k uniform on {0..N−1}, then S uniform among the k-subsets of ``[N]∖{i}``) picks S.
+
+    Equal to :func:`shapley_weights` (Theorem 10.2.4); computed from the other formula, so that
+    comparing the two checks eqs. (10.12) and (10.13).
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players N.
+    exact : bool, default=False
+        Return ``Fraction`` objects instead of floats.
+
+    Returns
+    -------
+    ndarray of shape (n_players,)
+        Entry k is the weight of a coalition of size k (object array of ``Fraction`` when ``exact``).
+    """
     n = n_players
     w = [Fraction(1, n * comb(n - 1, k)) for k in range(n)]
     return np.array(w, dtype=object) if exact else np.array([float(x) for x in w])
 
 
 def banzhaf_weights(n_players: int, exact: bool = False) -> np.ndarray:
-    """The Banzhaf weight ``1 / 2^(N−1)`` for every size: S uniform over all subsets of ``[N]∖{i}``."""
+    """The Banzhaf weight ``1 / 2^(N−1)`` for every size: S uniform over all subsets of ``[N]∖{i}``.
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players N.
+    exact : bool, default=False
+        Return ``Fraction`` objects instead of floats.
+
+    Returns
+    -------
+    ndarray of shape (n_players,)
+        The same weight for every size k = 0 .. N−1 (object array of ``Fraction`` when ``exact``).
+    """
     w = Fraction(1, 2 ** (n_players - 1))
     return np.array([w] * n_players, dtype=object) if exact else np.full(n_players, float(w))
 
@@ -71,6 +146,25 @@ def semivalue_from_table(values: np.ndarray, weights) -> np.ndarray:
 
     Works with any arithmetic: floats, ``Fraction`` objects or sympy
     expressions (symbolic utilities), with ``weights[k]`` of a matching type.
+    With :func:`shapley_weights` it is eq. (10.12); with :func:`banzhaf_weights`, the Banzhaf value.
+
+    Parameters
+    ----------
+    values : array_like of shape (2**N,)
+        A coalition table indexed by bitmask.
+    weights : sequence of shape (N,)
+        ``w(k)`` for each coalition size k = 0 .. N−1 (``Fraction`` weights become sympy
+        ``Rational`` for a symbolic table).
+
+    Returns
+    -------
+    ndarray of shape (N,)
+        ``φ_i`` for each player, of the table's dtype (float64 or object).
+
+    Raises
+    ------
+    ValueError
+        The table's length is not a power of two.
     """
     values = np.asarray(values)
     n = table_players(values)
@@ -88,7 +182,29 @@ def semivalue_from_table(values: np.ndarray, weights) -> np.ndarray:
 
 def semivalue_exact(game: Game, weights: np.ndarray, *, exact: bool = False,
                     max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
-    """A semivalue of a game from one evaluation of all its coalitions (see :func:`semivalue_from_table`)."""
+    """A semivalue of a game from one evaluation of all its coalitions (see :func:`semivalue_from_table`).
+
+    Parameters
+    ----------
+    game : Game
+        Evaluated once on all ``2^N`` coalitions.
+    weights : ndarray of shape (N,)
+        ``w(k)`` per coalition size, e.g. :func:`shapley_weights` (exact ones when ``exact``).
+    exact : bool, default=False
+        Exact arithmetic; the result is then an object array of sympy ``Rational``.
+    max_players : int, default=MAX_EXACT_PLAYERS
+        Refuse games with more players.
+
+    Returns
+    -------
+    ndarray of shape (N,)
+        float64, or sympy ``Rational`` objects when ``exact``.
+
+    Raises
+    ------
+    ValueError
+        ``N > max_players``.
+    """
     values = coalition_table(game, exact=exact, max_players=max_players)
     return rationals_if_exact(semivalue_from_table(values, weights), exact)
 
@@ -99,6 +215,21 @@ def shapley_by_permutations(values: np.ndarray) -> np.ndarray:
     ``values`` is a coalition table (bitmask-indexed) of floats, ``Fraction``
     objects or sympy expressions. Cost ``N · N!``: a reference for N ≤ 8, used
     to show that eqs. (10.11), (10.12) and (10.13) agree.
+
+    Parameters
+    ----------
+    values : array_like of shape (2**N,)
+        The coalition table.
+
+    Returns
+    -------
+    ndarray of shape (N,)
+        The Shapley values, in the table's arithmetic and dtype.
+
+    Raises
+    ------
+    ValueError
+        N > 8, or the table's length is not a power of two.
     """
     values = np.asarray(values)
     n = table_players(values)
@@ -154,6 +285,25 @@ def banzhaf_exact(game: Game, *, exact: bool = False, max_players: int = MAX_EXA
     other players rather than a uniform size and then a uniform subset of
     that size. Banzhaf values satisfy symmetry, null player and linearity, but
     not efficiency.
+
+    Parameters
+    ----------
+    game : Game
+        Evaluated once on all ``2^N`` coalitions.
+    exact : bool, default=False
+        Return exact rationals (an object array of sympy ``Rational``).
+    max_players : int, default=MAX_EXACT_PLAYERS
+        Refuse games with more players.
+
+    Returns
+    -------
+    ndarray of shape (n_players,)
+        ``β_i`` for each player.
+
+    Raises
+    ------
+    ValueError
+        ``N > max_players``.
     """
     return semivalue_exact(game, banzhaf_weights(game.n_players, exact), exact=exact, max_players=max_players)
 
@@ -161,7 +311,22 @@ def banzhaf_exact(game: Game, *, exact: bool = False, max_players: int = MAX_EXA
 def shapley_difference_exact(values: np.ndarray, i: int, j: int):
     """Theorem 10.2.8 literally: ``s_i − s_j = 1/(N−1) Σ_{S ⊆ [N]∖{i,j}} (U(S ∪ {i}) − U(S ∪ {j})) / C(N−2, |S|)``.
 
-    ``values`` is a coalition table (floats, ``Fraction`` objects or sympy expressions).
+    Parameters
+    ----------
+    values : array_like of shape (2**N,)
+        A coalition table (floats, ``Fraction`` objects or sympy expressions).
+    i, j : int
+        Two different players, indices in ``0 .. N−1``.
+
+    Returns
+    -------
+    scalar
+        ``s_i − s_j`` in the table's arithmetic (float, ``Fraction`` or sympy expression).
+
+    Raises
+    ------
+    ValueError
+        An index out of range, ``i == j``, or a table whose length is not a power of two.
     """
     values = np.asarray(values)
     n = table_players(values)
@@ -182,6 +347,25 @@ def harsanyi_dividends(game: Game, *, exact: bool = False, max_players: int = MA
 
     Entry ``m`` is ``c_T`` for the coalition with bitmask ``m``; entry 0 is ``U(∅)``.
     See :func:`dividends_from_table`.
+
+    Parameters
+    ----------
+    game : Game
+        Evaluated once on all ``2^N`` coalitions.
+    exact : bool, default=False
+        Exact arithmetic; the result is then an object array of sympy ``Rational``.
+    max_players : int, default=MAX_EXACT_PLAYERS
+        Refuse games with more players.
+
+    Returns
+    -------
+    ndarray of shape (2**N,)
+        The dense dividend table.
+
+    Raises
+    ------
+    ValueError
+        ``N > max_players``.
     """
     values = coalition_table(game, exact=exact, max_players=max_players)
     return rationals_if_exact(dividends_from_table(values), exact)
@@ -192,6 +376,21 @@ def dividends_from_table(values: np.ndarray) -> np.ndarray:
 
     For each player i in turn, subtract from every coalition containing i the
     value of the same coalition without i. Any arithmetic (floats, ``Fraction``, sympy).
+
+    Parameters
+    ----------
+    values : array_like of shape (2**N,)
+        A coalition table indexed by bitmask (not modified).
+
+    Returns
+    -------
+    ndarray of shape (2**N,)
+        ``c_T`` at index T (a new array of the table's dtype).
+
+    Raises
+    ------
+    ValueError
+        The table's length is not a power of two.
     """
     c = np.array(values, copy=True)
     n = table_players(c)
@@ -202,7 +401,26 @@ def dividends_from_table(values: np.ndarray) -> np.ndarray:
 
 
 def game_from_dividend_table(dividends: np.ndarray, players=None) -> Game:
-    """Rebuild ``U(S) = Σ_{T ⊆ S} c_T`` from a dense dividend table (the inverse transform, a check of step 2)."""
+    """Rebuild ``U(S) = Σ_{T ⊆ S} c_T`` from a dense dividend table (the inverse transform, a check of step 2
+    of the proof of Theorem 10.2.5), by the fast zeta transform in ``O(N · 2^N)``.
+
+    Parameters
+    ----------
+    dividends : ndarray of shape (2**N,)
+        ``c_T`` at index T; an object array is taken as exact (converted to ``Fraction``).
+    players : sequence of str, optional
+        Player names (default ``"0", "1", ...``).
+
+    Returns
+    -------
+    Game
+        Its utilities are looked up in the rebuilt table (``Fraction`` objects or float64).
+
+    Raises
+    ------
+    ValueError
+        The table's length is not a power of two.
+    """
     n = table_players(dividends)
     exact = dividends.dtype == object
     u = np.array([as_fraction(v) for v in dividends], dtype=object) if exact \
@@ -216,9 +434,24 @@ def game_from_dividend_table(dividends: np.ndarray, players=None) -> Game:
 def shapley_from_dividends(dividends, n_players: int | None = None) -> np.ndarray:
     """``s_i = Σ_{T ∋ i} c_T / |T|`` (Theorem 10.2.5, steps 3–4: each unanimity game splits equally).
 
-    ``dividends`` is either the dense table of :func:`harsanyi_dividends` or a
-    sparse mapping ``{tuple of player indices: c_T}`` (then give ``n_players``).
-    Exact inputs give exact outputs.
+    Parameters
+    ----------
+    dividends : ndarray of shape (2**N,) or mapping
+        The dense table of :func:`harsanyi_dividends` (an object array is exact; entry 0 is
+        ignored), or a sparse mapping ``{tuple of player indices: c_T}`` such as
+        ``game.dividends`` (exact when no coefficient is a float, Python or NumPy).
+    n_players : int, optional
+        Number of players; required with a mapping, ignored with a table.
+
+    Returns
+    -------
+    ndarray of shape (N,)
+        sympy ``Rational`` objects for exact inputs, else float64.
+
+    Raises
+    ------
+    ValueError
+        A mapping without ``n_players``, or a table whose length is not a power of two.
     """
     if isinstance(dividends, Mapping):
         if n_players is None:
@@ -246,14 +479,19 @@ def shapley_from_dividends(dividends, n_players: int | None = None) -> np.ndarra
 class ShapleyEstimate:
     """An estimate of all Shapley values with its standard errors and its cost.
 
+    Estimators return this, exact methods plain arrays (:func:`shapley_exact`); ``np.asarray(estimate)``
+    gives ``values``, so an estimate can stand wherever an array of values is expected.
+
     Attributes
     ----------
     values : ndarray of shape (n_players,)
+        The estimated Shapley values (float64).
     std_errors : ndarray of shape (n_players,)
         Estimated standard error of each value (the spread of the estimator over seeds).
     n_evaluations : int
         Utility evaluations spent (never more than the budget).
     method : str
+        Which estimator produced it, e.g. ``"permutation"``.
     """
 
     values: np.ndarray

@@ -17,7 +17,7 @@ def matrix_with_spectrum(eigenvalues, seed=0) -> torch.Tensor:
     eigenvalues : sequence of float
         The spectrum, one eigenvalue per dimension.
     seed : None, int or numpy.random.Generator, default=0
-        Seed of the random rotation.
+        Seed of the random rotation (via :func:`creditlib.validation.torch_generator`).
 
     Returns
     -------

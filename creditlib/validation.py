@@ -16,21 +16,52 @@ class ConvergenceWarning(UserWarning):
     """An iterative method (a solver, a training loop) stopped at its iteration limit before reaching its tolerance.
 
     Filter it like scikit-learn's: ``warnings.simplefilter("error", ConvergenceWarning)`` turns it into an error.
+
+    Attributes
+    ----------
+    args : tuple
+        The message, as for any warning: what stopped, how far from its tolerance, and what to change.
     """
 
 
 def warn_unconverged(message: str) -> None:
-    """Issue a :class:`ConvergenceWarning` attributed to the caller's caller (the user's line)."""
+    """Issue a :class:`ConvergenceWarning` attributed to the caller's caller (the user's line).
+
+    Parameters
+    ----------
+    message : str
+        What stopped, the tolerance it missed, and the fix.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Always (``stacklevel=3``).
+    """
     warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
 
 def check_random_state(seed) -> np.random.Generator:
     """A ``numpy.random.Generator`` from ``None`` (fresh entropy), an int or a Generator (used as is).
 
+    The seed convention of the whole library, as in scikit-learn: every function that takes a
+    ``seed`` passes it through here, so ``None``, a non-negative int and a Generator work everywhere.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+        ``None``: fresh OS entropy (not reproducible); an int ≥ 0: ``numpy.random.default_rng(seed)``,
+        a reproducible stream; a Generator: returned itself, so the caller's stream advances.
+
+    Returns
+    -------
+    numpy.random.Generator
+
     Raises
     ------
     TypeError
-        For anything else (e.g. a float or the legacy ``RandomState``).
+        For anything else (e.g. a float, a bool or the legacy ``RandomState``).
+    ValueError
+        A negative int.
     """
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
         if seed is not None and int(seed) < 0:
@@ -43,7 +74,25 @@ def check_random_state(seed) -> np.random.Generator:
 
 def torch_generator(seed) -> "torch.Generator":
     """A ``torch.Generator`` from ``None``, an int (``manual_seed(seed)``) or a ``numpy.random.Generator``
-    (which draws the torch seed), so torch code takes the same seeds as the NumPy code."""
+    (which draws the torch seed), so torch code takes the same seeds as the NumPy code.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+        An int ≥ 0 seeds torch directly (``torch.Generator().manual_seed(seed)``); ``None`` or a
+        Generator go through :func:`check_random_state`, which draws one integer below ``2**62``
+        as the torch seed (advancing a given Generator by one draw).
+
+    Returns
+    -------
+    torch.Generator
+        A new CPU generator.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`check_random_state`.
+    """
     import torch
 
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
@@ -55,6 +104,19 @@ def torch_generator(seed) -> "torch.Generator":
 
 def check_int(value, name: str, *, low: int | None = None, high: int | None = None) -> int:
     """``value`` as an int in ``[low, high]`` (bounds inclusive, either may be None).
+
+    Parameters
+    ----------
+    value : int
+        The number to check (Python or NumPy integer).
+    name : str
+        The argument's name, for the message.
+    low, high : int, optional
+        Inclusive bounds; None for no bound.
+
+    Returns
+    -------
+    int
 
     Raises
     ------
@@ -74,21 +136,78 @@ def check_int(value, name: str, *, low: int | None = None, high: int | None = No
 
 
 def check_index(value, name: str, size: int, what: str = "players") -> int:
-    """A valid index into ``size`` items, ``0 .. size − 1`` (negative indices are refused: they hide mistakes)."""
+    """A valid index into ``size`` items, ``0 .. size − 1`` (negative indices are refused: they hide mistakes).
+
+    Parameters
+    ----------
+    value : int
+        The index to check (Python or NumPy integer; bools are refused).
+    name : str
+        The argument's name, for the message.
+    size : int
+        Number of items.
+    what : str, default="players"
+        What the items are, for the message.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        ``value`` is not an integer in ``0 .. size − 1``.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= int(value) < size:
         raise ValueError(f"{name} must be an index from 0 to {size - 1} (one of the {size} {what}); got {value!r}.")
     return int(value)
 
 
 def check_open_unit(value, name: str) -> float:
-    """A number strictly between 0 and 1 (a probability or a fraction that must leave something on each side)."""
+    """A number strictly between 0 and 1 (a probability or a fraction that must leave something on each side).
+
+    Parameters
+    ----------
+    value : float
+        The number to check (any real number type; bools are refused).
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        ``value`` is not a real number in the open interval (0, 1) (NaN included).
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < 1:
         raise ValueError(f"{name} must be a number strictly between 0 and 1; got {value!r}.")
     return float(value)
 
 
 def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
-    """A finite real number > 0 (or ≥ 0 with ``allow_zero``)."""
+    """A finite real number > 0 (or ≥ 0 with ``allow_zero``).
+
+    Parameters
+    ----------
+    value : float
+        The number to check (any real number type; bools are refused).
+    name : str
+        The argument's name, for the message.
+    allow_zero : bool, default=False
+        Accept 0 as well.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        ``value`` is not a finite real number above 0 (or at least 0).
+    """
     ok = (not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(float(value))
           and (float(value) >= 0 if allow_zero else float(value) > 0))
     if not ok:
