@@ -157,7 +157,7 @@ def null_player_violations(game: Game, payments, atol: float = 1e-9) -> list[int
     game : Game
         The game; its null players are found by :func:`null_players` (tolerance 1e-12).
     payments : sequence of numbers
-        ``s_i`` for each player.
+        ``s_i`` for each player; a null player's must be 0.
     atol : float, default=1e-9
         Tolerance for a float payment to count as 0.
 
@@ -177,7 +177,7 @@ def symmetry_violations(game: Game, payments, atol: float = 1e-9) -> list[tuple[
     game : Game
         The game; its symmetric pairs are found by :func:`symmetric_pairs` (tolerance 1e-12).
     payments : sequence of numbers
-        ``s_i`` for each player.
+        ``s_i`` for each player; the two of a symmetric pair must be equal.
     atol : float, default=1e-9
         Tolerance for two float payments to count as equal.
 

@@ -98,7 +98,7 @@ def coalition_codes_and_sizes(n_players: int) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     n_players : int
-        Number of players N.
+        Number of players N; there are ``2^N`` codes.
 
     Returns
     -------

@@ -132,6 +132,7 @@ class Game:
         Returns
         -------
         Game
+            Its utility calls ``value_of`` once per coalition row.
 
         Raises
         ------
@@ -172,6 +173,7 @@ class Game:
         Returns
         -------
         Game
+            Its utility looks each coalition up in the table (by bitmask).
 
         Raises
         ------
@@ -347,9 +349,9 @@ def unanimity_game(coalition: Iterable[int], n_players: int, players: Sequence[s
     coalition : iterable of int
         The player indices in T (non-empty; repeats are ignored).
     n_players : int
-        Number of players N.
+        Number of players N; T ⊆ [N].
     players : sequence of str, optional
-        Player names (default ``"0", "1", ...``).
+        Player names, as in :class:`Game`.
 
     Returns
     -------
@@ -601,7 +603,7 @@ def squared_sum_game(weights: Sequence[float], players: Sequence[str] | None = N
     Returns
     -------
     Game
-        Float utilities, ``game.dividends`` set.
+        Float utilities; ``game.dividends`` holds the ``c_{i}`` and ``c_{ij}`` above.
     """
     w = np.asarray(weights, dtype=np.float64)
     n = len(w)
@@ -635,7 +637,7 @@ def random_dividend_game(n_players: int, n_terms: int, max_order: int, seed=None
     Returns
     -------
     Game
-        Float utilities, ``game.dividends`` set.
+        Float utilities; ``game.dividends`` holds the terms drawn, with their coefficients.
 
     Raises
     ------

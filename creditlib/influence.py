@@ -291,12 +291,8 @@ def per_example_gradients(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tens
 
     Parameters
     ----------
-    model : torch.nn.Module
-        The trained model; its current trainable parameters are θ*.
-    loss_fn : callable
-        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
-    X, y : Tensor
-        The training set (inputs, and one target per row).
+    model, loss_fn, X, y
+        As in :func:`hvp`; one gradient per row of X.
 
     Returns
     -------
@@ -370,16 +366,8 @@ def make_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.
 
     Parameters
     ----------
-    model : torch.nn.Module
-        The trained model; its current trainable parameters are θ*.
-    loss_fn : callable
-        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
-    X, y : Tensor
-        The training set (inputs, and one target per row).
-    weight_decay : float, default=0.0
-        The ridge term ``weight_decay/2 · ‖θ‖²`` of the objective.
-    damping : float, default=0.0
-        λ in ``(H + λI) v``.
+    model, loss_fn, X, y, weight_decay, damping
+        As in :func:`hvp`.
 
     Returns
     -------
@@ -434,14 +422,8 @@ def dense_hessian(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: t
 
     Parameters
     ----------
-    model : torch.nn.Module
-        The trained model; its current trainable parameters are θ*.
-    loss_fn : callable
-        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
-    X, y : Tensor
-        The training set (inputs, and one target per row).
-    weight_decay : float, default=0.0
-        The ridge term ``weight_decay/2 · ‖θ‖²`` of the objective.
+    model, loss_fn, X, y, weight_decay
+        As in :func:`hvp` (no damping: H itself).
 
     Returns
     -------
@@ -757,7 +739,7 @@ def solve_lissa(stochastic_matvec: Callable[[torch.Generator, torch.Tensor], tor
     DivergenceError
         An iterate grew ``blowup``-fold or became non-finite.
     ValueError, TypeError
-        ``scale``, ``depth`` or ``repeats`` invalid.
+        An invalid ``scale``, ``depth`` or ``repeats``.
     """
     scale = check_positive(scale, "scale")
     depth = check_int(depth, "depth", low=1)
@@ -791,18 +773,12 @@ def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: tor
 
     Parameters
     ----------
-    model : torch.nn.Module
-        The trained model; its current trainable parameters are θ*.
-    loss_fn : callable
-        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
-    X, y : Tensor
-        The training set (inputs, and one target per row).
+    model, loss_fn, X, y
+        As in :func:`hvp`.
     v : Tensor of shape (p,) or (m, p)
         One right-hand side, or m of them solved together.
-    weight_decay : float, default=0.0
-        The ridge term ``weight_decay/2 · ‖θ‖²`` of the objective.
-    damping : float, default=0.0
-        λ ≥ 0.
+    weight_decay, damping : float, default=0.0
+        As in :func:`hvp`; λ = ``damping`` ≥ 0.
     method : {"exact", "cg", "neumann", "lissa"}, default="cg"
     tol, max_iter : float, int, default=1e-10, 10_000
         Tolerance and iteration limit of "cg" and "neumann" (see :func:`solve_cg`, :func:`solve_neumann`).
@@ -870,12 +846,8 @@ def minibatch_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: t
 
     Parameters
     ----------
-    model : torch.nn.Module
-        The trained model; its current trainable parameters are θ*.
-    loss_fn : callable
-        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
-    X, y : Tensor
-        The training set (inputs, and one target per row).
+    model, loss_fn, X, y
+        As in :func:`hvp`; mini-batches are drawn from the rows of X.
     weight_decay : float
         The ridge term of each mini-batch's objective.
     damping : float
@@ -924,18 +896,14 @@ def influence_matrix(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
 
     Parameters
     ----------
-    model : torch.nn.Module
-        The trained model; its current trainable parameters are θ*.
-    loss_fn : callable
-        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
+    model, loss_fn
+        As in :func:`hvp`.
     X_train, y_train : Tensor
         The training set (defines H and the ``x_i``).
     X_test, y_test : Tensor
         The test points ``z_j``.
-    weight_decay : float, default=0.0
-        The ridge term ``weight_decay/2 · ‖θ‖²`` of the objective.
-    damping : float, default=0.0
-        λ ≥ 0.
+    weight_decay, damping : float, default=0.0
+        As in :func:`inverse_hvp`.
     method : {"exact", "cg", "neumann", "lissa"}, default="cg"
         The solver of :func:`inverse_hvp`.
     **solver_options

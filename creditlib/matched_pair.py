@@ -188,10 +188,8 @@ def matched_pair_game(data: MatchedPairData, C: float = 1e3) -> Game:
 
     Parameters
     ----------
-    data : MatchedPairData
-        The points.
-    C : float, default=1e3
-        The SVM's penalty.
+    data, C
+        As in :func:`svm_accuracy`.
 
     Returns
     -------
@@ -211,9 +209,9 @@ def pair_utilities(data: MatchedPairData, C: float = 1e3) -> dict[str, float]:
     Parameters
     ----------
     data : MatchedPairData
-        The points.
+        The points; S is ``data.X_easy``.
     C : float, default=1e3
-        The SVM's penalty.
+        The SVM's penalty, as in :func:`svm_accuracy`.
 
     Returns
     -------

@@ -36,7 +36,7 @@ def equal_split(game: Game) -> np.ndarray:
     Returns
     -------
     ndarray of float64, shape (n_players,)
-        The payments.
+        ``(U([N]) − U(∅)) / N`` for every player.
     """
     _, _, empty, grand = _singletons_and_rest(game)
     return np.full(game.n_players, (grand - empty) / game.n_players)
@@ -48,13 +48,12 @@ def individual_worth(game: Game) -> np.ndarray:
     Parameters
     ----------
     game : Game
-        Evaluated on ∅, the singletons, the coalitions of all but one player and ``[N]``
-        (``2N + 2`` coalitions, one call).
+        Evaluated as in :func:`equal_split`.
 
     Returns
     -------
     ndarray of float64, shape (n_players,)
-        The payments.
+        ``U({i}) − U(∅)`` for each player i.
     """
     alone, _, empty, _ = _singletons_and_rest(game)
     return alone - empty
@@ -68,13 +67,13 @@ def leave_one_out_payment(game: Game) -> np.ndarray:
     Parameters
     ----------
     game : Game
-        Evaluated on ∅, the singletons, the coalitions of all but one player and ``[N]``
-        (``2N + 2`` coalitions, one call).
+        Evaluated on ``[N]`` and the coalitions of all but one player (with the other
+        coalitions of :func:`equal_split`, in one call).
 
     Returns
     -------
     ndarray of float64, shape (n_players,)
-        The payments.
+        ``U([N]) − U([N]∖{i})`` for each player i.
     """
     _, without, _, grand = _singletons_and_rest(game)
     return grand - without

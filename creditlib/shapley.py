@@ -107,10 +107,8 @@ def random_size_weights(n_players: int, exact: bool = False) -> np.ndarray:
 
     Parameters
     ----------
-    n_players : int
-        Number of players N.
-    exact : bool, default=False
-        Return ``Fraction`` objects instead of floats.
+    n_players, exact
+        As in :func:`shapley_weights`, whose values these equal.
 
     Returns
     -------
@@ -128,9 +126,9 @@ def banzhaf_weights(n_players: int, exact: bool = False) -> np.ndarray:
     Parameters
     ----------
     n_players : int
-        Number of players N.
+        Number of players N (at least 1).
     exact : bool, default=False
-        Return ``Fraction`` objects instead of floats.
+        ``Fraction`` objects instead of floats, as in :func:`shapley_weights`.
 
     Returns
     -------
@@ -353,7 +351,7 @@ def harsanyi_dividends(game: Game, *, exact: bool = False, max_players: int = MA
     game : Game
         Evaluated once on all ``2^N`` coalitions.
     exact : bool, default=False
-        Exact arithmetic; the result is then an object array of sympy ``Rational``.
+        Exact arithmetic: sympy ``Rational`` dividends.
     max_players : int, default=MAX_EXACT_PLAYERS
         Refuse games with more players.
 

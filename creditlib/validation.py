@@ -143,7 +143,7 @@ def check_index(value, name: str, size: int, what: str = "players") -> int:
     value : int
         The index to check (Python or NumPy integer; bools are refused).
     name : str
-        The argument's name, for the message.
+        The argument's name, for the message (which also states the valid range).
     size : int
         Number of items.
     what : str, default="players"
@@ -176,6 +176,7 @@ def check_open_unit(value, name: str) -> float:
     Returns
     -------
     float
+        ``value``, in (0, 1).
 
     Raises
     ------
@@ -193,7 +194,7 @@ def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
     Parameters
     ----------
     value : float
-        The number to check (any real number type; bools are refused).
+        The number to check (any real number type except bool).
     name : str
         The argument's name, for the message.
     allow_zero : bool, default=False
@@ -202,6 +203,7 @@ def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
     Returns
     -------
     float
+        ``value``, finite and > 0 (or ≥ 0).
 
     Raises
     ------
