@@ -4,7 +4,7 @@ Modules, one idea each:
 
 * :mod:`creditlib.influence`: influence functions, Hessian-vector products, inverse-HVP solvers and
   leave-one-out retraining (Section 10.1).
-* :mod:`creditlib.datasets`: small data sets shipped with scikit-learn, as tensors.
+* :mod:`creditlib.datasets`: small data sets shipped with scikit-learn (digits as tensors, breast-cancer players as arrays).
 * :mod:`creditlib.games`: cooperative games, utilities vectorised over coalitions (Section 10.2).
 * :mod:`creditlib.coalitions`: coalition tables indexed by bitmask and the limit of exact enumeration.
 * :mod:`creditlib.shapley`: Shapley and Banzhaf values, exact by eq. (10.12), and estimators (Section 10.2.2).
