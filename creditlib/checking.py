@@ -183,38 +183,94 @@ def _tensor_type() -> type | None:
     return getattr(torch, "Tensor", None)
 
 
-def plain_array(value: Any, what: str) -> np.ndarray:
-    """A copy of an exact ``torch.Tensor`` or numeric ``np.ndarray`` as float64 or int64 numbers.
+def _instance_dict(x: Any) -> dict:
+    """``x``'s instance ``__dict__``, read without running ``x``'s code (``{}`` when it has none)."""
+    try:
+        d = object.__getattribute__(x, "__dict__")
+    except AttributeError:
+        return {}
+    if type(d) is not dict or not all(type(k) is str for k in d):     # iterating a dict runs no code of the reader
+        raise _Invalid(f"your answer contains a {_type_name(x)} with damaged attributes.")
+    return d
 
-    Tensor subclasses, sparse, nested, meta, complex and boolean tensors are refused.
+
+def _plain_instance(x: Any, allowed: tuple = (), what: str = "your answer", shadowing_only: bool = False) -> None:
+    """Refuse an object with attributes set on it beyond ``allowed`` (which its class sets itself): reading the
+    object would run them. With ``shadowing_only`` (sympy objects, whose classes set attributes such as
+    ``_argset`` that the checker never reads) only attributes hiding one of the class's are refused."""
+    extra = sorted(k for k in _instance_dict(x) if k not in allowed
+                   and (not shadowing_only or any(k in vars(c) for c in type(x).__mro__)))
+    if extra:
+        raise _Invalid(f"{what} is a {_type_name(x)} with attributes set on it ({_short(', '.join(extra), 60)}), "
+                       "which the checker does not read; give a freshly built one.")
+
+
+def _matrix_entries(m: Any, what: str) -> tuple[int, int, list]:
+    """The shape and entries of an exact sympy matrix, read from its storage without calling its methods."""
+    from sympy.polys.matrices import DomainMatrix
+    from sympy.polys.matrices.sdm import SDM
+    from sympy.external.pythonmpq import PythonMPQ
+    d = _instance_dict(m)
+    names = ("rows", "cols") if "rows" in d else ("_rows", "_cols")
+    _plain_instance(m, names + ("_rep",), what)
+    rows, cols, rep = d.get(names[0]), d.get(names[1]), d.get("_rep")
+    damaged = _Invalid(f"{what} is a sympy matrix the checker cannot read; build it with sp.Matrix([...]) "
+                       "or give a list.")
+    if type(rows) is not int or type(cols) is not int or type(rep) is not DomainMatrix:
+        raise damaged
+    _plain_instance(rep, ("rep", "shape", "domain"), what)
+    storage = _instance_dict(rep).get("rep")
+    if type(storage) is not SDM:
+        raise damaged
+    _plain_instance(storage, ("shape", "rows", "cols", "domain"), what)
+    entries = {}
+    for i, row in dict.items(storage):
+        if type(i) is not int or type(row) is not dict or not 0 <= i < rows:
+            raise damaged
+        for j, e in dict.items(row):
+            if type(j) is not int or not 0 <= j < cols:
+                raise damaged
+            if type(e) is PythonMPQ:
+                e = Fraction(e.numerator, e.denominator) if type(e.numerator) is int is type(e.denominator) else None
+            if not (type(e) is int or type(e) is Fraction or _SYMPY.get(id(type(e))) is type(e)):
+                raise damaged
+            entries[i, j] = e
+    return rows, cols, [entries.get((i, j), 0) for i in range(rows) for j in range(cols)]
+
+
+def plain_array(value: Any, what: str) -> np.ndarray:
+    """A copy of an exact ``torch.Tensor`` or numeric ``np.ndarray``: floats as float64, integers exactly
+    (in their own dtype: ``tolist`` gives Python ints, so uint64 never wraps), objects as objects.
+
+    Tensor subclasses, tensors with attributes set on them, sparse, nested, meta, quantized, complex and
+    boolean tensors are refused; tensor methods are called unbound (``torch.Tensor.detach(t)``).
     """
     t, tensor = type(value), _tensor_type()
     if tensor is not None and t is tensor:
         import torch
+        _plain_instance(value, (), what)
         if value.layout != torch.strided:
             raise _Invalid(f"{what} is a sparse tensor; give a dense one (.to_dense()).")
         if value.is_nested:
             raise _Invalid(f"{what} is a nested tensor; give a plain tensor.")
         if value.device.type == "meta":
             raise _Invalid(f"{what} is a tensor on the 'meta' device, which holds no values.")
-        if value.is_complex() or value.dtype == torch.bool:
+        if value.is_quantized:
+            raise _Invalid(f"{what} is a quantized tensor; give t.dequantize().")
+        if tensor.is_complex(value) or value.dtype == torch.bool:
             raise _Invalid(f"{what} is a tensor of dtype {value.dtype}; real numbers were expected.")
-        value = value.detach().to("cpu")
-        value = (value.double() if value.is_floating_point() else value.long()).numpy().copy()
-    elif t is np.ndarray:
-        if value.dtype.kind in "iu":
-            value = value.astype(np.int64)
-        elif value.dtype.kind == "f":
-            value = value.astype(np.float64)
-        elif value.dtype.kind != "O":
-            raise _Invalid(f"{what} is an array of dtype {value.dtype}; real numbers were expected.")
-        else:
-            value = value.copy()
-    elif tensor is not None and isinstance(value, tensor):
+        value = tensor.resolve_neg(tensor.resolve_conj(tensor.to(tensor.detach(value), "cpu")))
+        value = tensor.numpy(tensor.double(value) if tensor.is_floating_point(value) else value)
+        return value.copy()
+    if t is np.ndarray:
+        if value.dtype.kind == "f":
+            return value.astype(np.float64)
+        if value.dtype.kind in "iuO":
+            return value.copy()
+        raise _Invalid(f"{what} is an array of dtype {value.dtype}; real numbers were expected.")
+    if tensor is not None and isinstance(value, tensor):
         raise _Invalid(f"{what} is a {_type_name(value)} (a subclass of torch.Tensor); give a plain torch.Tensor.")
-    else:
-        raise _Invalid(f"{what} has type {_type_name(value)}; a tensor or an array was expected.")
-    return value
+    raise _Invalid(f"{what} has type {_type_name(value)}; a tensor or an array was expected.")
 
 
 def _rebuild(x: Any, budget: list[int], depth: int = 0) -> sp.Basic:
@@ -226,6 +282,7 @@ def _rebuild(x: Any, budget: list[int], depth: int = 0) -> sp.Basic:
     if _SYMPY.get(id(t)) is not t:
         raise _Invalid(f"your answer contains an object of type {_type_name(x)}, which is not one of sympy's own "
                        "classes. Build it from sympy symbols, numbers and functions (sp.exp, sp.log, ...).")
+    _plain_instance(x, ("nargs",), shadowing_only=True)        # sympy's functions set nargs themselves
     if isinstance(t, Singleton):
         return t()
     if t is sp.Symbol:
@@ -242,8 +299,11 @@ def _rebuild(x: Any, budget: list[int], depth: int = 0) -> sp.Basic:
         mpf, prec = x._mpf_, x._prec
         if type(mpf) is not tuple or len(mpf) != 4 or type(prec) is not int or not all(type(v) is int for v in mpf):
             raise _Invalid("your answer contains a damaged sympy Float.")
-        return sp.Float._new(mpf, prec)
-    if x.is_Atom or _is(t, _ATOMS_REJECTED):
+        number = sp.Float._new(mpf, prec)
+        if not math.isfinite(float(number)):
+            raise _Invalid("your answer contains a float too large for a float (like 1e400); give an exact number.")
+        return number
+    if t.is_Atom or _is(t, _ATOMS_REJECTED):
         raise _Invalid(f"your answer contains a sympy {_type_name(x)}, which the checker does not read; "
                        "use sp.Symbol, numbers and functions.")
     args = x.args
@@ -284,10 +344,10 @@ def read_sympy(value: Any, what: str = "your answer") -> sp.Basic:
             raise _Invalid(f"{what} has shape {array.shape}; one number was expected.")
         return read_sympy(array.reshape(-1).tolist()[0], what)
     if _is(t, _MATRICES):
-        shape = value.shape
-        if shape != (1, 1):
-            raise _Invalid(f"{what} is a matrix of shape {tuple(shape)}; one number or expression was expected.")
-        return read_sympy(value[0, 0], what)
+        rows, cols, entries = _matrix_entries(value, what)
+        if (rows, cols) != (1, 1):
+            raise _Invalid(f"{what} is a matrix of shape {(rows, cols)}; one number or expression was expected.")
+        return read_sympy(entries[0], what)
     if _SYMPY.get(id(t)) is t:
         return _rebuild(value, [MAX_NODES])
     if issubclass(t, (int, float, Fraction)):
@@ -308,13 +368,11 @@ def read_expression(value: Any, symbols: Sequence[sp.Symbol], what: str = "your 
         raise _Invalid(f"{what} is a sympy {type(expr).__name__}, not an expression (an equation, a set, a "
                        "Lambda?). Give the expression itself.")
     by_name = {s.name: s for s in symbols}
+    expr = _evaluated(expr.xreplace({s: by_name[s.name] for s in expr.free_symbols if s.name in by_name}), what)
     unknown = sorted(s.name for s in expr.free_symbols if s.name not in by_name)
     if unknown:
         raise _Invalid(f"{what} uses the symbol(s) {unknown}, which this exercise does not define; "
                        f"use only {sorted(by_name)}.")
-    expr = expr.xreplace({s: by_name[s.name] for s in expr.free_symbols})
-    if expr.has(sp.Integral, sp.Sum, sp.Product, sp.Derivative, sp.Limit):
-        expr = expr.doit()
     if isinstance(expr, sp.Piecewise) and len(expr.args) > 1 and (
             expr.has(sp.Sum, sp.Integral, sp.Product, sp.oo, -sp.oo, sp.zoo, sp.nan)):
         conditions = "; ".join(f"{sp.sstr(c)}" for _, c in expr.args[:-1])
@@ -328,6 +386,40 @@ def read_expression(value: Any, symbols: Sequence[sp.Symbol], what: str = "your 
     return expr
 
 
+def _evaluated(expr: sp.Basic, what: str = "your answer") -> sp.Basic:
+    """``expr`` with its integrals, sums, products, derivatives, limits and substitutions evaluated;
+    refused when it holds a power too large to compute with, such as ``2**(2**100)``."""
+    for power in expr.atoms(sp.Pow):
+        if not power.exp.free_symbols and not power.base.free_symbols and _huge(power.exp):
+            raise _Invalid(f"{what} contains the power {_show(power)}, far too large to compute with; "
+                           "simplify it.")
+    if expr.has(sp.Integral, sp.Sum, sp.Product, sp.Derivative, sp.Limit, sp.Subs):
+        return expr.doit()
+    return expr
+
+
+def _huge(exponent: sp.Basic) -> bool:
+    try:
+        value = exponent.evalf(5)
+        return not value.is_Number or abs(value) > 10**6
+    except Exception:
+        return True
+
+
+def read_number(value: Any, what: str = "your answer") -> sp.Expr:
+    """Read one real number: exact, a float, or a constant sympy expression (integrals and sums evaluated)."""
+    number = _evaluated(read_sympy(value, what), what)
+    if not _is_expression(number) or number.free_symbols or number.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I):
+        raise _Invalid(f"{what} ({_show(number)}) is not a real number (a symbol, infinity or a non-expression?).")
+    return number
+
+
+def _unreadable(what: str, err: Exception) -> Verdict:
+    """The verdict when reading an answer failed in a way no check foresaw (not a checker bug: the answer)."""
+    return Verdict(INVALID, f"{what} could not be read ({_type_name(err)}{_exception_text(err)}). Give plain ints, "
+                            "fractions.Fraction, sympy numbers, symbols and functions in the form below.")
+
+
 def read_list(value: Any, length: int, labels: Sequence[str] | None = None, what: str = "your answer") -> list:
     """Read a vector answer: list, tuple, 1-D array or tensor, n×1 sympy Matrix, or a dict keyed by ``labels``."""
     _reject_non_answers(value, what)
@@ -338,25 +430,32 @@ def read_list(value: Any, length: int, labels: Sequence[str] | None = None, what
             raise _Invalid(f"{what} is a dict; give a list of {length} values instead.")
         folded = {fold(label): label for label in labels}
         by_label = {}
-        for key, item in value.items():
+        for key, item in dict.items(value):
             if type(key) is not str or fold(key) not in folded:
                 raise _Invalid(f"{what} is a dict with a key that is not one of {list(labels)}.")
+            if folded[fold(key)] in by_label:
+                raise _Invalid(f"{what} has two keys for {folded[fold(key)]}.")
             by_label[folded[fold(key)]] = item
         missing = [label for label in labels if label not in by_label]
         if missing:
             raise _Invalid(f"{what} is a dict without the key(s) {missing}; give exactly the keys {list(labels)}.")
         return [by_label[label] for label in labels]
     if _is(t, _MATRICES):
-        if 1 not in value.shape:
-            raise _Invalid(f"{what} is a {tuple(value.shape)} matrix; a vector of {length} values was expected.")
-        items = [value[i] for i in range(value.shape[0] * value.shape[1])]
+        rows, cols, items = _matrix_entries(value, what)
+        if 1 not in (rows, cols):
+            raise _Invalid(f"{what} is a {(rows, cols)} matrix; a vector of {length} values was expected.")
     elif t is np.ndarray or (_tensor_type() is not None and isinstance(value, _tensor_type())):
         array = plain_array(value, what)
+        if array.ndim == 2 and 1 in array.shape:          # a row or a column, as for a sympy Matrix
+            array = array.reshape(-1)
         if array.ndim != 1:
             raise _Invalid(f"{what} has shape {array.shape}; a 1-D vector of {length} values was expected.")
         items = array.tolist()
     elif t is list or t is tuple:
         items = list(value)
+    elif t is sp.Tuple:
+        _plain_instance(value, (), what)
+        items = list(value.args)
     else:
         raise _Invalid(f"{what} has type {_type_name(value)}; a list of {length} values{names} was expected.")
     if len(items) != length:
@@ -526,13 +625,13 @@ def compare_number(answer: Any, expected: Any, *, tol: float | None = None, what
     ``tol``, numbers within ``tol·max(1, |expected|)`` pass.
     """
     try:
-        a = read_sympy(answer, what)
-        if not _is_expression(a) or a.free_symbols or a.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I):
-            raise _Invalid(f"{what} ({_show(a)}) is not a real number (a symbol, infinity or a non-expression?).")
+        a = read_number(answer, what)
     except _NotAttempted:
         return not_attempted()
     except _Invalid as err:
         return Verdict(INVALID, str(err))
+    except Exception as err:
+        return _unreadable(what, err)
     e = read_sympy(expected, "the expected value")
     if tol is not None:
         a_val = _value(a, {})
@@ -563,16 +662,13 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
     names = list(labels) if labels is not None else [str(i) for i in range(len(expected))]
     try:
         items = read_list(answer, len(expected), labels, what)
-        values = []
-        for v, n in zip(items, names):
-            value = read_sympy(v, f"the entry for {n}")
-            if not _is_expression(value) or value.free_symbols or value.has(sp.nan, sp.zoo, sp.oo, sp.I):
-                raise _Invalid(f"the entry for {n} ({_show(value)}) is not a real number.")
-            values.append(value)
+        values = [read_number(v, f"the entry for {n}") for v, n in zip(items, names)]
     except _NotAttempted:
         return not_attempted()
     except _Invalid as err:
         return Verdict(INVALID, str(err))
+    except Exception as err:
+        return _unreadable(what, err)
     expected = [read_sympy(e, "the expected value") for e in expected]
     hints = list(diagnose(values)) if diagnose is not None else []
     if tol is None and any(v.has(sp.Float) for v in values):
@@ -608,6 +704,10 @@ def _read_names(value: Any, vocabulary: Sequence[str], what: str, single: bool =
             raise _Invalid(f"{_short(repr(x), 40)} is not one of the names {list(vocabulary)}.")
         return folded[fold(x)]
 
+    if type(value) is str and "," in value:
+        names = ", ".join(repr(folded.get(fold(part), part.strip())) for part in value.split(","))
+        raise _Invalid(f"{what} is one string with commas in it; give a set of names such as "
+                       f"{{{_short(names, 60)}}}.")
     if type(value) is str:
         if letters and not single and fold(value) not in folded and len(fold(value).replace(" ", "")) > 1:
             return {name(c) for c in fold(value).replace(" ", "")}
@@ -654,6 +754,8 @@ def compare_names(answer: Any, expected: set, vocabulary: Sequence[str], *, pair
         return not_attempted()
     except _Invalid as err:
         return Verdict(INVALID, str(err))
+    except Exception as err:
+        return _unreadable(what, err)
     target = {frozenset(e) for e in expected} if pairs else set(expected)
     if given == target:
         return Verdict(CORRECT, "Correct.")
@@ -683,12 +785,16 @@ def compare_choices(answer: Any, expected: Mapping[str, set], vocabulary: Sequen
     items = {fold(k): k for k in expected}
     given: dict[str, set] = {}
     try:
-        for key, labels in answer.items():
+        for key, labels in dict.items(answer):
             if type(key) is not str or fold(key) not in items:
                 raise _Invalid(f"{what} has a key that is not one of {list(expected)}.")
+            if items[fold(key)] in given:
+                raise _Invalid(f"{what} has two keys for {items[fold(key)]!r}.")
             given[items[fold(key)]] = _read_names(labels, vocabulary, f"the entry for {items[fold(key)]!r}")
     except _Invalid as err:
         return Verdict(INVALID, f"{err} (Use set() for none.)")
+    except Exception as err:
+        return _unreadable(what, err)
     missing = [k for k in expected if k not in given]
     if missing:
         return Verdict(INVALID, f"{what} has no entry for {missing}; give one for each of {list(expected)}.")
@@ -720,6 +826,8 @@ def compare_expression(answer: Any, expected: sp.Expr, symbols: Sequence[sp.Symb
         return not_attempted()
     except _Invalid as err:
         return Verdict(INVALID, str(err))
+    except Exception as err:
+        return _unreadable(what, err)
     if a.has(sp.Float):
         return _float_policy(a, expected, symbols, domain, what)
     return decide(a, expected, symbols, domain=domain, seed=seed, what=what)
@@ -790,15 +898,19 @@ def _trials(func: Callable, inputs: list, read_output: Callable, emit: Callable[
     """
     for args in inputs:
         try:
-            emit(["output", _to_json(read_output(func(*copy.deepcopy(args))))])
+            got = func(*copy.deepcopy(args))
         except NotImplementedError:
             return emit(["not attempted"])
-        except _Invalid as err:
-            return emit(["invalid", str(err)])
         except _Timeout:
             raise
         except BaseException as err:  # the reader's code failed (SystemExit and KeyboardInterrupt too): say where
             return emit(["raised", _type_name(err), _exception_text(err)])
+        try:
+            emit(["output", _to_json(read_output(got))])
+        except _Invalid as err:
+            return emit(["invalid", str(err)])
+        except Exception as err:
+            return emit(["invalid", _unreadable("it", err).message])
 
 
 def _call_in_child(func: Callable, inputs: list, read_output: Callable, seconds: float) -> tuple[list, bool]:
