@@ -19,7 +19,25 @@ Rules, in order of importance:
 * One float policy: where no tolerance is stated, floats are ``invalid`` and
   the message says whether the values would be right written exactly.
 * Never raise on garbage; every step runs under a time limit (see
-  :func:`run_isolated`, which :func:`creditlib.exercises.check` uses).
+  :func:`run_isolated`, which :func:`creditlib.exercises.check` uses). Any
+  failure while *reading* an answer makes it ``invalid`` ("could not be read");
+  a failure while judging is a checker bug and makes it ``undecided``.
+* Code that ran the reader's code never judges. ``check`` judges in a forked
+  worker; a reader's *function* runs in a child of that worker
+  (:func:`_call_in_child`) that closes every inherited file descriptor but its
+  result pipe and returns plain JSON, which the worker decodes (never
+  unpickles) and compares with the reference it computes itself. Sympy
+  objects, matrices and tensors with attributes set on their instances are
+  refused before anything is read from them.
+
+Known limitations. The threat model is a reader's own kernel: a process of the
+same user can still open another process's pipes through ``/proc/<pid>/fd``,
+and a child that leaves its process group (``setsid``) outlives the kill, so a
+determined reader can forge a verdict; the design only guarantees that an
+answer object or function cannot decide through the checker's own objects or
+inherited pipes. Integrals, sums and derivatives in answers are evaluated with
+sympy's ``doit()``, whose result is trusted: a sympy integration bug could make
+a wrong ``Integral`` answer pass (no numerical cross-check is made).
 """
 from __future__ import annotations
 

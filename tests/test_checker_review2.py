@@ -148,7 +148,7 @@ def test_b1_shapley_diagnosis_gives_one_hint_without_the_structure():
     ("nb00.1", lambda: [sp.Float("1e400"), 1]),
     ("10.5.1d", lambda: sp.Float("1e400")),
     ("10.5.1d", lambda: (lambda a: (a.__setitem__(0, a), a)[1])(np.empty(1, dtype=object))),
-    ("10.5.1a", lambda: torch.quantize_per_tensor(torch.tensor([30., 70.]), 1.0, 0, torch.qint32)),
+    ("10.5.1a", lambda: torch.quantize_per_tensor(torch.tensor([30., 70.], dtype=torch.float32), 1.0, 0, torch.qint32)),
     ("nb00.2", lambda: sp.Pow(2, sp.Pow(2, 2**100, evaluate=False), evaluate=False) * u_A),
 ], ids=["Float-1e400-vector", "Float-1e400", "self-referential-array", "quantized", "power-tower"])
 def test_d_unreadable_answers_are_invalid(exercise_id, make):
