@@ -19,14 +19,34 @@ Rules, in order of importance:
 * One float policy: where no tolerance is stated, floats are ``invalid`` and
   the message says whether the values would be right written exactly.
 * Never raise on garbage; every step runs under a time limit (see
-  :func:`run_isolated`, which :func:`creditlib.exercises.check` uses).
+  :func:`run_isolated`, which :func:`creditlib.exercises.check` uses). Any
+  failure while *reading* an answer makes it ``invalid`` ("could not be read");
+  a failure while judging is a checker bug and makes it ``undecided``.
+* Code that ran the reader's code never judges. ``check`` judges in a forked
+  worker; a reader's *function* runs in a child of that worker
+  (:func:`_call_in_child`) that closes every inherited file descriptor but its
+  result pipe and returns plain JSON, which the worker decodes (never
+  unpickles) and compares with the reference it computes itself. Sympy
+  objects, matrices and tensors with attributes set on their instances are
+  refused before anything is read from them.
+
+Known limitations. The threat model is a reader's own kernel: a process of the
+same user can still open another process's pipes through ``/proc/<pid>/fd``,
+and a child that leaves its process group (``setsid``) outlives the kill, so a
+determined reader can forge a verdict; the design only guarantees that an
+answer object or function cannot decide through the checker's own objects or
+inherited pipes. Integrals, sums and derivatives in answers are evaluated with
+sympy's ``doit()``, whose result is trusted: a sympy integration bug could make
+a wrong ``Integral`` answer pass (no numerical cross-check is made).
 """
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import math
 import os
+import re
 import secrets
 import select
 import signal
@@ -85,6 +105,7 @@ class _Run:
 
     seconds: float = TIME_LIMIT
     seed: int | None = None
+    deadline: float = math.inf
 
 
 # ---------------------------------------------------------------------------- showing values
@@ -131,8 +152,9 @@ def _type_name(x: Any) -> str:
 EXACT_HINT = "use integers, fractions.Fraction or sp.Rational(p, q), not floats"
 STRING_HINT = ("Strings are never evaluated. Give a number or a sympy expression instead, "
                "e.g. sp.Rational(1, 3) rather than '1/3', or sp.Symbol('x')**2 rather than 'x**2'.")
-_NP_INTS = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
-_NP_FLOATS = (np.float16, np.float32, np.float64)
+NP_INTS = tuple({np.dtype(code).type for code in np.typecodes["AllInteger"]})
+"""numpy's own integer scalar types (np.intc and np.longlong are types of their own)."""
+_NP_FLOATS = tuple({np.dtype(code).type for code in np.typecodes["Float"]})
 _MATRICES = (sp.MutableDenseMatrix, sp.ImmutableDenseMatrix)
 MAX_NODES = 5000
 
@@ -179,38 +201,94 @@ def _tensor_type() -> type | None:
     return getattr(torch, "Tensor", None)
 
 
-def plain_array(value: Any, what: str) -> np.ndarray:
-    """A copy of an exact ``torch.Tensor`` or numeric ``np.ndarray`` as float64 or int64 numbers.
+def _instance_dict(x: Any) -> dict:
+    """``x``'s instance ``__dict__``, read without running ``x``'s code (``{}`` when it has none)."""
+    try:
+        d = object.__getattribute__(x, "__dict__")
+    except AttributeError:
+        return {}
+    if type(d) is not dict or not all(type(k) is str for k in d):     # iterating a dict runs no code of the reader
+        raise _Invalid(f"your answer contains a {_type_name(x)} with damaged attributes.")
+    return d
 
-    Tensor subclasses, sparse, nested, meta, complex and boolean tensors are refused.
+
+def _plain_instance(x: Any, allowed: tuple = (), what: str = "your answer", shadowing_only: bool = False) -> None:
+    """Refuse an object with attributes set on it beyond ``allowed`` (which its class sets itself): reading the
+    object would run them. With ``shadowing_only`` (sympy objects, whose classes set attributes such as
+    ``_argset`` that the checker never reads) only attributes hiding one of the class's are refused."""
+    extra = sorted(k for k in _instance_dict(x) if k not in allowed
+                   and (not shadowing_only or any(k in vars(c) for c in type(x).__mro__)))
+    if extra:
+        raise _Invalid(f"{what} is a {_type_name(x)} with attributes set on it ({_short(', '.join(extra), 60)}), "
+                       "which the checker does not read; give a freshly built one.")
+
+
+def _matrix_entries(m: Any, what: str) -> tuple[int, int, list]:
+    """The shape and entries of an exact sympy matrix, read from its storage without calling its methods."""
+    from sympy.polys.matrices import DomainMatrix
+    from sympy.polys.matrices.sdm import SDM
+    from sympy.external.pythonmpq import PythonMPQ
+    d = _instance_dict(m)
+    names = ("rows", "cols") if "rows" in d else ("_rows", "_cols")
+    _plain_instance(m, names + ("_rep",), what)
+    rows, cols, rep = d.get(names[0]), d.get(names[1]), d.get("_rep")
+    damaged = _Invalid(f"{what} is a sympy matrix the checker cannot read; build it with sp.Matrix([...]) "
+                       "or give a list.")
+    if type(rows) is not int or type(cols) is not int or type(rep) is not DomainMatrix:
+        raise damaged
+    _plain_instance(rep, ("rep", "shape", "domain"), what)
+    storage = _instance_dict(rep).get("rep")
+    if type(storage) is not SDM:
+        raise damaged
+    _plain_instance(storage, ("shape", "rows", "cols", "domain"), what)
+    entries = {}
+    for i, row in dict.items(storage):
+        if type(i) is not int or type(row) is not dict or not 0 <= i < rows:
+            raise damaged
+        for j, e in dict.items(row):
+            if type(j) is not int or not 0 <= j < cols:
+                raise damaged
+            if type(e) is PythonMPQ:
+                e = Fraction(e.numerator, e.denominator) if type(e.numerator) is int is type(e.denominator) else None
+            if not (type(e) is int or type(e) is Fraction or _SYMPY.get(id(type(e))) is type(e)):
+                raise damaged
+            entries[i, j] = e
+    return rows, cols, [entries.get((i, j), 0) for i in range(rows) for j in range(cols)]
+
+
+def plain_array(value: Any, what: str) -> np.ndarray:
+    """A copy of an exact ``torch.Tensor`` or numeric ``np.ndarray``: floats as float64, integers exactly
+    (in their own dtype: ``tolist`` gives Python ints, so uint64 never wraps), objects as objects.
+
+    Tensor subclasses, tensors with attributes set on them, sparse, nested, meta, quantized, complex and
+    boolean tensors are refused; tensor methods are called unbound (``torch.Tensor.detach(t)``).
     """
     t, tensor = type(value), _tensor_type()
     if tensor is not None and t is tensor:
         import torch
+        _plain_instance(value, (), what)
         if value.layout != torch.strided:
             raise _Invalid(f"{what} is a sparse tensor; give a dense one (.to_dense()).")
         if value.is_nested:
             raise _Invalid(f"{what} is a nested tensor; give a plain tensor.")
         if value.device.type == "meta":
             raise _Invalid(f"{what} is a tensor on the 'meta' device, which holds no values.")
-        if value.is_complex() or value.dtype == torch.bool:
+        if value.is_quantized:
+            raise _Invalid(f"{what} is a quantized tensor; give t.dequantize().")
+        if tensor.is_complex(value) or value.dtype == torch.bool:
             raise _Invalid(f"{what} is a tensor of dtype {value.dtype}; real numbers were expected.")
-        value = value.detach().to("cpu")
-        value = (value.double() if value.is_floating_point() else value.long()).numpy().copy()
-    elif t is np.ndarray:
-        if value.dtype.kind in "iu":
-            value = value.astype(np.int64)
-        elif value.dtype.kind == "f":
-            value = value.astype(np.float64)
-        elif value.dtype.kind != "O":
-            raise _Invalid(f"{what} is an array of dtype {value.dtype}; real numbers were expected.")
-        else:
-            value = value.copy()
-    elif tensor is not None and isinstance(value, tensor):
+        value = tensor.resolve_neg(tensor.resolve_conj(tensor.to(tensor.detach(value), "cpu")))
+        value = tensor.numpy(tensor.double(value) if tensor.is_floating_point(value) else value)
+        return value.copy()
+    if t is np.ndarray:
+        if value.dtype.kind == "f":
+            return value.astype(np.float64)
+        if value.dtype.kind in "iuO":
+            return value.copy()
+        raise _Invalid(f"{what} is an array of dtype {value.dtype}; real numbers were expected.")
+    if tensor is not None and isinstance(value, tensor):
         raise _Invalid(f"{what} is a {_type_name(value)} (a subclass of torch.Tensor); give a plain torch.Tensor.")
-    else:
-        raise _Invalid(f"{what} has type {_type_name(value)}; a tensor or an array was expected.")
-    return value
+    raise _Invalid(f"{what} has type {_type_name(value)}; a tensor or an array was expected.")
 
 
 def _rebuild(x: Any, budget: list[int], depth: int = 0) -> sp.Basic:
@@ -222,6 +300,7 @@ def _rebuild(x: Any, budget: list[int], depth: int = 0) -> sp.Basic:
     if _SYMPY.get(id(t)) is not t:
         raise _Invalid(f"your answer contains an object of type {_type_name(x)}, which is not one of sympy's own "
                        "classes. Build it from sympy symbols, numbers and functions (sp.exp, sp.log, ...).")
+    _plain_instance(x, ("nargs",), shadowing_only=True)        # sympy's functions set nargs themselves
     if isinstance(t, Singleton):
         return t()
     if t is sp.Symbol:
@@ -238,8 +317,11 @@ def _rebuild(x: Any, budget: list[int], depth: int = 0) -> sp.Basic:
         mpf, prec = x._mpf_, x._prec
         if type(mpf) is not tuple or len(mpf) != 4 or type(prec) is not int or not all(type(v) is int for v in mpf):
             raise _Invalid("your answer contains a damaged sympy Float.")
-        return sp.Float._new(mpf, prec)
-    if x.is_Atom or _is(t, _ATOMS_REJECTED):
+        number = sp.Float._new(mpf, prec)
+        if not math.isfinite(float(number)):
+            raise _Invalid("your answer contains a float too large for a float (like 1e400); give an exact number.")
+        return number
+    if t.is_Atom or _is(t, _ATOMS_REJECTED):
         raise _Invalid(f"your answer contains a sympy {_type_name(x)}, which the checker does not read; "
                        "use sp.Symbol, numbers and functions.")
     args = x.args
@@ -260,7 +342,7 @@ def read_sympy(value: Any, what: str = "your answer") -> sp.Basic:
     t = type(value)
     if t is bool or t is np.bool_:
         raise _Invalid(f"{what} is a boolean ({bool(value)}); a number was expected.")
-    if t is int or _is(t, _NP_INTS):
+    if t is int or _is(t, NP_INTS):
         return sp.Integer(int(value))
     if t is Fraction:
         p, q = value.numerator, value.denominator
@@ -280,10 +362,10 @@ def read_sympy(value: Any, what: str = "your answer") -> sp.Basic:
             raise _Invalid(f"{what} has shape {array.shape}; one number was expected.")
         return read_sympy(array.reshape(-1).tolist()[0], what)
     if _is(t, _MATRICES):
-        shape = value.shape
-        if shape != (1, 1):
-            raise _Invalid(f"{what} is a matrix of shape {tuple(shape)}; one number or expression was expected.")
-        return read_sympy(value[0, 0], what)
+        rows, cols, entries = _matrix_entries(value, what)
+        if (rows, cols) != (1, 1):
+            raise _Invalid(f"{what} is a matrix of shape {(rows, cols)}; one number or expression was expected.")
+        return read_sympy(entries[0], what)
     if _SYMPY.get(id(t)) is t:
         return _rebuild(value, [MAX_NODES])
     if issubclass(t, (int, float, Fraction)):
@@ -304,13 +386,11 @@ def read_expression(value: Any, symbols: Sequence[sp.Symbol], what: str = "your 
         raise _Invalid(f"{what} is a sympy {type(expr).__name__}, not an expression (an equation, a set, a "
                        "Lambda?). Give the expression itself.")
     by_name = {s.name: s for s in symbols}
+    expr = _evaluated(expr.xreplace({s: by_name[s.name] for s in expr.free_symbols if s.name in by_name}), what)
     unknown = sorted(s.name for s in expr.free_symbols if s.name not in by_name)
     if unknown:
         raise _Invalid(f"{what} uses the symbol(s) {unknown}, which this exercise does not define; "
                        f"use only {sorted(by_name)}.")
-    expr = expr.xreplace({s: by_name[s.name] for s in expr.free_symbols})
-    if expr.has(sp.Integral, sp.Sum, sp.Product, sp.Derivative, sp.Limit):
-        expr = expr.doit()
     if isinstance(expr, sp.Piecewise) and len(expr.args) > 1 and (
             expr.has(sp.Sum, sp.Integral, sp.Product, sp.oo, -sp.oo, sp.zoo, sp.nan)):
         conditions = "; ".join(f"{sp.sstr(c)}" for _, c in expr.args[:-1])
@@ -324,6 +404,40 @@ def read_expression(value: Any, symbols: Sequence[sp.Symbol], what: str = "your 
     return expr
 
 
+def _evaluated(expr: sp.Basic, what: str = "your answer") -> sp.Basic:
+    """``expr`` with its integrals, sums, products, derivatives, limits and substitutions evaluated;
+    refused when it holds a power too large to compute with, such as ``2**(2**100)``."""
+    for power in expr.atoms(sp.Pow):
+        if not power.exp.free_symbols and not power.base.free_symbols and _huge(power.exp):
+            raise _Invalid(f"{what} contains the power {_show(power)}, far too large to compute with; "
+                           "simplify it.")
+    if expr.has(sp.Integral, sp.Sum, sp.Product, sp.Derivative, sp.Limit, sp.Subs):
+        return expr.doit()
+    return expr
+
+
+def _huge(exponent: sp.Basic) -> bool:
+    try:
+        value = exponent.evalf(5)
+        return not value.is_Number or abs(value) > 10**6
+    except Exception:
+        return True
+
+
+def read_number(value: Any, what: str = "your answer") -> sp.Expr:
+    """Read one real number: exact, a float, or a constant sympy expression (integrals and sums evaluated)."""
+    number = _evaluated(read_sympy(value, what), what)
+    if not _is_expression(number) or number.free_symbols or number.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I):
+        raise _Invalid(f"{what} ({_show(number)}) is not a real number (a symbol, infinity or a non-expression?).")
+    return number
+
+
+def _unreadable(what: str, err: Exception) -> Verdict:
+    """The verdict when reading an answer failed in a way no check foresaw (not a checker bug: the answer)."""
+    return Verdict(INVALID, f"{what} could not be read ({_type_name(err)}{_exception_text(err)}). Give plain ints, "
+                            "fractions.Fraction, sympy numbers, symbols and functions in the form below.")
+
+
 def read_list(value: Any, length: int, labels: Sequence[str] | None = None, what: str = "your answer") -> list:
     """Read a vector answer: list, tuple, 1-D array or tensor, n×1 sympy Matrix, or a dict keyed by ``labels``."""
     _reject_non_answers(value, what)
@@ -334,25 +448,32 @@ def read_list(value: Any, length: int, labels: Sequence[str] | None = None, what
             raise _Invalid(f"{what} is a dict; give a list of {length} values instead.")
         folded = {fold(label): label for label in labels}
         by_label = {}
-        for key, item in value.items():
+        for key, item in dict.items(value):
             if type(key) is not str or fold(key) not in folded:
                 raise _Invalid(f"{what} is a dict with a key that is not one of {list(labels)}.")
+            if folded[fold(key)] in by_label:
+                raise _Invalid(f"{what} has two keys for {folded[fold(key)]}.")
             by_label[folded[fold(key)]] = item
         missing = [label for label in labels if label not in by_label]
         if missing:
             raise _Invalid(f"{what} is a dict without the key(s) {missing}; give exactly the keys {list(labels)}.")
         return [by_label[label] for label in labels]
     if _is(t, _MATRICES):
-        if 1 not in value.shape:
-            raise _Invalid(f"{what} is a {tuple(value.shape)} matrix; a vector of {length} values was expected.")
-        items = [value[i] for i in range(value.shape[0] * value.shape[1])]
+        rows, cols, items = _matrix_entries(value, what)
+        if 1 not in (rows, cols):
+            raise _Invalid(f"{what} is a {(rows, cols)} matrix; a vector of {length} values was expected.")
     elif t is np.ndarray or (_tensor_type() is not None and isinstance(value, _tensor_type())):
         array = plain_array(value, what)
+        if array.ndim == 2 and 1 in array.shape:          # a row or a column, as for a sympy Matrix
+            array = array.reshape(-1)
         if array.ndim != 1:
             raise _Invalid(f"{what} has shape {array.shape}; a 1-D vector of {length} values was expected.")
         items = array.tolist()
     elif t is list or t is tuple:
         items = list(value)
+    elif t is sp.Tuple:
+        _plain_instance(value, (), what)
+        items = list(value.args)
     else:
         raise _Invalid(f"{what} has type {_type_name(value)}; a list of {length} values{names} was expected.")
     if len(items) != length:
@@ -522,13 +643,13 @@ def compare_number(answer: Any, expected: Any, *, tol: float | None = None, what
     ``tol``, numbers within ``tol·max(1, |expected|)`` pass.
     """
     try:
-        a = read_sympy(answer, what)
-        if not _is_expression(a) or a.free_symbols or a.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I):
-            raise _Invalid(f"{what} ({_show(a)}) is not a real number (a symbol, infinity or a non-expression?).")
+        a = read_number(answer, what)
     except _NotAttempted:
         return not_attempted()
     except _Invalid as err:
         return Verdict(INVALID, str(err))
+    except Exception as err:
+        return _unreadable(what, err)
     e = read_sympy(expected, "the expected value")
     if tol is not None:
         a_val = _value(a, {})
@@ -559,16 +680,13 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
     names = list(labels) if labels is not None else [str(i) for i in range(len(expected))]
     try:
         items = read_list(answer, len(expected), labels, what)
-        values = []
-        for v, n in zip(items, names):
-            value = read_sympy(v, f"the entry for {n}")
-            if not _is_expression(value) or value.free_symbols or value.has(sp.nan, sp.zoo, sp.oo, sp.I):
-                raise _Invalid(f"the entry for {n} ({_show(value)}) is not a real number.")
-            values.append(value)
+        values = [read_number(v, f"the entry for {n}") for v, n in zip(items, names)]
     except _NotAttempted:
         return not_attempted()
     except _Invalid as err:
         return Verdict(INVALID, str(err))
+    except Exception as err:
+        return _unreadable(what, err)
     expected = [read_sympy(e, "the expected value") for e in expected]
     hints = list(diagnose(values)) if diagnose is not None else []
     if tol is None and any(v.has(sp.Float) for v in values):
@@ -604,6 +722,10 @@ def _read_names(value: Any, vocabulary: Sequence[str], what: str, single: bool =
             raise _Invalid(f"{_short(repr(x), 40)} is not one of the names {list(vocabulary)}.")
         return folded[fold(x)]
 
+    if type(value) is str and "," in value:
+        names = ", ".join(repr(folded.get(fold(part), part.strip())) for part in value.split(","))
+        raise _Invalid(f"{what} is one string with commas in it; give a set of names such as "
+                       f"{{{_short(names, 60)}}}.")
     if type(value) is str:
         if letters and not single and fold(value) not in folded and len(fold(value).replace(" ", "")) > 1:
             return {name(c) for c in fold(value).replace(" ", "")}
@@ -650,6 +772,8 @@ def compare_names(answer: Any, expected: set, vocabulary: Sequence[str], *, pair
         return not_attempted()
     except _Invalid as err:
         return Verdict(INVALID, str(err))
+    except Exception as err:
+        return _unreadable(what, err)
     target = {frozenset(e) for e in expected} if pairs else set(expected)
     if given == target:
         return Verdict(CORRECT, "Correct.")
@@ -679,12 +803,16 @@ def compare_choices(answer: Any, expected: Mapping[str, set], vocabulary: Sequen
     items = {fold(k): k for k in expected}
     given: dict[str, set] = {}
     try:
-        for key, labels in answer.items():
+        for key, labels in dict.items(answer):
             if type(key) is not str or fold(key) not in items:
                 raise _Invalid(f"{what} has a key that is not one of {list(expected)}.")
+            if items[fold(key)] in given:
+                raise _Invalid(f"{what} has two keys for {items[fold(key)]!r}.")
             given[items[fold(key)]] = _read_names(labels, vocabulary, f"the entry for {items[fold(key)]!r}")
     except _Invalid as err:
         return Verdict(INVALID, f"{err} (Use set() for none.)")
+    except Exception as err:
+        return _unreadable(what, err)
     missing = [k for k in expected if k not in given]
     if missing:
         return Verdict(INVALID, f"{what} has no entry for {missing}; give one for each of {list(expected)}.")
@@ -716,6 +844,8 @@ def compare_expression(answer: Any, expected: sp.Expr, symbols: Sequence[sp.Symb
         return not_attempted()
     except _Invalid as err:
         return Verdict(INVALID, str(err))
+    except Exception as err:
+        return _unreadable(what, err)
     if a.has(sp.Float):
         return _float_policy(a, expected, symbols, domain, what)
     return decide(a, expected, symbols, domain=domain, seed=seed, what=what)
@@ -724,17 +854,20 @@ def compare_expression(answer: Any, expected: sp.Expr, symbols: Sequence[sp.Symb
 # ---------------------------------------------------------------------------- comparing functions
 def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.random.Generator], tuple], *,
                      read_output: Callable[[Any], Any], same: Callable[[Any, Any], bool], n_trials: int = 20,
-                     seed: int | None = None, show_expected: bool = True, what: str = "your function") -> Verdict:
+                     seed: int | None = None, show_expected: bool = True, labels: Sequence[str] | None = None,
+                     what: str = "your function") -> Verdict:
     """Call the reader's function on ``n_trials`` fresh random inputs, then compare with the reference.
 
     Inputs are drawn with a fresh seed per call (reported, so a failure can be
-    reproduced with ``check(..., seed=...)``); the reader's function gets copies.
-    Each output is read at once into plain values by ``read_output`` (which raises
-    ``_Invalid``). The reference runs only after every call of the reader's function
-    has returned, so no expected value exists while the reader's code runs;
-    ``same(plain, expected)`` decides. A function still raising
-    ``NotImplementedError`` (the chapters' stub) is "not attempted"; one running
-    longer than the time limit is incorrect.
+    reproduced with ``check(..., seed=...)``). The reader's function runs in a
+    process of its own (:func:`_call_in_child`), which reads each output into
+    plain values with ``read_output`` (raising ``_Invalid``) and sends them as
+    JSON; this process never runs the reader's code: it computes the reference
+    and decides with ``same(plain, expected)``. A function still raising
+    ``NotImplementedError`` is "not attempted"; one running past the time limit
+    is incorrect. With ``show_expected=False`` (when the reference's output *is*
+    the answer) a failure names the wrong components (``labels``) instead of
+    showing the reference's output.
     """
     if func is Ellipsis:
         return not_attempted()
@@ -743,28 +876,143 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
     seed = seed if seed is not None else _Run.seed if _Run.seed is not None else secrets.randbelow(2**31)
     rng = np.random.default_rng(seed)
     inputs = [draw_input(rng) for _ in range(n_trials)]
-    outputs = []
     redo = f"(inputs drawn with seed {seed}; check(..., seed={seed}) draws them again)"
-    for args in inputs:
-        try:
-            with time_limit(_Run.seconds * 0.7):        # leaves time to report it within the check's limit
-                outputs.append(read_output(func(*copy.deepcopy(args))))
-        except NotImplementedError:
+    limit = max(0.05, min(_Run.deadline - time.monotonic(), _Run.seconds * WORKER_SHARE) - 0.2 * _Run.seconds)
+    records, finished = _call_in_child(func, inputs, read_output, limit)
+    outputs = []
+    for args, record in zip(inputs, records):
+        kind = record[0]
+        if kind == "output":
+            outputs.append(record[1])
+        elif kind == "not attempted":
             return not_attempted()
-        except _Timeout:
-            return Verdict(INCORRECT, f"{what} took longer than {_Run.seconds:g} s on input {_show(args)} "
-                                      f"(an endless loop?) {redo}.")
-        except _Invalid as err:
-            return Verdict(INVALID, f"{what} returned something the checker cannot read on input {_show(args)}: {err}")
-        except BaseException as err:  # the reader's code failed (SystemExit and KeyboardInterrupt too): say where
-            return Verdict(INCORRECT, f"{what} raised {_type_name(err)}{_exception_text(err)} on input "
+        elif kind == "invalid":
+            return Verdict(INVALID, f"{what} returned something the checker cannot read on input {_show(args)}: "
+                                    f"{_short(record[1], 300)}")
+        else:
+            return Verdict(INCORRECT, f"{what} raised {_short(record[1], 60)}{_short(record[2], 300)} on input "
                                       f"{_show(args)} {redo}.")
+    if len(outputs) < n_trials:
+        args = _show(inputs[len(outputs)])
+        if not finished:
+            return Verdict(INCORRECT, f"{what} took longer than {limit:.2g} s on input {args} (an endless loop?) {redo}.")
+        return Verdict(INCORRECT, f"{what} ended its process (os._exit, a crash, out of memory?) on input {args} {redo}.")
     for args, got in zip(inputs, outputs):
         expected = reference(*args)
         if not same(got, expected):
-            shown = f", the reference returns {_show(expected)}" if show_expected else ""
+            if show_expected:
+                shown = f", the reference returns {_show(expected)}"
+            else:
+                wrong = [n for n, g, e in zip(labels or [], got, expected) if not same((g,), (e,))]
+                shown = f": {' and '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong" if wrong else ""
             return Verdict(INCORRECT, f"{what} is wrong on input {_show(args)}: it returned {_show(got)}{shown} {redo}.")
     return Verdict(CORRECT, f"Correct on all {n_trials} random inputs.")
+
+
+def _trials(func: Callable, inputs: list, read_output: Callable, emit: Callable[[list], None]) -> None:
+    """Call ``func`` on each input (copies) and ``emit`` one plain record per call; stop at the first failure.
+
+    Runs the reader's code: only in :func:`_call_in_child`'s child (or, off Linux, under a time limit).
+    """
+    for args in inputs:
+        try:
+            got = func(*copy.deepcopy(args))
+        except NotImplementedError:
+            return emit(["not attempted"])
+        except _Timeout:
+            raise
+        except BaseException as err:  # the reader's code failed (SystemExit and KeyboardInterrupt too): say where
+            return emit(["raised", _type_name(err), _exception_text(err)])
+        try:
+            emit(["output", _to_json(read_output(got))])
+        except _Invalid as err:
+            return emit(["invalid", str(err)])
+        except Exception as err:
+            return emit(["invalid", _unreadable("it", err).message])
+
+
+def _call_in_child(func: Callable, inputs: list, read_output: Callable, seconds: float) -> tuple[list, bool]:
+    """Run :func:`_trials` in a child process; returns the decoded records and whether the child finished.
+
+    The child closes every file descriptor it inherited except its result pipe (so it cannot write to the
+    pipe that carries this process's verdict), and dies with this process (``PR_SET_PDEATHSIG``). Its records
+    come back as JSON lines and are decoded by :func:`_from_json` (never unpickled). Off Linux the trials run
+    here, under ``time_limit``.
+    """
+    if not sys.platform.startswith("linux"):
+        records: list = []
+        try:
+            with time_limit(seconds):
+                _trials(func, inputs, read_output, records.append)
+            finished = True
+        except _Timeout:
+            finished = False
+        return [_decoded(json.dumps(r).encode()) for r in records], finished
+
+    def child(write_end: int) -> None:
+        os.closerange(3, write_end)
+        os.closerange(write_end + 1, 1 << 20)
+        _die_with_parent()
+        _trials(func, inputs, read_output, lambda record: os.write(write_end, json.dumps(record).encode() + b"\n"))
+
+    data, finished = _run_child(child, seconds)
+    lines = data.split(b"\n")[:-1]               # a last line without its newline was cut off
+    return [_decoded(line) for line in lines[:len(inputs)]], finished
+
+
+def _decoded(line: bytes) -> list:
+    """One record from the child, checked field by field; anything malformed becomes an "invalid" record."""
+    try:
+        record = json.loads(line.decode())
+        kind = record[0]
+        if kind == "output" and len(record) == 2:
+            return ["output", _from_json(record[1])]
+        if kind == "not attempted" and len(record) == 1:
+            return record
+        if kind == "invalid" and len(record) == 2 and type(record[1]) is str:
+            return record
+        if kind == "raised" and len(record) == 3 and type(record[1]) is str and type(record[2]) is str:
+            return record
+    except (ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError):
+        pass
+    return ["invalid", "its output could not be read back."]
+
+
+_FRACTION = re.compile(r"(-?[0-9]+)/([0-9]+)")
+
+
+def _to_json(x: Any) -> Any:
+    """A plain value (ints, Fractions, floats, float64 arrays, tuples of them) as JSON-able data."""
+    if type(x) is Fraction:
+        return f"{x.numerator}/{x.denominator}"
+    if type(x) is tuple or type(x) is list:
+        return [_to_json(v) for v in x]
+    if type(x) is np.ndarray and x.dtype == np.float64:
+        return {"shape": list(x.shape), "values": x.ravel().tolist()}
+    if type(x) is int or type(x) is float:
+        return x
+    raise _Invalid(f"it has type {_type_name(x)}, which the checker cannot read.")
+
+
+def _from_json(j: Any) -> Any:
+    """The inverse of :func:`_to_json`, accepting nothing else (``ValueError`` otherwise)."""
+    if type(j) is str:
+        match = _FRACTION.fullmatch(j)
+        if match is None or int(match.group(2)) == 0:
+            raise ValueError("not a fraction")
+        return Fraction(int(match.group(1)), int(match.group(2)))
+    if type(j) is list:
+        return tuple(_from_json(v) for v in j)
+    if type(j) is dict and sorted(j) == ["shape", "values"]:
+        shape, values = j["shape"], j["values"]
+        if (type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape)
+                or type(values) is not list or not all(type(v) in (int, float) for v in values)
+                or len(values) != math.prod(shape)):
+            raise ValueError("not an array")
+        return np.array(values, dtype=np.float64).reshape(shape)
+    if type(j) is int or type(j) is float:
+        return j
+    raise ValueError("not a plain value")
 
 
 def _exception_text(err: BaseException) -> str:
@@ -803,28 +1051,25 @@ def read_float_array(value: Any, what: str = "it") -> np.ndarray:
 
 
 def make_allclose(rtol: float, atol: float) -> Callable[[np.ndarray, Any], bool]:
-    """``same(got, expected)`` for arrays: equal shapes and ``|got − expected| ≤ atol + rtol·|expected|``.
-
-    The numpy functions are bound now (closed over), so a reader's code that
-    patches numpy or this module later cannot change how outputs are compared.
-    """
-    def same(got: np.ndarray, expected: Any, _asarray=np.asarray, _abs=np.abs, _all=np.all,
-             _isfinite=np.isfinite, _float=np.float64) -> bool:
-        expected = _asarray(expected.detach().cpu().numpy() if hasattr(expected, "detach") else expected, dtype=_float)
-        return (type(got) is np.ndarray and got.shape == expected.shape and bool(_all(_isfinite(got)))
-                and bool(_all(_abs(got - expected) <= atol + rtol * _abs(expected))))
+    """``same(got, expected)`` for arrays: equal shapes and ``|got − expected| ≤ atol + rtol·|expected|``."""
+    def same(got: Any, expected: Any) -> bool:
+        expected = np.asarray(expected.detach().cpu().numpy() if hasattr(expected, "detach") else expected,
+                              dtype=np.float64)
+        return (type(got) is np.ndarray and got.shape == expected.shape and bool(np.all(np.isfinite(got)))
+                and bool(np.all(np.abs(got - expected) <= atol + rtol * np.abs(expected))))
     return same
 
 
 def make_exact_equal() -> Callable[[tuple, tuple], bool]:
-    """``same(got, expected)`` for tuples of Fractions: exact equality, entry by entry (closed over)."""
-    def same(got: tuple, expected: tuple, _fraction=Fraction, _len=len) -> bool:
-        return (type(got) is tuple and _len(got) == _len(expected)
-                and all(type(g) is _fraction and g == _fraction(e) for g, e in zip(got, expected)))
+    """``same(got, expected)`` for tuples of Fractions: exact equality, entry by entry."""
+    def same(got: Any, expected: tuple) -> bool:
+        return (type(got) is tuple and len(got) == len(expected)
+                and all(type(g) is Fraction and g == Fraction(e) for g, e in zip(got, expected)))
     return same
 
 
-# ---------------------------------------------------------------------------- time limits
+
+# ---------------------------------------------------------------------------- time limits and processes
 _DEADLINES: list[float] = []
 
 
@@ -859,22 +1104,27 @@ def time_limit(seconds: float):
 
 
 def _timeout_verdict(seconds: float) -> Verdict:
-    return Verdict(UNDECIDED, f"The check took longer than {seconds:g} s and was stopped. Give a simpler form of "
+    return Verdict(UNDECIDED, f"The check took longer than {seconds:.2g} s and was stopped. Give a simpler form of "
                               "your answer (or, for a function, make sure it ends quickly).")
+
+
+WORKER_SHARE = 0.9
+"""The worker stops itself after this share of the time limit, keeping the rest to report."""
 
 
 def _guarded(work: Callable[[], Verdict], seconds: float, seed: int | None) -> Verdict:
     """Run ``work`` with the run settings; any escape from the reader's objects becomes a verdict."""
     _Run.seconds, _Run.seed = seconds, seed
+    _Run.deadline = time.monotonic() + seconds * WORKER_SHARE
     try:
-        with time_limit(seconds * 0.8):
+        with time_limit(seconds * WORKER_SHARE):
             verdict = work()
         if type(verdict) is not Verdict or verdict.status not in STATUSES or type(verdict.message) is not str:
             return Verdict(UNDECIDED, "The checker returned no verdict; ask an instructor to look at this answer.")
         return verdict
     except _Timeout:
-        return _timeout_verdict(seconds)
-    except BaseException as err:  # a checker bug, or the reader's object escaping: never raise, never pass
+        return _timeout_verdict(seconds * WORKER_SHARE)
+    except BaseException as err:  # a checker bug: never raise, never pass
         return Verdict(UNDECIDED, f"The checker could not judge this answer ({_type_name(err)}"
                                   f"{_exception_text(err)}).")
 
@@ -882,60 +1132,129 @@ def _guarded(work: Callable[[], Verdict], seconds: float, seed: int | None) -> V
 def run_isolated(work: Callable[[], Verdict], seconds: float = TIME_LIMIT, seed: int | None = None) -> Verdict:
     """Run ``work()`` in a forked worker and return its verdict within ``seconds``, on any thread.
 
-    The worker gets the time limit as a SIGALRM (it is the main thread there) and
-    is killed if it overruns; whatever the reader's objects did in it (patching
-    modules, raising SystemExit) ends with it. Only the status and message come
-    back. Ctrl-C in the caller stops the worker and propagates. The worker runs
+    The worker runs in a process group of its own, which is killed when the check
+    ends; the verdict is read until the worker itself exits (a process it started
+    cannot hold the check open). The worker gets the time limit as a SIGALRM (it
+    is the main thread there). Only the status and message come back, as one JSON
+    line. Ctrl-C in the caller stops the worker and propagates. The worker runs
     torch single-threaded (its OpenMP pool does not survive ``fork``). Forking is
     used on Linux only: elsewhere (macOS, where system libraries are not
     fork-safe, and Windows) the work runs in this process under SIGALRM on the
     main thread, or in a daemon thread that is abandoned after the time limit.
     """
     if not sys.platform.startswith("linux"):
-        # fork is unsafe where system libraries run threads of their own (macOS, and no fork on Windows):
-        # judge in this process, under SIGALRM on the main thread, in an abandoned daemon thread elsewhere
         if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
             return _guarded(work, seconds, seed)
         return _run_in_thread(work, seconds, seed)
-    read_end, write_end = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)   # "fork() in a multi-threaded process"
-        pid = os.fork()
-    if pid == 0:                                              # the worker: never returns
-        try:
-            os.close(read_end)
-            _single_threaded_torch()
-            verdict = _guarded(work, seconds, seed)
-            data = json.dumps([verdict.status, verdict.message[:4000]]).encode()
-            os.write(write_end, data)
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    deadline, data = time.monotonic() + seconds, b""
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([read_end], [], [], remaining)[0]:
-                return _timeout_verdict(seconds)
-            chunk = os.read(read_end, 65536)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        os.close(read_end)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(pid, 0)
+
+    def worker(write_end: int) -> None:
+        _single_threaded_torch()
+        gc.freeze()                       # garbage left by the reader's session is never collected (no __del__) here
+        sys.settrace(None)
+        sys.setprofile(None)
+        verdict = _guarded(work, seconds, seed)
+        os.write(write_end, json.dumps([verdict.status, verdict.message[:4000]]).encode() + b"\n")
+
+    data, finished = _run_child(worker, seconds)
+    if not finished:
+        return _timeout_verdict(seconds)
     try:
         status, message = json.loads(data.decode())
-        if status in STATUSES and type(message) is str:
+        if status in STATUSES and type(message) is str and data.count(b"\n") == 1:
             return Verdict(status, message)
-    except ValueError:
+    except (ValueError, TypeError):
         pass
     return Verdict(UNDECIDED, "The checker's worker ended without a verdict (out of memory?); "
                               "ask an instructor to look at this answer.")
+
+
+def _pipe() -> tuple[int, int]:
+    """``os.pipe()`` with both ends above 2 (a child keeps 0, 1 and 2: they must never be a verdict pipe)."""
+    import fcntl
+    ends = []
+    for fd in os.pipe():
+        if fd < 3:
+            fd, old = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3), fd
+            os.close(old)
+        ends.append(fd)
+    return ends[0], ends[1]
+
+
+def _run_child(body: Callable[[int], None], seconds: float, cap: int = 1 << 22) -> tuple[bytes, bool]:
+    """Fork a child in a new process group that runs ``body(write_end)``; collect what it writes until it
+    exits or ``seconds`` pass, then kill its whole group. Returns (data, whether the child exited)."""
+    read_end, write_end = _pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)   # "fork() in a multi-threaded process"
+        pid = os.fork()
+    if pid == 0:                                              # the child: never returns
+        try:
+            os.setpgid(0, 0)
+            os.close(read_end)
+            body(write_end)
+        finally:
+            os._exit(0)
+    try:
+        os.setpgid(pid, pid)              # also here: the group exists before anyone kills it
+    except OSError:
+        pass
+    os.close(write_end)
+    try:
+        return _collect(pid, read_end, seconds, cap)
+    finally:
+        os.close(read_end)
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _collect(pid: int, fd: int, seconds: float, cap: int) -> tuple[bytes, bool]:
+    """Read ``fd`` until process ``pid`` exits (not until EOF: a process it forked may hold the pipe open),
+    at most ``seconds`` and ``cap`` bytes. The exited child stays a zombie, so its group id is not reused."""
+    deadline, data, reading = time.monotonic() + seconds, b"", True
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        while True:
+            try:
+                exited = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+            except ChildProcessError:
+                exited = True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and not exited:
+                return data, False
+            watch = ([fd] if reading else []) + ([pidfd] if pidfd is not None and not exited else [])
+            wait = 0 if exited else remaining if pidfd is not None else min(remaining, 0.02)
+            ready = select.select(watch, [], [], wait)[0]
+            if fd in ready:
+                chunk = os.read(fd, 65536)
+                data += chunk
+                reading = bool(chunk) and len(data) < cap
+            elif exited:
+                return data, True
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _die_with_parent() -> None:
+    """In a child: be killed when the parent dies (Linux ``PR_SET_PDEATHSIG``), so nothing outlives a check."""
+    parent = os.getppid()
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)   # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _single_threaded_torch() -> None:

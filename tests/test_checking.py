@@ -61,7 +61,8 @@ def test_vector_reports_length_entries_and_diagnosis():
     assert "1/2" not in v.message  # never reveals the expected value
     assert compare_vector({"B": sp.Rational(1, 2), "A": Fraction(1, 2)}, expected, labels=["A", "B"]).passed
     assert compare_vector(sp.Matrix([THIRD, THIRD]), [THIRD, THIRD]).passed
-    assert compare_vector(np.array([[1, 2]]), [1, 2]).status == INVALID
+    assert compare_vector(np.array([[1, 2]]), [1, 2]).passed          # a row, like sp.Matrix([[1, 2]])
+    assert compare_vector(np.array([[1, 2], [3, 4]]), [1, 2]).status == INVALID
     assert compare_vector([1, "2"], [1, 2]).status == INVALID
 
 

@@ -12,7 +12,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..checking import (CORRECT, INVALID, NOT_ATTEMPTED, TIME_LIMIT, UNDECIDED, Verdict, not_attempted,
+from ..checking import (CORRECT, INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, UNDECIDED, Verdict, not_attempted,
                         run_isolated)
 from .progress import recorded
 
@@ -38,8 +38,9 @@ class Exercise:
         the checker accepts it).
     expected : callable
         ``expected() -> value``: what ``verify`` compares with, computed by
-        ``creditlib`` (for a function exercise, the reference function). It is
-        computed once, before any of the reader's objects is looked at.
+        ``creditlib`` (for a function exercise, the reference function). ``check``
+        computes it in its worker, within the time limit (a value already cached
+        in this process is reused).
     wrong_answers : callable
         ``wrong_answers() -> [(answer, hint_fragment), ...]``: plausible wrong
         answers and a fragment that the checker's message must contain.
@@ -148,10 +149,11 @@ def check(exercise_id: str, answer: Any, *, seconds: float = TIME_LIMIT, seed: i
                                                       f"known ids: {', '.join(sorted(_REGISTRY))}.")
     if answer is Ellipsis:
         return CheckResult(exercise.id, NOT_ATTEMPTED, not_attempted(exercise.expects).message)
+    if type(seed) in NP_INTS:
+        seed = int(seed)
     if type(seconds) not in (int, float) or not 0 < seconds <= 3600 or (seed is not None and type(seed) is not int):
         return CheckResult(exercise.id, INVALID, "seconds should be a number of seconds and seed an int.")
-    expected = exercise.expected_value()
-    verdict = run_isolated(lambda: exercise.verify(answer, expected), float(seconds), seed)
+    verdict = run_isolated(lambda: exercise.verify(answer, exercise.expected_value()), float(seconds), seed)
     message = verdict.message
     if verdict.status == NOT_ATTEMPTED and "Expected:" not in message:
         message = not_attempted(exercise.expects).message

@@ -12,14 +12,15 @@ from ..shapley import shapley_exact
 from .core import Exercise, register
 
 
-def shapley_diagnosis(game: Game) -> Callable[[list], list[str]]:
+def shapley_diagnosis(game: Game, name_players: bool = True) -> Callable[[list], list[str]]:
     """Diagnose a proposed Shapley payment vector by the axioms of Section 10.2.1.
 
-    Returns a function ``values -> [hints]`` naming each axiom the values break:
-    efficiency (with the sum and ``U([N])``), null player, symmetry.
+    Returns a function ``values -> [hint]`` with at most ONE hint, for the first axiom the
+    values break: efficiency (with the sum and ``U([N])``), null player, symmetry. With
+    ``name_players=False`` (when other parts of the exercise ask for the null players or the
+    symmetric pairs) the hint does not say which players.
     """
     def diagnose(values: list) -> list[str]:
-        hints = []
         gap = efficiency_gap(game, values)
         exact = all(getattr(v, "is_Rational", False) for v in values)
         if (gap != 0) if exact else abs(float(gap)) > 1e-9 * max(1.0, abs(float(efficiency_target(game)))):
@@ -28,23 +29,27 @@ def shapley_diagnosis(game: Game) -> Callable[[list], list[str]]:
             grand = game.describe(np.ones(game.n_players, dtype=bool))
             name = "U([N])" if game.n_players > 6 else f"U({grand})"
             name = name if empty == 0 else f"{name} − U(∅)"
-            hints.append(f"Your values sum to {_fmt(target + gap)} but {name} = {_fmt(target)}: "
-                         "the efficiency axiom fails.")
-        for i in null_player_violations(game, values):
-            hints.append(f"{game.players[i]} is a null player (adds nothing to any coalition) but got "
-                         f"{_fmt(values[i])}: the null-player axiom fails.")
-        for i, j in symmetry_violations(game, values):
-            hints.append(f"{game.players[i]} and {game.players[j]} are symmetric (interchangeable in every "
-                         "coalition) but are paid differently: the symmetry axiom fails.")
-        return hints
+            return [f"Your values sum to {_fmt(target + gap)} but {name} = {_fmt(target)}: "
+                    "the efficiency axiom fails."]
+        for i in null_player_violations(game, values)[:1]:
+            who = f"{game.players[i]} is a null player (adds nothing to any coalition) but got {_fmt(values[i])}" \
+                if name_players else "A null player (one that adds nothing to any coalition) got credit"
+            return [f"{who}: the null-player axiom fails."]
+        for i, j in symmetry_violations(game, values)[:1]:
+            who = f"{game.players[i]} and {game.players[j]} are symmetric (interchangeable in every coalition) but " \
+                  "are paid differently" if name_players else \
+                  "Two symmetric players (interchangeable in every coalition) are paid differently"
+            return [f"{who}: the symmetry axiom fails."]
+        return []
 
     return diagnose
 
 
 def register_shapley_values_exercise(exercise_id: str, title: str, notebook: str, make_game: Callable[[], Game],
-                                     wrong_answers: Callable[[], list]) -> Exercise:
+                                     wrong_answers: Callable[[], list], name_players: bool = True) -> Exercise:
     """Register "give the exact Shapley values of this game": expected values from ``shapley_exact``,
-    feedback from the axioms (:func:`shapley_diagnosis`)."""
+    feedback from the axioms (:func:`shapley_diagnosis`; ``name_players=False`` when sibling exercises ask
+    for the null players or symmetric pairs)."""
     def expected() -> tuple:
         return tuple(shapley_exact(make_game(), exact=True))
 
@@ -54,7 +59,7 @@ def register_shapley_values_exercise(exercise_id: str, title: str, notebook: str
         expects=f"a list [{', '.join('s_' + p for p in players)}] of exact numbers "
                 "(ints, fractions.Fraction or sp.Rational), or a dict {player: value}.",
         verify=lambda answer, expected: compare_vector(answer, expected, labels=players,
-                                                       diagnose=shapley_diagnosis(make_game())),
+                                                       diagnose=shapley_diagnosis(make_game(), name_players)),
         reference=lambda: list(expected()),
         expected=expected,
         wrong_answers=wrong_answers,

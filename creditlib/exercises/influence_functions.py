@@ -83,12 +83,6 @@ def _draw_hvp_input(rng: np.random.Generator) -> tuple:
     return RandomFunction(rng, dim), torch.tensor(rng.normal(size=dim)), torch.tensor(rng.normal(size=dim))
 
 
-def _warm_reference():
-    """``function_hvp``, run once here so that the checker's worker does not pay torch.func's first-call cost."""
-    function_hvp(*_draw_hvp_input(np.random.default_rng(0)))
-    return function_hvp
-
-
 register(Exercise(
     id="nb01.3", title="A Hessian-vector product by double backward", notebook=NOTEBOOK,
     expects="a function hvp_double_backward(f, theta, v) returning ∇²f(θ)·v as a tensor, using torch.autograd.grad "
@@ -97,7 +91,7 @@ register(Exercise(
                                                  read_output=lambda got: read_float_array(got, "the returned value"),
                                                  same=make_allclose(rtol=1e-8, atol=1e-10)),
     reference=lambda: lambda f, t, v: function_hvp(f, t, v),
-    expected=_warm_reference,
+    expected=lambda: function_hvp,   # torch.func's first call costs ~1 s in a worker of a session that never used it
     wrong_answers=lambda: [
         (lambda f, t, v: torch.func.grad(f)(t), "is wrong on input"),                      # the gradient
         (lambda f, t, v: torch.func.grad(f)(t) * v, "is wrong on input"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
 from ..axioms import null_players, symmetric_pairs
 from ..checking import compare_names, compare_number, compare_vector
@@ -130,8 +131,9 @@ register_shapley_values_exercise(
     wrong_answers=lambda: [
         ([0.25] * 4, "null-player axiom fails"),
         ([1, 1, 1, 0], "efficiency axiom fails"),
-        ([0.5, 0.25, 0.25, 0], "symmetry axiom fails"),
+        ([sp.Rational(1, 2), sp.Rational(1, 4), sp.Rational(1, 4), 0], "Two symmetric players"),
     ],
+    name_players=False,      # 10.5.2b and 10.5.2c ask for the null player and the symmetric pairs
 )
 
 

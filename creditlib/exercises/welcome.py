@@ -88,7 +88,7 @@ register(Exercise(
     notebook=NOTEBOOK,
     verify=lambda answer, reference: compare_function(
         answer, reference, _draw_utilities, read_output=lambda got: read_exact_tuple(got, 2, "the returned pair"),
-        same=make_exact_equal()),
+        same=make_exact_equal(), show_expected=False, labels=("s_A", "s_B")),
     reference=lambda: two_player_shapley_reference,
     expected=lambda: two_player_shapley_reference,
     wrong_answers=lambda: [
