@@ -43,9 +43,11 @@ register(Exercise(
 
 # nb01.2 — the sign question -----------------------------------------------------------------
 def _removal_direction() -> set:
-    """Removing x is ε = −1/n, so ℓ(z) changes by about −I(x, z)/n: with I > 0 it goes down."""
-    influence, n = 1.0, 100
-    return {"down" if -influence / n < 0 else "up"}
+    """Removing x is ε = −1/n in eq. (10.2), so ℓ(z) changes by about ε·I(x, z) = −I(x, z)/n: the sign of
+    −I/n for I > 0, computed symbolically (not a hard-coded example)."""
+    influence, n = sp.symbols("I n", positive=True)
+    change = -influence / n
+    return {"down" if change.is_negative else "up"}
 
 
 register(Exercise(

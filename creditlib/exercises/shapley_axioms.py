@@ -122,7 +122,6 @@ register(Exercise(
 
 
 # nb03.3 -------------------------------------------------------------------------------------
-SCHEMES_ASKED = SCHEMES
 
 _WHY_HOLDS = {
     EFFICIENCY: "its payments add up to U([N]) − U(∅) in every game",
@@ -133,7 +132,7 @@ _WHY_HOLDS = {
 
 
 def _expected_violations() -> dict[str, set]:
-    return {name: violated_axioms(scheme) for name, scheme in SCHEMES_ASKED.items()}
+    return {name: violated_axioms(scheme) for name, scheme in SCHEMES.items()}
 
 
 def _explain(scheme: str, axiom: str, wrongly_named: bool) -> str:
@@ -145,7 +144,7 @@ def _explain(scheme: str, axiom: str, wrongly_named: bool) -> str:
 register(Exercise(
     id="nb03.3",
     title="Which axioms does each alternative scheme break?",
-    expects=("a dict {scheme: set of axiom names} for the schemes " + ", ".join(repr(s) for s in SCHEMES_ASKED)
+    expects=("a dict {scheme: set of axiom names} for the schemes " + ", ".join(repr(s) for s in SCHEMES)
              + "; axiom names from " + ", ".join(repr(a) for a in AXIOMS) + " (set() for none)."),
     notebook=NOTEBOOK,
     verify=lambda answer, expected: compare_choices(answer, expected, AXIOMS, explain=_explain),
