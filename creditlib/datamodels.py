@@ -39,7 +39,7 @@ from .validation import check_int, check_open_unit, check_positive, check_random
 
 __all__ = ["subset_masks", "train_on_subsets", "logistic_loss", "softmax_cross_entropy", "margins",
            "Datamodels", "fit_datamodels", "lds", "p_biased_fourier", "inverse_p_biased_fourier",
-           "fourier_weight_by_degree", "noise_stability", "NoiseStabilityEstimate", "noise_stability_estimate"]
+           "fourier_weight_by_degree", "noise_stability", "banzhaf_msr", "NoiseStabilityEstimate", "noise_stability_estimate"]
 
 
 # ---------------------------------------------------------------------------- subsets
@@ -454,8 +454,8 @@ def _check_masks_outputs(masks, outputs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_datamodels(masks, outputs, *, encoding: str = "pm1", alpha: float | None = None, n_alphas: int = 50,
-                   eps: float = 1e-4, val_fraction: float = 0.1, seed=0, max_iter: int = 10_000,
-                   lasso_tol: float = 1e-6) -> Datamodels:
+                   eps: float = 1e-3, val_fraction: float = 0.1, seed=0, max_iter: int = 10_000,
+                   lasso_tol: float = 1e-4) -> Datamodels:
     """Fit a linear datamodel per test point by ℓ1-regularised least squares (Ilyas et al. 2022).
 
     For test point j: minimise ``‖outputs[:, j] − θ₀ − X θ‖² / (2m) + α ‖θ‖₁`` over θ₀, θ, with X the masks
@@ -725,7 +725,9 @@ def noise_stability_estimate(utility: Callable[[np.ndarray], np.ndarray], n_trai
     ``h(1) = E f²`` (all ``3·n_pairs`` evaluations), ``h(0) = B₀ = (E f)²`` (unbiased, from the independent
     x's), ``B₁ ≈ (4h(ρ) − h(2ρ) − 3h(0)) / (2ρ)`` (the slope at 0 of the parabola through the three points:
     the ``B₂`` term cancels, the bias is ``−2ρ²B₃ − 6ρ³B₄ − …``), and ``B_{≥2} = h(1) − B₀ − B₁``.
-    The number of evaluations does not depend on N.
+    The number of evaluations does not depend on N. f is first centred by its sample mean (the B_k with k ≥ 1
+    do not change; the products then have far smaller variance), at the price of a bias of order 1/n_pairs.
+    ``weight_0`` is reported as the squared sample mean.
 
     Parameters
     ----------
@@ -762,12 +764,42 @@ def noise_stability_estimate(utility: Callable[[np.ndarray], np.ndarray], n_trai
     if values.shape[0] != 3 * n_pairs or values.ndim not in (1, 2):
         raise ValueError(f"utility must return one value (or one row) per mask: shape ({3 * n_pairs},) or "
                          f"({3 * n_pairs}, n_test); got {values.shape}.")
-    f, f_near, f_far = values[:n_pairs], values[n_pairs:2 * n_pairs], values[2 * n_pairs:]
-    h1 = (values**2).mean(axis=0)
+    shift = values.mean(axis=0)          # centre f: B_k (k ≥ 1) do not change, the variance of the products drops
+    g = values - shift
+    f, f_near, f_far = g[:n_pairs], g[n_pairs:2 * n_pairs], g[2 * n_pairs:]
+    h1 = (g**2).mean(axis=0)
     h0 = (f.sum(axis=0) ** 2 - (f**2).sum(axis=0)) / (n_pairs * (n_pairs - 1))
     h_rho, h_2rho = (f * f_near).mean(axis=0), (f * f_far).mean(axis=0)
     b1 = (4 * h_rho - h_2rho - 3 * h0) / (2 * rho)
-    above = h1 - h0 - b1
+    above = h1 - h0 - b1                 # B_{≥2} of f − shift, which is that of f
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = b1 / (b1 + above)
-    return NoiseStabilityEstimate(above, h0, b1, h1, r2, 3 * n_pairs)
+    return NoiseStabilityEstimate(above, values.mean(axis=0) ** 2, b1, (values**2).mean(axis=0), r2, 3 * n_pairs)
+
+
+# ---------------------------------------------------------------------------- Data Banzhaf from subsets
+def banzhaf_msr(masks, utilities) -> np.ndarray:
+    """The maximum-sample-reuse estimator of Banzhaf values (Wang & Jia 2023): for each player i, the mean
+    utility over the masks that contain i minus the mean over the masks that do not. Every evaluation updates
+    every player. With uniform random masks (p = ½) it is unbiased up to the chance that a side is empty.
+
+    Parameters
+    ----------
+    masks : array of bool, shape (m, N)
+    utilities : array, shape (m,)
+
+    Returns
+    -------
+    ndarray of shape (N,)
+
+    Raises
+    ------
+    ValueError
+        Shapes that disagree, or a player that is present in every mask or in none.
+    """
+    masks, utilities = _check_masks_outputs(masks, utilities)
+    u = utilities[:, 0]
+    inside = masks.sum(axis=0)
+    if (inside == 0).any() or (inside == len(u)).any():
+        raise ValueError("Every player must be present in some masks and absent from others.")
+    return (masks.T @ u) / inside - ((~masks).T @ u) / (len(u) - inside)
