@@ -306,6 +306,48 @@ def banzhaf_exact(game: Game, *, exact: bool = False, max_players: int = MAX_EXA
     return semivalue_exact(game, banzhaf_weights(game.n_players, exact), exact=exact, max_players=max_players)
 
 
+def weighted_banzhaf_weights(n_players: int, p, exact: bool = False) -> np.ndarray:
+    """The weighted-Banzhaf weight ``p^|S| (1 − p)^(N−1−|S|)`` for ``|S| = 0 .. N−1``: the probability of S when
+    every other player is present independently with probability p (exact for a ``Fraction`` p when ``exact``)."""
+    n = check_int(n_players, "n_players", low=1)
+    if exact:
+        if isinstance(p, bool) or not isinstance(p, (Fraction, float, int)) and not hasattr(p, "q"):
+            raise ValueError(f"p must be a number strictly between 0 and 1; got {p!r}.")
+        p = _as_fraction(p)
+        check_open_unit(float(p), "p")
+        return np.array([p**k * (1 - p) ** (n - 1 - k) for k in range(n)], dtype=object)
+    p = check_open_unit(p, "p")
+    return np.array([p**k * (1 - p) ** (n - 1 - k) for k in range(n)])
+
+
+def weighted_banzhaf_exact(game: Game, p, *, exact: bool = False, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
+    """Exact weighted Banzhaf values ``WB_p(i) = E_{S∼B_p over [N]∖{i}} [U(S ∪ {i}) − U(S)]``.
+
+    Every other player is present independently with probability p (Marichal & Mathonet 2011). ``p = ½`` is
+    :func:`banzhaf_exact`; ``∫₀¹ WB_p dp`` is the Shapley value; with a 0/1 encoding of presence, the
+    least-squares datamodel over B_p has exactly these slopes (notebook 05).
+
+    Parameters
+    ----------
+    game : Game
+    p : float in (0, 1), or a ``Fraction`` (exact)
+    exact : bool, default=False
+        Exact rationals (sympy ``Rational``); p is then taken exactly (a float at its binary value).
+    max_players : int, default=MAX_EXACT_PLAYERS
+
+    Returns
+    -------
+    ndarray of shape (n_players,)
+
+    Raises
+    ------
+    ValueError
+        p outside (0, 1), or a game too large to enumerate.
+    """
+    return semivalue_exact(game, weighted_banzhaf_weights(game.n_players, p, exact), exact=exact,
+                           max_players=max_players)
+
+
 def shapley_difference_exact(values: np.ndarray, i: int, j: int):
     """Theorem 10.2.8 literally: ``s_i − s_j = 1/(N−1) Σ_{S ⊆ [N]∖{i,j}} (U(S ∪ {i}) − U(S ∪ {j})) / C(N−2, |S|)``.
 

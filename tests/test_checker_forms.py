@@ -9,6 +9,7 @@ import torch
 
 from creditlib.checking import CORRECT, INCORRECT, INVALID
 from creditlib.exercises import check, list_exercises
+from creditlib.exercises.datamodels import p as p5, rho as rho5, u_1, u_12, u_2, u_empty
 from creditlib.exercises.influence_functions import lam as lam1, m2, theta, x, x_z, y, y_z
 from creditlib.exercises.neumann_series import eps, lam, r, rho
 from creditlib.exercises.shapley_estimators import B, N, U_N, U_empty, k
@@ -30,6 +31,11 @@ def vector_forms(values, labels):
 def hvp_by_hand(f, t, v):
     """∇²f(θ)·v for f(θ) = Σ a_i θ_i³ + θᵀBθ/2 + sin(c·θ): (diag(6 a θ) + B − sin(c·θ) c cᵀ) v."""
     return 6 * f.a * t * v + f.B @ v - torch.sin(f.c @ t) * f.c * (f.c @ v)
+
+
+def msr_by_hand(masks, u):
+    """Mean utility with each player minus without it, one player at a time."""
+    return np.array([u[masks[:, i]].mean() - u[~masks[:, i]].mean() for i in range(masks.shape[1])])
 
 
 def two_player_by_hand(e, a, b, ab):
@@ -65,6 +71,13 @@ HAND = {   # exercise id -> list of correct answers in several forms
                (1 - k / N) * (1 - k / (N - 1))],
     "nb04.2": [B / ((N - 1) * (N - k)), B / (N - 1) / (N - k)],
     "nb04.3": [(U_N - U_empty) / N, U_N / N - U_empty / N],
+    "nb05.1": [2 * p5 - 1, p5 - (1 - p5), sp.Matrix([[2 * p5 - 1]])],
+    "nb05.2": [2 * sp.sqrt(p5 * (1 - p5)), sp.sqrt(4 * p5 - 4 * p5**2), sp.sqrt(1 - (2 * p5 - 1) ** 2)],
+    "nb05.3": [((1 - p5) * (u_1 - u_empty) + p5 * (u_12 - u_2)) / 2,
+               sp.expand((1 - p5) * (u_1 - u_empty) / 2 + p5 * (u_12 - u_2) / 2)],
+    "nb05.4": [3 * rho5 / 4 + rho5**3 / 4, rho5 * (3 + rho5**2) / 4],
+    "nb05.5": vector_forms([R(85, 2), R(65, 2), R(75, 2)], ["A", "B", "C"]),
+    "nb05.6": [msr_by_hand, lambda masks, u: torch.tensor(msr_by_hand(masks, u))],
     "10.5.1a": vector_forms([30, 70], ["C added to A", "C added to B"]),
     "10.5.1b": vector_forms([R(115, 3), R(85, 3), R(100, 3)], ["A", "B", "C"]),
     "10.5.1c": ["A", " a ", {"A"}, ["A"]],
@@ -100,6 +113,13 @@ WRONG = {   # exercise id -> answers that are wrong (incorrect) or unreadable (i
     "nb04.1": [((N - k) / N, INCORRECT), (((N - k) / N) ** 2, INCORRECT)],
     "nb04.2": [(B / (N - 1), INCORRECT), (B / (N * (N - k)), INCORRECT)],
     "nb04.3": [(U_N / N, INCORRECT), ((U_N - U_empty) / (N - 1), INCORRECT)],
+    "nb05.1": [(1 - 2 * p5, INCORRECT), (2.0 * p5 - 1, INVALID)],
+    "nb05.2": [(sp.sqrt(p5 * (1 - p5)), INCORRECT), (4 * p5 * (1 - p5), INCORRECT)],
+    "nb05.3": [((1 - p5) * (u_1 - u_empty) + p5 * (u_12 - u_2), INCORRECT), ((u_1 - u_empty) / 2, INCORRECT)],
+    "nb05.4": [(3 * rho5 / 4, INCORRECT), (0.75 * rho5 + rho5**3 / 4, INVALID)],
+    "nb05.5": [([R(115, 3), R(85, 3), R(100, 3)], INCORRECT), ([42.5, 32.5, 37.5], INVALID)],
+    "nb05.6": [(lambda masks, u: (masks.T @ u) / masks.sum(axis=0), INCORRECT),
+               (lambda masks, u: msr_by_hand(masks, u).tolist(), INVALID)],
     "10.5.1a": [([80, 90], INCORRECT), ([30.0, 70.0], INVALID)],
     "10.5.1b": [([50, 20, 30], INCORRECT), ([100 / 3] * 3, INVALID)],
     "10.5.1c": [("C", INCORRECT), ("D", INVALID), ({"A", "C"}, INVALID)],

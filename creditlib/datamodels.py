@@ -1,0 +1,805 @@
+"""Datamodels (Section 10.3) and why they work: harmonic analysis on the p-biased hypercube.
+
+Ilyas, Park, Engstrom, Leclerc & Madry (2022) train many models, each on a random subset S of
+the training set (every point present with probability p), record an output ``f(z; S)`` on each
+test point z, and fit ``f(z; S) ≈ θ₀ + Σ_i θ_i x_i`` with ``x_i = +1`` if point i is in S and
+``−1`` otherwise. Saunshi, Gupta, Braverman & Arora (ICLR 2023) explain the fit with the p-biased
+Fourier expansion of f: the best linear datamodel is ``θ_i = f̂({i})/σ`` and its error is the
+Fourier weight of degree 2 and higher.
+
+* :func:`subset_masks`, :func:`train_on_subsets` (every model trained to convergence on exactly its
+  subset, all models of a chunk at once with ``torch.func``), :func:`fit_datamodels` (ℓ1-regularised
+  least squares by scikit-learn), :func:`lds` (the linear datamodeling score of Park et al. 2023).
+* On a coalition table (bitmask-indexed, as in :mod:`creditlib.shapley`: bit i set ⇔ point i present
+  ⇔ ``x_i = +1``): :func:`p_biased_fourier` and its inverse, :func:`fourier_weight_by_degree`,
+  :func:`noise_stability` (exact) and :func:`noise_stability_estimate` (from correlated pairs).
+
+Sign convention: a positive datamodel coefficient means the point's presence *raises* the margin on
+the test point (it helps); a positive influence ``I(x, z)`` of :mod:`creditlib.influence` means
+up-weighting x *raises the loss* on z (it hurts). Compare datamodels with ``−I``.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+import torch
+from torch.func import functional_call, grad_and_value, stack_module_state, vmap
+
+from .coalitions import check_enumerable, coalition_codes_and_sizes, table_players
+from .influence import LossFn, flatten, training_objective
+from .validation import check_int, check_open_unit, check_positive, check_random_state, warn_unconverged
+
+__all__ = ["subset_masks", "train_on_subsets", "logistic_loss", "softmax_cross_entropy", "margins",
+           "Datamodels", "fit_datamodels", "lds", "p_biased_fourier", "inverse_p_biased_fourier",
+           "fourier_weight_by_degree", "noise_stability", "banzhaf_msr", "NoiseStabilityEstimate", "noise_stability_estimate"]
+
+
+# ---------------------------------------------------------------------------- subsets
+def subset_masks(n_train: int, p: float, n_subsets: int, *, seed=None, fixed_size: bool = False) -> np.ndarray:
+    """Random training subsets as a boolean ``(n_subsets, n_train)`` array (row k: which points model k sees).
+
+    Parameters
+    ----------
+    n_train : int
+        Number of training points (columns), at least 1.
+    p : float
+        The subsampling fraction, strictly between 0 and 1.
+    n_subsets : int
+        Number of subsets (rows), at least 1.
+    seed : None, int or numpy.random.Generator
+    fixed_size : bool, default=False
+        False: each point present independently with probability p (Ilyas et al. 2022; the
+        measure B_p of the harmonic analysis). True: every subset has exactly ``round(p·n_train)``
+        points, uniformly among such subsets (the LDS convention of TRAK and dattri).
+
+    Returns
+    -------
+    ndarray of bool, shape (n_subsets, n_train)
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``p`` outside (0, 1), counts that are not positive integers, a bad seed.
+    """
+    n_train = check_int(n_train, "n_train", low=1)
+    n_subsets = check_int(n_subsets, "n_subsets", low=1)
+    p = check_open_unit(p, "p")
+    rng = check_random_state(seed)
+    if not fixed_size:
+        return rng.random((n_subsets, n_train)) < p
+    size = int(round(p * n_train))
+    ranks = np.argsort(rng.random((n_subsets, n_train)), axis=1)      # a uniform permutation per row
+    masks = np.zeros((n_subsets, n_train), dtype=bool)
+    np.put_along_axis(masks, ranks[:, :size], True, axis=1)
+    return masks
+
+
+# ---------------------------------------------------------------------------- losses and margins
+def logistic_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per-example binary cross-entropy of a single-logit model (``outputs`` of shape ``(n, 1)``, 0/1 targets).
+
+    A module-level function, so that it can be sent to worker processes (an ``executor``).
+    """
+    z = outputs[:, 0]
+    return torch.nn.functional.softplus(z) - targets.to(z.dtype) * z     # = BCE with logits, batches well in vmap
+
+
+def softmax_cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per-example cross-entropy of a K-logit model (``outputs`` ``(n, K)``, integer class targets)."""
+    return torch.nn.functional.cross_entropy(outputs, targets.long(), reduction="none")
+
+
+def margins(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The datamodel output f: correct-class logit minus the largest other logit (Ilyas et al. 2022).
+
+    For a single-logit binary model (``logits`` of shape ``(n, 1)``, targets 0/1) the other class's logit
+    is 0, so the margin is the logit for label 1 minus the logit for label 0: ``z`` for label 1, ``−z``
+    for label 0. Works on any leading batch dimensions.
+    """
+    if logits.shape[-1] == 1:
+        return (2 * targets.to(logits.dtype) - 1) * logits[..., 0]
+    labels = targets.long().expand(logits.shape[:-1])
+    correct = logits.gather(-1, labels[..., None])[..., 0]
+    others = logits.scatter(-1, labels[..., None], float("-inf"))
+    return correct - others.max(dim=-1).values
+
+
+# ---------------------------------------------------------------------------- training on subsets
+def _activation_elements(model: torch.nn.Module, X: torch.Tensor) -> int:
+    """Number of activations one forward pass of one model on X produces (summed over submodules)."""
+    total = [0]
+    hooks = [m.register_forward_hook(lambda _m, _i, out: total.__setitem__(0, total[0] + (
+        out.numel() if isinstance(out, torch.Tensor) else 0))) for m in model.modules()]
+    try:
+        with torch.no_grad():
+            model(X[:1])
+    finally:
+        for h in hooks:
+            h.remove()
+    return total[0] * X.shape[0]
+
+
+def bytes_per_model(model: torch.nn.Module, X_train: torch.Tensor, history: int = 10) -> int:
+    """Rough memory of one model in a batch of :func:`train_on_subsets`: the L-BFGS state (parameters,
+    gradients, ``history`` pairs of vectors, line-search copies) and the activations of a forward and
+    backward pass over the training set (counted once by forward hooks, times 4)."""
+    n_params = flatten(model).theta.numel()
+    itemsize = torch.empty((), dtype=X_train.dtype).element_size()
+    return itemsize * (n_params * (2 * history + 10) + 4 * _activation_elements(model, X_train) + 2 * X_train.shape[0])
+
+
+def _initial_thetas(model: torch.nn.Module, model_seeds: np.ndarray | None) -> torch.Tensor:
+    """The starting parameters of each model, as rows of one ``(B, P)`` tensor built by ``stack_module_state``.
+
+    With seeds, copy k is re-initialised by every submodule's ``reset_parameters()`` under
+    ``torch.manual_seed(model_seeds[k])`` (PyTorch's own initialisation, a fresh draw per model);
+    without, every copy starts from ``model``'s current parameters.
+    """
+    fm = flatten(model)
+    if model_seeds is None:
+        return fm.theta.expand(1, -1)
+    copies = []
+    for s in model_seeds:
+        clone = copy.deepcopy(model)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(s))
+            for sub in clone.modules():
+                if hasattr(sub, "reset_parameters"):
+                    sub.reset_parameters()
+        copies.append(clone)
+    params, _ = stack_module_state(copies)
+    return torch.cat([params[name].detach().reshape(len(copies), -1) for name in fm.names], dim=1)
+
+
+def _train_chunk(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor, y_train: torch.Tensor,
+                 masks: np.ndarray, X_test: torch.Tensor, y_test: torch.Tensor, weight_decay: float,
+                 model_seeds: np.ndarray | None, tol: float, max_iter: int, history: int, threads: int | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Train one model per row of ``masks`` together (batched L-BFGS) and return their test margins and final
+    gradient norms. Self-contained and picklable: the unit of work that an executor runs."""
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _train_chunk_here(model, loss_fn, X_train, y_train, masks, X_test, y_test, weight_decay, model_seeds,
+                                 tol, max_iter, history)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _train_chunk_here(model, loss_fn, X_train, y_train, masks, X_test, y_test, weight_decay, model_seeds, tol,
+                      max_iter, history):
+    fm = flatten(model)
+    dtype = fm.theta.dtype
+    B = masks.shape[0]
+    weights = torch.as_tensor(masks, dtype=dtype)
+    nonempty = (weights.sum(dim=1) > 0).to(dtype)
+    safe = torch.where(nonempty[:, None] > 0, weights, torch.ones_like(weights))  # any valid weights if empty
+    data_term = training_objective(fm, loss_fn, X_train, y_train, 0.0)              # Σ w ℓ / Σ w
+
+    def objective(theta, w, present):
+        # creditlib.influence's objective on the points present; an empty subset keeps only the penalty.
+        return present * data_term(theta, w) + 0.5 * weight_decay * (theta * theta).sum()
+
+    value_fn = vmap(objective)
+    grad_value_fn = vmap(grad_and_value(objective))
+    theta = _initial_thetas(model, model_seeds).to(dtype).expand(B, -1).clone()
+    if weight_decay > 0:
+        theta[nonempty == 0] = 0.0             # an empty subset's minimum, exactly: the penalty's
+    theta = _batched_lbfgs(lambda t: value_fn(t, safe, nonempty),
+                           lambda t: grad_value_fn(t, safe, nonempty), theta, tol=tol, max_iter=max_iter,
+                           history=history)
+    g, _ = grad_value_fn(theta, safe, nonempty)
+    with torch.no_grad():
+        logits = vmap(lambda t: fm(t, X_test))(theta)
+        out = margins(logits, y_test)
+    return out.numpy().astype(np.float64), g.norm(dim=1).numpy().astype(np.float64)
+
+
+def _batched_lbfgs(value: Callable, grad_value: Callable, theta: torch.Tensor, *, tol: float, max_iter: int,
+                   history: int) -> torch.Tensor:
+    """L-BFGS on each row of ``theta`` independently, all rows advanced together (no loop over models).
+
+    Each model keeps its own curvature pairs and its own backtracking (Armijo) step; a model whose
+    gradient norm is below ``tol`` stops moving. Pairs with ``sᵀy ≤ 0`` (non-convex regions) are skipped.
+    """
+    B, P = theta.shape
+    S = torch.zeros(history, B, P, dtype=theta.dtype)
+    Y = torch.zeros_like(S)
+    rho = torch.zeros(history, B, dtype=theta.dtype)
+    g, f = grad_value(theta)
+    gamma = 1.0 / g.norm(dim=1).clamp_min(1.0)
+    slot = 0
+    eps = torch.finfo(theta.dtype).eps
+    for _ in range(max_iter):
+        active = g.norm(dim=1) >= tol
+        if not active.any():
+            break
+        q = g.clone()                                          # two-loop recursion, newest pair first
+        alphas = []
+        for k in range(history):
+            j = (slot - 1 - k) % history
+            a = rho[j] * (S[j] * q).sum(dim=1)
+            q -= a[:, None] * Y[j]
+            alphas.append((j, a))
+        r = gamma[:, None] * q
+        for j, a in reversed(alphas):
+            b = rho[j] * (Y[j] * r).sum(dim=1)
+            r += (a - b)[:, None] * S[j]
+        d = -r
+        slope = (g * d).sum(dim=1)
+        uphill = slope >= 0                                    # safeguard: steepest descent
+        d[uphill] = -g[uphill]
+        slope = torch.where(uphill, -(g * g).sum(dim=1), slope)
+        step = active.to(theta.dtype)
+        accepted = ~active
+        for _ in range(50):                                    # backtracking, per model
+            f_try = value(theta + step[:, None] * d)
+            ok = f_try <= f + 1e-4 * step * slope + 4 * eps * f.abs()
+            accepted = accepted | ok
+            if accepted.all():
+                break
+            step = torch.where(accepted, step, step / 2)
+        step = torch.where(accepted, step, torch.zeros_like(step))
+        new_theta = theta + step[:, None] * d
+        new_g, new_f = grad_value(new_theta)
+        s, y = new_theta - theta, new_g - g
+        sy = (s * y).sum(dim=1)
+        good = sy > 1e-12 * s.norm(dim=1) * y.norm(dim=1)
+        S[slot], Y[slot] = torch.where(good[:, None], s, 0), torch.where(good[:, None], y, 0)
+        rho[slot] = torch.where(good, 1.0 / torch.where(good, sy, torch.ones_like(sy)), torch.zeros_like(sy))
+        gamma = torch.where(good, sy / (y * y).sum(dim=1).clamp_min(1e-300), gamma)
+        slot = (slot + 1) % history
+        theta, g, f = new_theta, new_g, new_f
+    return theta
+
+
+def train_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor, y_train: torch.Tensor,
+                     masks, X_test: torch.Tensor, y_test: torch.Tensor, *, weight_decay: float, seed=0,
+                     chunk_size: int | None = None, executor: Executor | None = None, progress: bool = False,
+                     tol: float = 1e-6, max_iter: int = 1000, history: int = 10, threads: int | None = 1,
+                     memory_budget: int = 2**28, return_gradient_norms: bool = False):
+    """Train one model per subset, each to convergence on exactly its own points; return their test margins.
+
+    Model k minimises the objective of :func:`creditlib.influence.training_objective` on its subset S_k,
+    ``mean_{i∈S_k} loss(x_i; θ) + weight_decay/2 · ‖θ‖²`` (all parameters, biases included), so that
+    datamodels, influence functions and leave-one-out describe the same models. All models of a chunk are
+    trained together: copies of ``model`` are stacked (``torch.func.stack_module_state``) and a batched
+    L-BFGS with a per-model backtracking line search runs them with ``vmap`` and ``functional_call``,
+    full-batch and deterministic.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The architecture (and, with ``seed=None``, the starting parameters). It is not modified.
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` → one loss per example, e.g. :func:`logistic_loss`,
+        :func:`softmax_cross_entropy`. With an ``executor`` it must be picklable (a module-level function).
+    X_train, y_train : Tensor
+        The full training set; ``masks`` select from it.
+    masks : array of bool, shape (n_subsets, n_train)
+        Row k: the subset of model k (see :func:`subset_masks`).
+    X_test, y_test : Tensor
+        The test points whose margins are recorded.
+    weight_decay : float
+        ``≥ 0``. With 0, a subset that is separable (or holds one class only) has no minimum: use > 0.
+    seed : None, int or numpy.random.Generator, default=0
+        An int or Generator draws a fresh PyTorch initialisation for each model (model k's depends only on
+        the seed and k, not on the chunking); None starts every model from ``model``'s parameters.
+    chunk_size : int, optional
+        Models trained together. Default: as many as fit in ``memory_budget``.
+    executor : concurrent.futures.Executor, optional
+        Runs the chunks (``executor.submit``); e.g. a ``ProcessPoolExecutor``, Dask's
+        ``Client.get_executor()``. Default: in this process, one chunk after the other.
+    progress : bool, default=False
+        A tqdm progress bar over the models.
+    tol : float, default=1e-6
+        Target for each model's gradient norm.
+    max_iter : int, default=1000
+        L-BFGS iterations per chunk.
+    history : int, default=10
+        L-BFGS curvature pairs kept per model.
+    threads : int or None, default=1
+        PyTorch threads while a chunk trains (restored afterwards); None keeps the current setting. One thread
+        makes the outputs independent of ``OMP_NUM_THREADS`` (the order of reductions) and is the fastest for
+        small models on a busy machine, where a thread pool waits for descheduled threads: parallelise over
+        chunks with an ``executor`` instead.
+    memory_budget : int, default=256 MiB
+        Bytes one chunk may use (estimated by :func:`bytes_per_model`).
+    return_gradient_norms : bool, default=False
+        Also return every model's final gradient norm.
+
+    Returns
+    -------
+    ndarray of shape (n_subsets, n_test)
+        ``f(z_j; S_k)``: correct-class logit minus the largest other logit (:func:`margins`).
+        With ``return_gradient_norms``, the pair ``(outputs, gradient_norms)``.
+
+    Defined edge cases: an empty subset minimises the penalty alone (θ = 0 when ``weight_decay > 0``, so a
+    model without hidden biases outputs margin 0); a subset with one class only is an ordinary subset (its
+    minimum is finite when ``weight_decay > 0``).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Masks of the wrong shape or type; data of mismatched lengths; a negative weight decay; a chunk that
+        cannot fit in ``memory_budget`` (the message gives the memory it needs and the chunk size that fits).
+
+    Warns
+    -----
+    ConvergenceWarning
+        Some model's final gradient norm is at or above ``tol`` (the message gives the largest).
+    """
+    for X, y, what in ((X_train, y_train, "training data"), (X_test, y_test, "test data")):
+        if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
+            raise TypeError(f"{what}: X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}.")
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"{what}: X has {X.shape[0]} rows but y has {y.shape[0]}.")
+    masks = np.asarray(masks)
+    if masks.dtype != bool or masks.ndim != 2 or masks.shape[1] != X_train.shape[0]:
+        raise ValueError(f"masks must be a boolean array of shape (n_subsets, {X_train.shape[0]}) (one column per "
+                         f"training point); got dtype {masks.dtype} and shape {masks.shape}.")
+    if masks.shape[0] == 0:
+        raise ValueError("masks has no rows: give at least one subset.")
+    weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
+    tol = check_positive(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter", low=1)
+    history = check_int(history, "history", low=1)
+    threads = None if threads is None else check_int(threads, "threads", low=1)
+    memory_budget = check_int(memory_budget, "memory_budget", low=1)
+    n_subsets = masks.shape[0]
+    per_model = bytes_per_model(model, X_train, history)
+    fits = memory_budget // per_model
+    if fits < 1:
+        raise ValueError(f"One model needs about {per_model / 2**20:.1f} MiB, above memory_budget = "
+                         f"{memory_budget / 2**20:.1f} MiB: raise memory_budget to at least {per_model}.")
+    if chunk_size is None:
+        chunk_size = int(min(fits, n_subsets))
+    chunk_size = check_int(chunk_size, "chunk_size", low=1)
+    if chunk_size > fits:
+        raise ValueError(f"A chunk of {chunk_size} models needs about {chunk_size * per_model / 2**20:.1f} MiB, "
+                         f"above memory_budget = {memory_budget / 2**20:.1f} MiB ({per_model / 2**20:.3f} MiB per "
+                         f"model): use chunk_size={int(fits)} or less, or raise memory_budget.")
+    model_seeds = None if seed is None else check_random_state(seed).integers(2**62, size=n_subsets)
+    starts = list(range(0, n_subsets, chunk_size))
+    args = [(model, loss_fn, X_train, y_train, masks[s:s + chunk_size], X_test, y_test, weight_decay,
+             None if model_seeds is None else model_seeds[s:s + chunk_size], tol, max_iter, history, threads)
+            for s in starts]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=n_subsets, unit="model")
+    results = []
+    try:
+        if executor is None:
+            for a in args:
+                results.append(_train_chunk(*a))
+                if bar is not None:
+                    bar.update(a[4].shape[0])
+        else:
+            futures = [executor.submit(_train_chunk, *a) for a in args]
+            for future, a in zip(futures, args):
+                results.append(future.result())
+                if bar is not None:
+                    bar.update(a[4].shape[0])
+    finally:
+        if bar is not None:
+            bar.close()
+    outputs = np.concatenate([r[0] for r in results])
+    norms = np.concatenate([r[1] for r in results])
+    worst = float(norms.max())
+    if not worst < tol:
+        bad = int((norms >= tol).sum())
+        warn_unconverged(f"train_on_subsets: {bad} of {n_subsets} models stopped with gradient norm ≥ tol = {tol:g} "
+                         f"(largest {worst:.2g}) after max_iter = {max_iter} L-BFGS iterations. Raise max_iter, or "
+                         "weight_decay if some subsets have no minimum.")
+    return (outputs, norms) if return_gradient_norms else outputs
+
+
+# ---------------------------------------------------------------------------- fitting datamodels
+@dataclass(frozen=True)
+class Datamodels:
+    """Linear datamodels ``f(z_j; S) ≈ intercept[j] + Σ_i coef[j, i] x_i`` for every test point.
+
+    Attributes
+    ----------
+    intercept : ndarray of shape (n_test,)
+    coef : ndarray of shape (n_test, n_train)
+        In the stated encoding: ``"pm1"``: ``x_i = ±1`` (present/absent), the chapter's convention;
+        ``"01"``: ``x_i = 1[i ∈ S]``. The same model has ``coef_01 = 2 · coef_pm1``.
+    alpha : ndarray of shape (n_test,)
+        The ℓ1 penalty used for each test point (scikit-learn's scaling: ``‖y − Xw‖²/(2n) + α‖w‖₁``).
+    encoding : str
+    """
+
+    intercept: np.ndarray
+    coef: np.ndarray
+    alpha: np.ndarray
+    encoding: str
+
+    def predict(self, masks) -> np.ndarray:
+        """Predicted outputs ``(n_subsets, n_test)`` for boolean masks."""
+        return _encode(np.asarray(masks), self.encoding) @ self.coef.T + self.intercept
+
+
+def _encode(masks: np.ndarray, encoding: str) -> np.ndarray:
+    if encoding == "pm1":
+        return 2.0 * masks - 1.0
+    if encoding == "01":
+        return masks.astype(np.float64)
+    raise ValueError(f"encoding must be 'pm1' (x_i = ±1, the chapter's) or '01'; got {encoding!r}.")
+
+
+def _check_masks_outputs(masks, outputs) -> tuple[np.ndarray, np.ndarray]:
+    masks, outputs = np.asarray(masks), np.asarray(outputs, dtype=np.float64)
+    if masks.dtype != bool or masks.ndim != 2:
+        raise ValueError(f"masks must be a 2-D boolean array (n_subsets, n_train); got dtype {masks.dtype}, "
+                         f"shape {masks.shape}.")
+    if outputs.ndim == 1:
+        outputs = outputs[:, None]
+    if outputs.ndim != 2 or outputs.shape[0] != masks.shape[0]:
+        raise ValueError(f"outputs must have shape (n_subsets, n_test) with n_subsets = {masks.shape[0]} (one row "
+                         f"per mask); got {outputs.shape}.")
+    if not np.isfinite(outputs).all():
+        raise ValueError("outputs contain NaN or infinite values.")
+    return masks, outputs
+
+
+def fit_datamodels(masks, outputs, *, encoding: str = "pm1", alpha: float | None = None, n_alphas: int = 50,
+                   eps: float = 1e-3, val_fraction: float = 0.1, seed=0, max_iter: int = 10_000,
+                   lasso_tol: float = 1e-4) -> Datamodels:
+    """Fit a linear datamodel per test point by ℓ1-regularised least squares (Ilyas et al. 2022).
+
+    For test point j: minimise ``‖outputs[:, j] − θ₀ − X θ‖² / (2m) + α ‖θ‖₁`` over θ₀, θ, with X the masks
+    in ``encoding``. scikit-learn does the fitting (``lasso_path``, ``Lasso``).
+
+    Parameters
+    ----------
+    masks : array of bool, shape (m, n_train)
+    outputs : array, shape (m, n_test) or (m,)
+    encoding : {"pm1", "01"}
+    alpha : float, optional
+        None: choose α per test point on held-out masks along a geometric path from α_max (the smallest α
+        giving θ = 0) down to ``eps · α_max`` (``n_alphas`` values), then refit on all masks with that α, as
+        Ilyas et al. do. 0: ordinary least squares (``numpy.linalg.lstsq``). A positive number: that α for
+        every test point.
+    n_alphas, eps : int, float
+        The path's length and its ratio (Ilyas et al. use 100 and 1e-6 on their far larger problems).
+    val_fraction : float, default=0.1
+        Share of the masks held out to choose α (only when ``alpha`` is None).
+    seed : None, int or Generator
+        Which masks are held out.
+    max_iter, lasso_tol : int, float
+        Passed to scikit-learn's coordinate descent.
+
+    Returns
+    -------
+    Datamodels
+
+    Raises
+    ------
+    ValueError
+        Masks not boolean, outputs of the wrong shape or not finite, an unknown encoding, a negative α,
+        ``val_fraction`` outside (0, 1), too few masks to hold some out.
+    """
+    from sklearn.linear_model import Lasso, lasso_path
+
+    masks, outputs = _check_masks_outputs(masks, outputs)
+    X = _encode(masks, encoding)
+    m, n_test = outputs.shape
+    if alpha is not None:
+        alpha = check_positive(alpha, "alpha", allow_zero=True)
+    n_alphas = check_int(n_alphas, "n_alphas", low=1)
+    eps = check_open_unit(eps, "eps")
+    if alpha == 0:
+        design = np.hstack([np.ones((m, 1)), X])
+        solution = np.linalg.lstsq(design, outputs, rcond=None)[0]
+        return Datamodels(solution[0].copy(), solution[1:].T.copy(), np.zeros(n_test), encoding)
+    chosen = np.full(n_test, np.nan if alpha is None else alpha)
+    if alpha is None:
+        val_fraction = check_open_unit(val_fraction, "val_fraction")
+        n_val = int(round(val_fraction * m))
+        if n_val < 1 or m - n_val < 2:
+            raise ValueError(f"{m} masks with val_fraction={val_fraction} leave {n_val} held out and {m - n_val} to "
+                             "fit: give more masks or a fixed alpha.")
+        order = check_random_state(seed).permutation(m)
+        val, fit = order[:n_val], order[n_val:]
+        X_mean = X[fit].mean(axis=0)
+        Xc = X[fit] - X_mean
+        for j in range(n_test):
+            y_mean = outputs[fit, j].mean()
+            yc = outputs[fit, j] - y_mean
+            alpha_max = np.abs(Xc.T @ yc).max() / len(fit)                   # the smallest α with θ = 0
+            if alpha_max == 0:                                                # constant outputs: nothing to fit
+                chosen[j] = 1.0
+                continue
+            grid = alpha_max * np.geomspace(1.0, eps, n_alphas)
+            alphas, coefs, _ = lasso_path(Xc, yc, alphas=grid, max_iter=max_iter, tol=lasso_tol)
+            predictions = (X[val] - X_mean) @ coefs + y_mean               # (n_val, n_alphas)
+            errors = ((predictions - outputs[val, j][:, None]) ** 2).mean(axis=0)
+            chosen[j] = alphas[int(np.argmin(errors))]
+    intercept, coef = np.empty(n_test), np.empty((n_test, X.shape[1]))
+    for j in range(n_test):
+        fit_j = Lasso(alpha=chosen[j], max_iter=max_iter, tol=lasso_tol).fit(X, outputs[:, j])
+        intercept[j], coef[j] = fit_j.intercept_, fit_j.coef_
+    return Datamodels(intercept, coef, chosen, encoding)
+
+
+# ---------------------------------------------------------------------------- LDS
+def lds(scores, masks, outputs) -> tuple[float, np.ndarray]:
+    """The linear datamodeling score (Park et al. 2023, TRAK): how well additive scores rank subsets.
+
+    For each test point j: the Spearman correlation, over the given (held-out) masks S_k, between the
+    additive prediction ``Σ_{i∈S_k} scores[j, i]`` and the actual output ``outputs[k, j]``.
+
+    Parameters
+    ----------
+    scores : array, shape (n_test, n_train)
+        Any attribution scores with "positive helps the output": datamodel coefficients (either encoding:
+        Spearman only sees the ranking), ``−I.T`` for an influence matrix ``I`` of :mod:`creditlib.influence`,
+        leave-one-out changes in the margin, Banzhaf values.
+    masks : array of bool, shape (m, n_train)
+    outputs : array, shape (m, n_test)
+
+    Returns
+    -------
+    (float, ndarray of shape (n_test,))
+        The mean over test points and the per-test-point values. A test point whose outputs or predictions
+        are constant over the masks has no ranking: its value is NaN and the mean skips it.
+
+    Raises
+    ------
+    ValueError
+        Shapes that disagree, fewer than 3 masks.
+    """
+    from scipy.stats import spearmanr
+
+    masks, outputs = _check_masks_outputs(masks, outputs)
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim == 1:
+        scores = scores[None, :]
+    if scores.shape != (outputs.shape[1], masks.shape[1]):
+        raise ValueError(f"scores must have shape (n_test, n_train) = ({outputs.shape[1]}, {masks.shape[1]}); "
+                         f"got {scores.shape}.")
+    if masks.shape[0] < 3:
+        raise ValueError(f"A rank correlation needs at least 3 masks; got {masks.shape[0]}.")
+    predicted = masks.astype(np.float64) @ scores.T
+    values = np.full(outputs.shape[1], np.nan)
+    for j in range(outputs.shape[1]):
+        if np.ptp(predicted[:, j]) > 0 and np.ptp(outputs[:, j]) > 0:
+            values[j] = spearmanr(predicted[:, j], outputs[:, j]).statistic
+    finite = values[np.isfinite(values)]
+    return (float(finite.mean()) if finite.size else float("nan")), values
+
+
+# ---------------------------------------------------------------------------- harmonic analysis
+def _p_and_sigma(p, exact: bool):
+    """``(p, 1 − p, σ)`` as floats, or exactly (sympy) when ``exact``; p may then be a sympy symbol."""
+    if exact:
+        if isinstance(p, sp.Basic):
+            q = p
+        elif isinstance(p, Fraction):
+            q = sp.Rational(p.numerator, p.denominator)
+        elif isinstance(p, numbers.Real) and not isinstance(p, bool):
+            q = sp.Rational(p)                         # a float at its exact binary value
+        else:
+            raise ValueError(f"p must be a number strictly between 0 and 1; got {p!r}.")
+        if q.is_number:
+            check_open_unit(float(q), "p")
+        return q, 1 - q, 2 * sp.sqrt(q * (1 - q))
+    p = check_open_unit(float(p) if isinstance(p, (Fraction, sp.Rational)) else p, "p")
+    return p, 1.0 - p, 2.0 * math.sqrt(p * (1.0 - p))
+
+
+def _as_table(table, exact: bool) -> np.ndarray:
+    table = np.asarray(table, dtype=object if exact else None)
+    if table.ndim != 1:
+        raise ValueError(f"A coalition table is one-dimensional (2^N entries indexed by bitmask); got shape "
+                         f"{table.shape}.")
+    check_enumerable(table_players(table))
+    if exact:
+        return np.array([sp.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else sp.sympify(v)
+                         for v in table], dtype=object)
+    if not np.issubdtype(table.dtype, np.number):
+        raise ValueError(f"A float coalition table must hold numbers; got dtype {table.dtype} (exact=True for "
+                         "Fractions or sympy values).")
+    return table.astype(np.float64)
+
+
+def p_biased_fourier(table, p, *, exact: bool = False) -> np.ndarray:
+    """All ``2^N`` p-biased Fourier coefficients ``f̂(S) = E_{x∼B_p}[f(x) φ_S(x)]`` of a coalition table.
+
+    ``φ_S(x) = Π_{i∈S} (x_i − μ)/σ`` with ``μ = 2p − 1``, ``σ = 2√(p(1−p))`` (Saunshi et al. 2023): an
+    orthonormal basis under B_p (``x_i = +1`` with probability p). Entry ``m`` of the input is ``f`` on the
+    coalition with bitmask ``m`` (bit i set ⇔ ``x_i = +1``); entry ``m`` of the output is ``f̂(S)`` for the set
+    S with bitmask ``m``. A fast transform in ``O(N · 2^N)``: for each coordinate, the pair
+    ``(f₋, f₊)`` becomes ``((1−p) f₋ + p f₊, σ/2 · (f₊ − f₋))``.
+
+    Parameters
+    ----------
+    table : array of 2^N numbers
+    p : float (or, with ``exact``, a Fraction, a sympy Rational or a sympy symbol)
+    exact : bool, default=False
+        Compute in sympy: rationals times square roots (as ``shapley_exact(exact=True)``); symbolic tables
+        and a symbolic p work too.
+
+    Returns
+    -------
+    ndarray of shape (2^N,)
+        float64, or sympy objects when ``exact``.
+
+    Raises
+    ------
+    ValueError
+        A table whose length is not a power of two, or too large to enumerate; p outside (0, 1).
+    """
+    f = _as_table(table, exact)
+    p, q, sigma = _p_and_sigma(p, exact)
+    n = table_players(f)
+    for i in range(n):
+        view = f.reshape(-1, 2, 2**i)                           # axis 1 is bit i
+        low, high = view[:, 0, :].copy(), view[:, 1, :].copy()
+        view[:, 0, :] = q * low + p * high
+        view[:, 1, :] = sigma / 2 * (high - low)
+    return np.array([sp.expand(v) for v in f], dtype=object) if exact else f
+
+
+def inverse_p_biased_fourier(coefficients, p, *, exact: bool = False) -> np.ndarray:
+    """The table ``f(x) = Σ_S f̂(S) φ_S(x)`` from its p-biased Fourier coefficients (inverse of
+    :func:`p_biased_fourier`): per coordinate, ``f₋ = a₀ − p · 2a₁/σ``, ``f₊ = a₀ + (1−p) · 2a₁/σ``."""
+    f = _as_table(coefficients, exact)
+    p, q, sigma = _p_and_sigma(p, exact)
+    n = table_players(f)
+    for i in range(n):
+        view = f.reshape(-1, 2, 2**i)
+        a0, a1 = view[:, 0, :].copy(), view[:, 1, :].copy()
+        view[:, 0, :] = a0 - p * 2 * a1 / sigma
+        view[:, 1, :] = a0 + q * 2 * a1 / sigma
+    return np.array([sp.expand(v) for v in f], dtype=object) if exact else f
+
+
+def fourier_weight_by_degree(coefficients) -> np.ndarray:
+    """``B_k = Σ_{|S|=k} f̂(S)²`` for ``k = 0 .. N`` (floats, or exact sympy values for an object array).
+
+    By Parseval, ``Σ_k B_k = E_{B_p}[f²]``; the best linear datamodel's mean squared error is
+    ``B_{≥2} = Σ_{k≥2} B_k`` (Saunshi et al. 2023).
+    """
+    c = np.asarray(coefficients)
+    n = table_players(c)
+    _, sizes = coalition_codes_and_sizes(n)
+    if c.dtype == object:
+        weights = [sp.Integer(0)] * (n + 1)
+        for value, k in zip(c, sizes):
+            weights[k] = weights[k] + value**2
+        return np.array([sp.simplify(w) for w in weights], dtype=object)
+    return np.bincount(sizes, weights=c.astype(np.float64) ** 2, minlength=n + 1)
+
+
+def noise_stability(coefficients, rho) -> float:
+    """``Stab_ρ[f] = E[f(x) f(x')] = Σ_k ρ^k B_k`` exactly, for x ∼ B_p and x' ρ-correlated with x (each
+    coordinate kept with probability ρ, else re-drawn from B_p), from the Fourier coefficients."""
+    weights = fourier_weight_by_degree(coefficients)
+    if not isinstance(rho, sp.Basic):
+        rho = check_positive(rho, "rho", allow_zero=True)
+        if rho > 1:
+            raise ValueError(f"rho must lie in [0, 1]; got {rho}.")
+    return sum(w * rho**k for k, w in enumerate(weights))
+
+
+def correlated_masks(masks: np.ndarray, p: float, rho: float, rng: np.random.Generator) -> np.ndarray:
+    """x' from x: each coordinate kept with probability ρ, otherwise re-drawn from B_p (so x' ∼ B_p too)."""
+    redraw = rng.random(masks.shape) >= rho
+    return np.where(redraw, rng.random(masks.shape) < p, masks)
+
+
+@dataclass(frozen=True)
+class NoiseStabilityEstimate:
+    """Estimated Fourier weights of f from ρ-correlated pairs (arrays over test points, or floats).
+
+    ``weight_above_1`` is ``B_{≥2}``, the best linear datamodel's mean squared error;
+    ``r_squared = B₁ / (B₁ + B_{≥2})``; ``n_evaluations`` the number of times f was evaluated (models trained).
+    """
+
+    weight_above_1: np.ndarray
+    weight_0: np.ndarray
+    weight_1: np.ndarray
+    second_moment: np.ndarray
+    r_squared: np.ndarray
+    n_evaluations: int
+
+
+def noise_stability_estimate(utility: Callable[[np.ndarray], np.ndarray], n_train: int, p: float, *,
+                             n_pairs: int, rho: float = 0.1, seed=None) -> NoiseStabilityEstimate:
+    """Estimate ``B_{≥2}`` (the best linear datamodel's irreducible error) without fitting any regression.
+
+    Saunshi et al. (2023): ``h(ρ) = E[f(x) f(x')] = Σ_k B_k ρ^k`` for ρ-correlated pairs. Draw ``n_pairs``
+    subsets x ∼ B_p and, for each, one partner at correlation ρ and one at 2ρ. Then
+    ``h(1) = E f²`` (all ``3·n_pairs`` evaluations), ``h(0) = B₀ = (E f)²`` (unbiased, from the independent
+    x's), ``B₁ ≈ (4h(ρ) − h(2ρ) − 3h(0)) / (2ρ)`` (the slope at 0 of the parabola through the three points:
+    the ``B₂`` term cancels, the bias is ``−2ρ²B₃ − 6ρ³B₄ − …``), and ``B_{≥2} = h(1) − B₀ − B₁``.
+    The number of evaluations does not depend on N. f is first centred by its sample mean (the B_k with k ≥ 1
+    do not change; the products then have far smaller variance), at the price of a bias of order 1/n_pairs.
+    ``weight_0`` is reported as the squared sample mean.
+
+    Parameters
+    ----------
+    utility : callable
+        ``utility(masks)`` for a boolean ``(k, n_train)`` array returns ``(k,)`` or ``(k, n_test)`` values: e.g.
+        ``lambda m: train_on_subsets(..., m, ...)``, or a lookup in a coalition table.
+    n_train : int
+    p : float in (0, 1)
+    n_pairs : int, at least 2
+    rho : float in (0, 1/2]
+        The smaller correlation ρ₀ (2ρ₀ is used too).
+    seed : None, int or Generator
+
+    Returns
+    -------
+    NoiseStabilityEstimate
+        With ``n_evaluations = 3 · n_pairs``.
+
+    Raises
+    ------
+    ValueError
+        Bad counts, p or rho; a utility returning the wrong shape.
+    """
+    n_train = check_int(n_train, "n_train", low=1)
+    n_pairs = check_int(n_pairs, "n_pairs", low=2)
+    p = check_open_unit(p, "p")
+    rho = check_open_unit(rho, "rho")
+    if rho > 0.5:
+        raise ValueError(f"rho must be at most 1/2 (the estimator also uses 2·rho); got {rho}.")
+    rng = check_random_state(seed)
+    x = rng.random((n_pairs, n_train)) < p
+    near, far = correlated_masks(x, p, rho, rng), correlated_masks(x, p, 2 * rho, rng)
+    values = np.asarray(utility(np.concatenate([x, near, far])), dtype=np.float64)
+    if values.shape[0] != 3 * n_pairs or values.ndim not in (1, 2):
+        raise ValueError(f"utility must return one value (or one row) per mask: shape ({3 * n_pairs},) or "
+                         f"({3 * n_pairs}, n_test); got {values.shape}.")
+    shift = values.mean(axis=0)          # centre f: B_k (k ≥ 1) do not change, the variance of the products drops
+    g = values - shift
+    f, f_near, f_far = g[:n_pairs], g[n_pairs:2 * n_pairs], g[2 * n_pairs:]
+    h1 = (g**2).mean(axis=0)
+    h0 = (f.sum(axis=0) ** 2 - (f**2).sum(axis=0)) / (n_pairs * (n_pairs - 1))
+    h_rho, h_2rho = (f * f_near).mean(axis=0), (f * f_far).mean(axis=0)
+    b1 = (4 * h_rho - h_2rho - 3 * h0) / (2 * rho)
+    above = h1 - h0 - b1                 # B_{≥2} of f − shift, which is that of f
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = b1 / (b1 + above)
+    return NoiseStabilityEstimate(above, values.mean(axis=0) ** 2, b1, (values**2).mean(axis=0), r2, 3 * n_pairs)
+
+
+# ---------------------------------------------------------------------------- Data Banzhaf from subsets
+def banzhaf_msr(masks, utilities) -> np.ndarray:
+    """The maximum-sample-reuse estimator of Banzhaf values (Wang & Jia 2023): for each player i, the mean
+    utility over the masks that contain i minus the mean over the masks that do not. Every evaluation updates
+    every player. With uniform random masks (p = ½) it is unbiased up to the chance that a side is empty.
+
+    Parameters
+    ----------
+    masks : array of bool, shape (m, N)
+    utilities : array, shape (m,)
+
+    Returns
+    -------
+    ndarray of shape (N,)
+
+    Raises
+    ------
+    ValueError
+        Shapes that disagree, or a player that is present in every mask or in none.
+    """
+    masks, utilities = _check_masks_outputs(masks, utilities)
+    u = utilities[:, 0]
+    inside = masks.sum(axis=0)
+    if (inside == 0).any() or (inside == len(u)).any():
+        raise ValueError("Every player must be present in some masks and absent from others.")
+    return (masks.T @ u) / inside - ((~masks).T @ u) / (len(u) - inside)
