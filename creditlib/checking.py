@@ -634,6 +634,18 @@ def _float_policy(answer: sp.Basic, expected: sp.Basic, symbols: Sequence[sp.Sym
 
 
 # ---------------------------------------------------------------------------- comparing numbers
+def _reading(read: Callable[[], Any], what: str) -> Any:
+    """Run one step that reads an answer; a stub, an unreadable answer or garbage comes back as its Verdict."""
+    try:
+        return read()
+    except _NotAttempted:
+        return not_attempted()
+    except _Invalid as err:
+        return Verdict(INVALID, str(err))
+    except Exception as err:
+        return _unreadable(what, err)
+
+
 def compare_number(answer: Any, expected: Any, *, tol: float | None = None, what: str = "your answer") -> Verdict:
     """Compare one number with an exact expected value.
 
@@ -642,14 +654,9 @@ def compare_number(answer: Any, expected: Any, *, tol: float | None = None, what
     ``invalid`` (the message says whether they are numerically right). With
     ``tol``, numbers within ``tol·max(1, |expected|)`` pass.
     """
-    try:
-        a = read_number(answer, what)
-    except _NotAttempted:
-        return not_attempted()
-    except _Invalid as err:
-        return Verdict(INVALID, str(err))
-    except Exception as err:
-        return _unreadable(what, err)
+    a = _reading(lambda: read_number(answer, what), what)
+    if type(a) is Verdict:
+        return a
     e = read_sympy(expected, "the expected value")
     if tol is not None:
         a_val = _value(a, {})
@@ -678,15 +685,10 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
     never their right values.
     """
     names = list(labels) if labels is not None else [str(i) for i in range(len(expected))]
-    try:
-        items = read_list(answer, len(expected), labels, what)
-        values = [read_number(v, f"the entry for {n}") for v, n in zip(items, names)]
-    except _NotAttempted:
-        return not_attempted()
-    except _Invalid as err:
-        return Verdict(INVALID, str(err))
-    except Exception as err:
-        return _unreadable(what, err)
+    values = _reading(lambda: [read_number(v, f"the entry for {n}")
+                               for v, n in zip(read_list(answer, len(expected), labels, what), names)], what)
+    if type(values) is Verdict:
+        return values
     expected = [read_sympy(e, "the expected value") for e in expected]
     hints = list(diagnose(values)) if diagnose is not None else []
     if tol is None and any(v.has(sp.Float) for v in values):
@@ -747,7 +749,7 @@ def compare_names(answer: Any, expected: set, vocabulary: Sequence[str], *, pair
     The message says what kind of mistake was made (a name too many, one missing) and
     adds at most one of ``explain(given)``'s hints, so that it never lists the answer.
     """
-    try:
+    def read() -> set:
         if answer is Ellipsis:
             raise _NotAttempted()
         if pairs:
@@ -768,12 +770,11 @@ def compare_names(answer: Any, expected: set, vocabulary: Sequence[str], *, pair
             given = _read_names(answer, vocabulary, what, single)
             if single and len(given) != 1:
                 raise _Invalid(f"{what} should be one name from {list(vocabulary)}; it has {len(given)}.")
-    except _NotAttempted:
-        return not_attempted()
-    except _Invalid as err:
-        return Verdict(INVALID, str(err))
-    except Exception as err:
-        return _unreadable(what, err)
+        return given
+
+    given = _reading(read, what)
+    if type(given) is Verdict:
+        return given
     target = {frozenset(e) for e in expected} if pairs else set(expected)
     if given == target:
         return Verdict(CORRECT, "Correct.")
@@ -838,14 +839,9 @@ def compare_expression(answer: Any, expected: sp.Expr, symbols: Sequence[sp.Symb
     Integrals, sums and products are evaluated first; a 1×1 matrix counts as its entry.
     Floats are ``invalid`` (the message says whether the exact form would be right).
     """
-    try:
-        a = read_expression(answer, symbols, what)
-    except _NotAttempted:
-        return not_attempted()
-    except _Invalid as err:
-        return Verdict(INVALID, str(err))
-    except Exception as err:
-        return _unreadable(what, err)
+    a = _reading(lambda: read_expression(answer, symbols, what), what)
+    if type(a) is Verdict:
+        return a
     if a.has(sp.Float):
         return _float_policy(a, expected, symbols, domain, what)
     return decide(a, expected, symbols, domain=domain, seed=seed, what=what)

@@ -313,7 +313,7 @@ def weighted_banzhaf_weights(n_players: int, p, exact: bool = False) -> np.ndarr
     if exact:
         if isinstance(p, bool) or not isinstance(p, (Fraction, float, int)) and not hasattr(p, "q"):
             raise ValueError(f"p must be a number strictly between 0 and 1; got {p!r}.")
-        p = _as_fraction(p)
+        p = as_fraction(p)
         check_open_unit(float(p), "p")
         return np.array([p**k * (1 - p) ** (n - 1 - k) for k in range(n)], dtype=object)
     p = check_open_unit(p, "p")

@@ -434,9 +434,8 @@ def test_efficiency_diagnosis_catches_a_small_gap(values):
 
 def test_function_checks_using_torch_survive_the_fork_after_parallel_torch_work():
     """torch's OpenMP pool deadlocks in a forked child unless the worker goes single-threaded: a correct torch
-    answer checked after the parent ran multi-threaded torch work must still be correct, well within the limit."""
-    import time
-
+    answer checked after the parent ran multi-threaded torch work must still be correct (a deadlock ends in the
+    time limit and is reported as such, so the status alone tells; no timing is asserted)."""
     import torch
 
     from creditlib.exercises import check
@@ -444,7 +443,6 @@ def test_function_checks_using_torch_survive_the_fork_after_parallel_torch_work(
     a = torch.randn(1500, 1500, dtype=torch.float64)
     (a @ a).sum()                                  # the parent's OpenMP pool is now in use
     function_hvp(lambda t: (t ** 3).sum(), torch.ones(2), torch.ones(2))   # torch.func warm, as in notebook 01
-    start = time.monotonic()
 
     def answer(f, theta, v):
         (a @ a).sum()                              # a parallel region in the worker
@@ -452,4 +450,3 @@ def test_function_checks_using_torch_survive_the_fork_after_parallel_torch_work(
 
     result = check("nb01.3", answer, seconds=30)
     assert result.status == "correct", result.message
-    assert time.monotonic() - start < 8
