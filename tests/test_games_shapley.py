@@ -1,7 +1,6 @@
 """Games and the exact Shapley engine against brute force over permutations (Definition 10.2.2)."""
 import itertools
 from fractions import Fraction
-from math import factorial
 
 import numpy as np
 import pytest
@@ -11,25 +10,13 @@ from creditlib.axioms import (efficiency_gap, null_player_violations, null_playe
                               symmetry_violations)
 from creditlib.games import Game, all_coalitions, coalition_codes
 from creditlib.shapley import shapley_exact
+from oracles import shapley_by_permutations, value
 
 
 def random_table_game(n, seed):
     rng = np.random.default_rng(seed)
     values = rng.integers(-10, 11, size=2**n)
     return Game(n, lambda masks: values[coalition_codes(masks)].astype(float))
-
-
-def shapley_by_permutations(game):
-    """Definition 10.2.2 literally: average marginal gain over all N! arrival orders."""
-    n = game.n_players
-    total = np.zeros(n)
-    for order in itertools.permutations(range(n)):
-        present = np.zeros(n, dtype=bool)
-        for i in order:
-            before = game(present)
-            present[i] = True
-            total[i] += game(present) - before
-    return total / factorial(n)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 6])
@@ -127,18 +114,12 @@ def subsets_without(n, *excluded):
     return [S for size in range(len(others) + 1) for S in itertools.combinations(others, size)]
 
 
-def utility_of(game, S):
-    mask = np.zeros(game.n_players, dtype=bool)
-    mask[list(S)] = True
-    return game(mask)
-
-
 def banzhaf_by_brute_force(game):
     """β_i = mean over all subsets S of the others of U(S ∪ {i}) − U(S), as exact Fractions."""
     n = game.n_players
     out = []
     for i in range(n):
-        gains = [Fraction(utility_of(game, S + (i,))) - Fraction(utility_of(game, S)) for S in subsets_without(n, i)]
+        gains = [Fraction(value(game, S + (i,))) - Fraction(value(game, S)) for S in subsets_without(n, i)]
         out.append(sum(gains, Fraction(0)) / len(gains))
     return out
 

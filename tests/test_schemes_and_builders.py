@@ -1,7 +1,6 @@
 """Payment schemes, game builders and data sets against values worked out by hand or recomputed plainly."""
 import itertools
 from fractions import Fraction
-from math import factorial
 
 import numpy as np
 import pytest
@@ -15,21 +14,7 @@ from creditlib.games import (Game, corner_detector_game, data_valuation_game, da
 from creditlib.schemes import (SCHEMES, equal_split, individual_worth, leave_one_out_payment, proportional_split,
                                violated_axioms)
 from creditlib.shapley import banzhaf_exact, difference_allocation, harsanyi_dividends, shapley_exact
-
-
-def value(game, members):
-    mask = np.zeros(game.n_players, dtype=bool)
-    mask[list(members)] = True
-    return game(mask)
-
-
-def brute_force_shapley(game):
-    n = game.n_players
-    total = np.zeros(n)
-    for order in itertools.permutations(range(n)):
-        for position, i in enumerate(order):
-            total[i] += float(value(game, order[:position + 1])) - float(value(game, order[:position]))
-    return total / factorial(n)
+from oracles import shapley_by_permutations, value
 
 
 # ------------------------------------------------------------------------------------------ schemes
@@ -94,7 +79,7 @@ def test_squared_sum_game_closed_form_and_dividends():
     for S in [(), (0,), (1, 3), (0, 2, 4)]:
         assert value(game, S) == pytest.approx(w[list(S)].sum() ** 2 / 5)
     np.testing.assert_allclose(shapley_exact(game), w * w.sum() / 5, atol=1e-12)
-    np.testing.assert_allclose(brute_force_shapley(game), w * w.sum() / 5, atol=1e-12)
+    np.testing.assert_allclose(shapley_by_permutations(game), w * w.sum() / 5, atol=1e-12)
     dense = harsanyi_dividends(game)
     for T, c in game.dividends.items():
         assert dense[sum(1 << i for i in T)] == pytest.approx(c)
