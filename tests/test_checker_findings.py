@@ -174,9 +174,10 @@ def test_tensor_subclass_with_allclose_true_is_invalid():
 
 def test_lookup_table_built_from_messages_fails():
     """B2: the reference's output is the answer of nb00.3, so a failure names the wrong components instead."""
-    messages = [check("nb00.3", lambda *a: (Fraction(10**9), Fraction(0))).message for _ in range(5)]
+    # 10**9 is wrong on every input (|s| ≤ 40 here); 0 would be right whenever the drawn s_B happens to be 0
+    messages = [check("nb00.3", lambda *a: (Fraction(10**9), Fraction(10**9))).message for _ in range(5)]
     assert all("s_A and s_B are wrong" in m and "reference returns" not in m for m in messages)
-    half = check("nb00.3", lambda e, a, b, ab: ((a + ab - b - e) / 2, Fraction(0))).message
+    half = check("nb00.3", lambda e, a, b, ab: ((a + ab - b - e) / 2, Fraction(10**9))).message
     assert "s_B is wrong" in half and "s_A" not in half
     seeds = {re.search(r"seed (\d+)", m).group(1) for m in messages[:3]}
     assert len(seeds) == 3                                      # fresh inputs per call
