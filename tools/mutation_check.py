@@ -156,6 +156,16 @@ def copy_of_repository(target: Path) -> Path:
     return target
 
 
+def _die_with_parent() -> None:
+    """In the pytest child: be killed when this script dies (Linux), so an interrupted run leaves nothing behind."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)     # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def test_files(root: Path) -> list[str]:
     """Every test file, the library's fast ones first and the checker's (which fork per check) last, so that
     a caught mutant is usually caught within seconds; a surviving one still runs them all."""
@@ -179,10 +189,10 @@ def run(selected: list[tuple]) -> int:
             start = time.time()
             try:
                 file.write_text(original.replace(old, new), encoding="utf-8")
-                try:
+                try:                                    # the run dies with this script (Ctrl-C) or its time limit
                     result = subprocess.run([sys.executable, "-m", "pytest", *test_files(root), "-x", "-q",
                                              "--no-header"], cwd=root, env=env, capture_output=True, text=True,
-                                            timeout=TIMEOUT)
+                                            timeout=TIMEOUT, preexec_fn=_die_with_parent)
                 except subprocess.TimeoutExpired:       # a mutant that makes the tests hang is caught, loudly
                     print(f"caught    {name}  by a hang (the tests ran past {TIMEOUT} s)", flush=True)
                     continue
