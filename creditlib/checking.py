@@ -57,6 +57,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
+import html
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -70,16 +71,57 @@ TIME_LIMIT = 10.0
 """Seconds one ``check`` may take (sympy work and the reader's code together)."""
 
 
+_ICONS = {CORRECT: "✅", NOT_ATTEMPTED: "✏️", INVALID: "⚠️", UNDECIDED: "❔"}
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of one comparison: ``status`` is one of :data:`STATUSES`."""
+    """The outcome of one check: what every comparison here and ``exercises.check`` return.
+
+    Parameters
+    ----------
+    status : str
+        One of :data:`STATUSES`.
+    message : str
+        Feedback that explains without revealing the answer.
+    exercise_id : str, optional
+        The exercise judged (set by :func:`creditlib.exercises.check`; empty
+        for a bare comparison).
+
+    Notes
+    -----
+    ``bool(verdict)`` is ``verdict.passed``; Jupyter shows a verdict as one
+    line with an icon.
+    """
 
     status: str
     message: str
+    exercise_id: str = ""
 
     @property
     def passed(self) -> bool:
+        """Whether the answer was judged correct."""
         return self.status == CORRECT
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        return (f"[{self.exercise_id}] " if self.exercise_id else "") + f"{self.status}: {self.message}"
+
+    __repr__ = __str__
+
+    def _repr_markdown_(self) -> str:
+        icon = _ICONS.get(self.status, "❌")
+        head = f"{self.exercise_id} — {self.status}" if self.exercise_id else self.status
+        return f"{icon} **{head}.** {_escape_markdown(self.message)}"
+
+
+def _escape_markdown(text: str) -> str:
+    out = html.escape(text, quote=False)
+    for ch in "*_`[]#|":
+        out = out.replace(ch, "\\" + ch)
+    return out
 
 
 def not_attempted(expects: str | None = None) -> Verdict:

@@ -18,9 +18,11 @@ import creditlib.checking as checking
 from creditlib.checking import (CORRECT, INCORRECT, INVALID, NOT_ATTEMPTED, UNDECIDED, compare_expression,
                                 compare_number, compare_vector)
 from creditlib.exercises import check, describe, get_exercise
-from creditlib.exercises.influence_functions import function_hvp, lam as lam1, m2, theta, x, x_z, y, y_z
-from creditlib.exercises.neumann_series import lam, r
-from creditlib.exercises.welcome import two_player_shapley_reference, u_A, u_AB, u_B
+from creditlib.exercises.symbols import lam as lam1, m2, theta, x, x_z, y, y_z
+from creditlib.exercises.influence_functions import function_hvp
+from creditlib.exercises.symbols import lam, r
+from creditlib.exercises.symbols import u_A, u_AB, u_B
+from creditlib.exercises.welcome import two_player_shapley_reference
 
 S_A = (u_A + u_AB - u_B) / 2
 RIDGE = -x * x_z * (theta * x - y) * (theta * x_z - y_z) / (m2 + lam1)

@@ -9,11 +9,11 @@ import torch
 
 from creditlib.checking import CORRECT, INCORRECT, INVALID
 from creditlib.exercises import check, list_exercises
-from creditlib.exercises.datamodels import p as p5, rho as rho5, u_1, u_12, u_2, u_empty
-from creditlib.exercises.influence_functions import lam as lam1, m2, theta, x, x_z, y, y_z
-from creditlib.exercises.neumann_series import eps, lam, r, rho
-from creditlib.exercises.shapley_estimators import B, N, U_N, U_empty, k
-from creditlib.exercises.welcome import u_A, u_AB, u_B
+from creditlib.exercises.symbols import p as p5, rho as rho5, u_1, u_12, u_2, u_empty
+from creditlib.exercises.symbols import lam as lam1, m2, theta, x, x_z, y, y_z
+from creditlib.exercises.symbols import eps, lam, r, rho
+from creditlib.exercises.symbols import B, N, U_N, U_empty, k
+from creditlib.exercises.symbols import u_A, u_AB, u_B
 
 R = sp.Rational
 

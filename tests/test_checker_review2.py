@@ -14,7 +14,8 @@ import torch
 
 from creditlib.checking import CORRECT, INCORRECT, INVALID, UNDECIDED
 from creditlib.exercises import check, core
-from creditlib.exercises.welcome import two_player_shapley_reference, u_A, u_AB, u_B
+from creditlib.exercises.symbols import u_A, u_AB, u_B
+from creditlib.exercises.welcome import two_player_shapley_reference
 
 
 def _forge(*args):

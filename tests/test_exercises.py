@@ -98,3 +98,31 @@ def test_equivalent_forms_of_the_answer_pass(exercise):
     for form in equivalent_forms(exercise.reference()):
         result = check(exercise.id, form)
         assert result.passed, f"{exercise.id} rejected the equivalent form {form!r}: {result.message}"
+
+
+def test_one_result_type_for_checks_and_comparisons():
+    from creditlib import checking
+    from creditlib.exercises import CheckResult
+    result = check("nb00.2", ...)
+    assert CheckResult is checking.Verdict and type(result) is checking.Verdict
+    assert result.exercise_id == "nb00.2" and result.status == "not attempted" and not result
+    assert str(result).startswith("[nb00.2] not attempted:")
+    bare = checking.Verdict("correct", "fine")
+    assert bare and str(bare) == "correct: fine" and "correct" in bare._repr_markdown_()
+
+
+def test_every_symbolic_answer_is_written_in_the_shared_symbols():
+    # A reader writes answers with creditlib.exercises.symbols: every symbol of every
+    # reference answer must be one of them (same name *and* assumptions), or the reader's
+    # correct answer would not match.
+    import sympy as sp
+    import creditlib.exercises.symbols as symbols
+    shared = {v for v in vars(symbols).values() if isinstance(v, sp.Symbol)}
+    assert len(shared) == len(symbols.__all__)
+    seen = 0
+    for exercise in list_exercises():
+        answer = exercise.reference()
+        if isinstance(answer, sp.Basic):
+            seen += 1
+            assert answer.free_symbols <= shared, (exercise.id, answer.free_symbols - shared)
+    assert seen >= 8

@@ -117,7 +117,7 @@ def working_copy(tmp_path):
     work = tmp_path / "my-notebooks"
     work.mkdir()
     _write(work / "00_welcome.ipynb",
-           "import sympy as sp\nfrom creditlib.exercises import check\nfrom creditlib.exercises.welcome import u_AB",
+           "import sympy as sp\nfrom creditlib.exercises import check\nfrom creditlib.exercises.symbols import u_AB",
            ANSWER + "shapley_answer = [sp.Rational(115, 2), sp.Rational(65, 2)]\ncheck('nb00.1', shapley_answer)",
            "check('nb00.1', [50, 25])",                                    # the notebook's own demonstration
            ANSWER + "s_A_formula = u_AB / 2\ncheck('nb00.2', s_A_formula)",

@@ -8,11 +8,10 @@ inside the verifier, never typed in.
 """
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from ..checking import (CORRECT, INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, UNDECIDED, Verdict, not_attempted,
+from ..checking import (INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, not_attempted,
                         run_isolated)
 from .progress import recorded
 
@@ -62,39 +61,8 @@ class Exercise:
         return _EXPECTED[self.id]
 
 
-_ICONS = {CORRECT: "✅", NOT_ATTEMPTED: "✏️", INVALID: "⚠️", UNDECIDED: "❔"}
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """What :func:`check` returns: ``passed``, ``status`` and a message that teaches."""
-
-    exercise_id: str
-    status: str
-    message: str
-
-    @property
-    def passed(self) -> bool:
-        return self.status == CORRECT
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    def __str__(self) -> str:
-        return f"[{self.exercise_id}] {self.status}: {self.message}"
-
-    __repr__ = __str__
-
-    def _repr_markdown_(self) -> str:
-        icon = _ICONS.get(self.status, "❌")
-        return f"{icon} **{self.exercise_id} — {self.status}.** {_escape_markdown(self.message)}"
-
-
-def _escape_markdown(text: str) -> str:
-    out = html.escape(text, quote=False)
-    for ch in "*_`[]#|":
-        out = out.replace(ch, "\\" + ch)
-    return out
+CheckResult = Verdict
+"""What :func:`check` returns: the one result type, :class:`creditlib.checking.Verdict`, with its ``exercise_id`` set."""
 
 
 _REGISTRY: dict[str, Exercise] = {}
@@ -130,10 +98,10 @@ def describe(exercise_id: str) -> str:
 
 
 @recorded                      # make progress: a JSON line per check when CREDITLIB_PROGRESS_FILE is set
-def check(exercise_id: str, answer: Any, *, seconds: float = TIME_LIMIT, seed: int | None = None) -> CheckResult:
+def check(exercise_id: str, answer: Any, *, seconds: float = TIME_LIMIT, seed: int | None = None) -> Verdict:
     """Check a reader's answer; never raises, whatever ``answer`` is, and returns within ``seconds``.
 
-    Returns a :class:`CheckResult` whose status is ``correct``, ``incorrect``,
+    Returns a :class:`~creditlib.checking.Verdict` (alias ``CheckResult``) whose status is ``correct``, ``incorrect``,
     ``invalid`` (the answer cannot be read: a string, None, a float where an
     exact value is asked, a wrong shape), ``undecided`` (the checker could
     neither prove nor refute it) or ``not attempted`` (the chapters' stub).
@@ -142,21 +110,21 @@ def check(exercise_id: str, answer: Any, *, seconds: float = TIME_LIMIT, seed: i
     inputs of a function exercise that a message reported.
     """
     if type(exercise_id) is not str:
-        return CheckResult("?", INVALID, "The exercise id should be a string such as 'nb00.1'.")
+        return Verdict(INVALID, "The exercise id should be a string such as 'nb00.1'.", "?")
     exercise = _REGISTRY.get(exercise_id.strip())
     if exercise is None:
-        return CheckResult(exercise_id[:40], INVALID, f"No exercise has the id {exercise_id[:40]!r}; "
-                                                      f"known ids: {', '.join(sorted(_REGISTRY))}.")
+        return Verdict(INVALID, f"No exercise has the id {exercise_id[:40]!r}; "
+                                f"known ids: {', '.join(sorted(_REGISTRY))}.", exercise_id[:40])
     if answer is Ellipsis:
-        return CheckResult(exercise.id, NOT_ATTEMPTED, not_attempted(exercise.expects).message)
+        return replace(not_attempted(exercise.expects), exercise_id=exercise.id)
     if type(seed) in NP_INTS:
         seed = int(seed)
     if type(seconds) not in (int, float) or not 0 < seconds <= 3600 or (seed is not None and type(seed) is not int):
-        return CheckResult(exercise.id, INVALID, "seconds should be a number of seconds and seed an int.")
+        return Verdict(INVALID, "seconds should be a number of seconds and seed an int.", exercise.id)
     verdict = run_isolated(lambda: exercise.verify(answer, exercise.expected_value()), float(seconds), seed)
     message = verdict.message
     if verdict.status == NOT_ATTEMPTED and "Expected:" not in message:
         message = not_attempted(exercise.expects).message
     elif verdict.status == INVALID:
         message += f" Expected: {exercise.expects}"
-    return CheckResult(exercise.id, verdict.status, message)
+    return Verdict(verdict.status, message, exercise.id)

@@ -11,8 +11,7 @@ from ..shapley import banzhaf_exact
 from .core import Exercise, register
 
 NOTEBOOK = "05_datamodels"
-p, rho = sp.symbols("p rho", positive=True)
-u_empty, u_1, u_2, u_12 = sp.symbols("u_empty u_1 u_2 u_12", real=True)
+from .symbols import p, rho, u_1, u_12, u_2, u_empty
 UNIT = {"p": (0, 1), "rho": (0, 1)}
 
 

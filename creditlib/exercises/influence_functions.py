@@ -8,12 +8,11 @@ import torch
 from ..checking import compare_expression, compare_function, compare_names, make_allclose, read_float_array
 from ..influence import function_hvp
 from .core import Exercise, register
+from .symbols import lam, m2, theta, x, x_z, y, y_z
 
 NOTEBOOK = "01_influence_functions"
 
 # nb01.1 — ridge regression with one parameter: model θ·x, loss (θx − y)²/2, objective mean + λ/2 θ².
-x, y, x_z, y_z, theta = sp.symbols("x y x_z y_z theta", real=True)
-m2, lam = sp.symbols("m2 lambda", positive=True)     # a mean of squares and a ridge penalty
 
 
 def ridge_influence() -> sp.Expr:

@@ -5,11 +5,9 @@ import sympy as sp
 
 from ..checking import compare_expression, compare_vector
 from .core import Exercise, register
+from .symbols import eps, i, lam, r, rho
 
 NOTEBOOK = "02_neumann_series"
-lam, eps, rho = sp.symbols("lambda epsilon rho", positive=True)
-r = sp.Symbol("r", integer=True, nonnegative=True)      # a number of terms
-i = sp.Symbol("i", integer=True, nonnegative=True)
 
 
 def scalar_series() -> sp.Expr:

@@ -5,10 +5,9 @@ import sympy as sp
 
 from ..checking import compare_expression
 from .core import Exercise, register
+from .symbols import B, N, U_N, U_empty, k
 
 NOTEBOOK = "04_shapley_estimators"
-N, k, B = sp.symbols("N k B", positive=True)
-U_N, U_empty = sp.symbols("U_N U_empty", real=True)
 
 
 def _both_outside() -> sp.Expr:

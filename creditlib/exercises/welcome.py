@@ -10,6 +10,7 @@ from ..checking import compare_expression, compare_function, make_exact_equal, r
 from ..games import Game
 from ..shapley import shapley_exact
 from .core import Exercise, register
+from .symbols import u_A, u_AB, u_B
 from .feedback import register_shapley_values_exercise
 
 NOTEBOOK = "00_welcome"
@@ -37,7 +38,6 @@ register_shapley_values_exercise(
 )
 
 # nb00.2 — a symbolic expression -----------------------------------------------------------
-u_A, u_B, u_AB = sp.symbols("u_A u_B u_AB", real=True)
 
 
 def _s_A_symbolic() -> sp.Expr:
