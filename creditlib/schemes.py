@@ -7,6 +7,7 @@ scheme breaks by testing it on random games with planted structure.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Callable
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from .axioms import (EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY, linearity_violations,
                      null_player_violations, symmetry_violations, violates_efficiency)
 from .games import Game, random_structured_game
+from .validation import check_random_state
 
 
 def _singletons_and_rest(game: Game) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -111,7 +113,7 @@ SCHEMES: dict[str, Callable[[Game], np.ndarray]] = {
 
 
 def violated_axioms(scheme: Callable[[Game], object], n_games: int = 20, n_players: int = 4,
-                    seed: int = 0) -> set[str]:
+                    seed=0) -> set[str]:
     """The axioms a scheme breaks on at least one of ``n_games`` random structured games.
 
     The games have a null player and a symmetric pair (``random_structured_game``);
@@ -126,15 +128,18 @@ def violated_axioms(scheme: Callable[[Game], object], n_games: int = 20, n_playe
         Games tried.
     n_players : int, default=4
         Players per game (at least 3).
-    seed : int, default=0
-        Game g is ``random_structured_game(n_players, seed + g, exact=False)``, its linearity
-        partner uses ``seed + g + 10_000``; an int, since seeds are offset per game.
+    seed : None, int or numpy.random.Generator, default=0
+        With an int, game g is ``random_structured_game(n_players, seed + g, exact=False)`` and
+        its linearity partner uses ``seed + g + 10_000``; ``None`` or a Generator first draw
+        that int (see :func:`creditlib.validation.check_random_state`).
 
     Returns
     -------
     set of str
         Names from :data:`creditlib.axioms.AXIOMS`; empty when the scheme broke none.
     """
+    if not (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
+        seed = int(check_random_state(seed).integers(2**31))
     broken: set[str] = set()
     for g in range(n_games):
         game = random_structured_game(n_players, seed=seed + g, exact=False)

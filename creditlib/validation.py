@@ -2,14 +2,33 @@
 
 One home for the small checks every module needs: seeds, counts, indices, probabilities,
 and the warning class for iterative methods that stop before they converge.
+
+Seeds. Every ``seed`` argument accepts ``None``, a non-negative int or a
+``numpy.random.Generator`` (:func:`check_random_state`; torch code converts with
+:func:`torch_generator`). The defaults follow one rule:
+
+* ``seed=None`` where drawing at random *is* the method and a fresh draw is what a
+  user wants by default: the Shapley estimators, the random-game builders,
+  ``subset_masks`` and ``noise_stability_estimate`` (as scikit-learn's
+  ``random_state=None``);
+* ``seed=0`` where randomness is an implementation detail of a deterministic
+  question, so that the same call gives the same answer: data sets and their splits
+  (``digit_pair``, ``breast_cancer_players``, ``matched_pair_data``, ``data_valuation_game``), model
+  initialisation in ``train_on_subsets``, the validation split of ``fit_datamodels``,
+  power iteration and LiSSA's sampling in ``creditlib.influence``, and the game
+  families of ``violated_axioms``.
 """
 from __future__ import annotations
 
 import math
 import numbers
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 
 class ConvergenceWarning(UserWarning):

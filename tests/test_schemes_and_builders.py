@@ -192,3 +192,15 @@ def test_coalition_lattice_labels_every_utility_and_gain():
     assert len(ax.texts) == 8 + 12                     # 8 coalitions, 12 edges of the 3-cube
     with pytest.raises(ValueError, match="at most 4"):
         plot_coalition_lattice(random_game(5, seed=0))
+
+
+def test_violated_axioms_takes_every_kind_of_seed():
+    import numpy as np
+    from creditlib.schemes import equal_split, violated_axioms
+    # equal split pays a null player: broken whatever the games drawn
+    for seed in (0, 7, None, np.random.default_rng(3)):
+        assert violated_axioms(equal_split, n_games=5, seed=seed) == {"null player"}
+    with pytest.raises(ValueError, match="non-negative"):
+        violated_axioms(equal_split, seed=-1)
+    with pytest.raises(TypeError, match="seed must be"):
+        violated_axioms(equal_split, seed=1.5)

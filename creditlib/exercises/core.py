@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from ..checking import (INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, not_attempted,
+from ..checking import (INVALID, compare_expression, compare_number, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, not_attempted,
                         run_isolated)
 from .progress import recorded
 
@@ -75,6 +75,38 @@ def register(exercise: Exercise) -> Exercise:
         raise ValueError(f"Exercise id {exercise.id!r} is registered twice.")
     _REGISTRY[exercise.id] = exercise
     return exercise
+
+
+def number_exercise(id: str, title: str, notebook: str, expects: str, answer: Callable[[], Any],
+                    wrong_answers: Callable[[], list]) -> Exercise:
+    """Register an exercise whose answer is one exact number computed by ``answer()``.
+
+    Returns
+    -------
+    Exercise
+        The registered exercise (checked by :func:`creditlib.checking.compare_number`).
+    """
+    return register(Exercise(id=id, title=title, expects=expects, notebook=notebook,
+                             verify=lambda a, expected: compare_number(a, expected),
+                             reference=answer, expected=answer, wrong_answers=wrong_answers))
+
+
+def expression_exercise(id: str, title: str, notebook: str, expects: str, symbols: list,
+                        reference: Callable[[], Any], expected: Callable[[], Any],
+                        wrong_answers: Callable[[], list]) -> Exercise:
+    """Register an exercise whose answer is a sympy expression in ``symbols``.
+
+    ``reference()`` is a correct answer as a reader would write it; ``expected()``
+    is the value computed by ``creditlib`` that the checker compares with.
+
+    Returns
+    -------
+    Exercise
+        The registered exercise (checked by :func:`creditlib.checking.compare_expression`).
+    """
+    return register(Exercise(id=id, title=title, expects=expects, notebook=notebook,
+                             verify=lambda a, exp: compare_expression(a, exp, symbols),
+                             reference=reference, expected=expected, wrong_answers=wrong_answers))
 
 
 def get_exercise(exercise_id: str) -> Exercise:

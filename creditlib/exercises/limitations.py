@@ -5,11 +5,11 @@ import numpy as np
 import sympy as sp
 
 from ..axioms import null_players, symmetric_pairs
-from ..checking import compare_names, compare_number, compare_vector
+from ..checking import compare_names, compare_vector
 from ..games import corner_detector_game, dataset_pricing_game
 from ..interactions import best_coalition
 from ..shapley import shapley_exact
-from .core import Exercise, register
+from .core import Exercise, number_exercise, register
 from .feedback import register_shapley_values_exercise
 
 NOTEBOOK = "07_limitations"
@@ -94,14 +94,10 @@ register(Exercise(
                            ({"A", "C"}, "should be one name")],
 ))
 
-register(Exercise(
-    id="10.5.1d", title="The performance of the pair the analyst buys", notebook=NOTEBOOK,
-    expects="one exact number: U of the two datasets that are best alone.",
-    verify=lambda a, expected: compare_number(a, expected),
-    reference=_analyst_pair_performance,
-    expected=_analyst_pair_performance,
-    wrong_answers=lambda: [(75, "is not right"), (105, "is not right"), (80.0, "exact values")],
-))
+number_exercise("10.5.1d", "The performance of the pair the analyst buys", NOTEBOOK,
+                "one exact number: U of the two datasets that are best alone.",
+                answer=_analyst_pair_performance,
+                wrong_answers=lambda: [(75, "is not right"), (105, "is not right"), (80.0, "exact values")])
 
 register(Exercise(
     id="10.5.1e", title="The optimal pair of datasets", notebook=NOTEBOOK,
@@ -116,14 +112,10 @@ register(Exercise(
                            (["B", "C", "C", "A"], "includes a name that does not belong")],
 ))
 
-register(Exercise(
-    id="10.5.1f", title="What buying by Shapley ranking costs", notebook=NOTEBOOK,
-    expects="one exact number: U(optimal pair) − U(the two datasets with the largest Shapley values).",
-    verify=lambda a, expected: compare_number(a, expected),
-    reference=_shapley_pick_loss,
-    expected=_shapley_pick_loss,
-    wrong_answers=lambda: [(0, "is not right"), (-10, "is not right"), (15, "is not right")],
-))
+number_exercise("10.5.1f", "What buying by Shapley ranking costs", NOTEBOOK,
+                "one exact number: U(optimal pair) − U(the two datasets with the largest Shapley values).",
+                answer=_shapley_pick_loss,
+                wrong_answers=lambda: [(0, "is not right"), (-10, "is not right"), (15, "is not right")])
 
 # 10.5.2 — the corner detector -------------------------------------------------------------
 register_shapley_values_exercise(

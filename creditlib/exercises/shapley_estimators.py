@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..checking import compare_expression
-from .core import Exercise, register
+from .core import expression_exercise
 from .symbols import B, N, U_N, U_empty, k
 
 NOTEBOOK = "04_shapley_estimators"
@@ -26,12 +25,10 @@ def _efficiency_offset() -> sp.Expr:
 
 
 
-register(Exercise(
-    id="nb04.1",
-    title="The chance that both players of a pair are outside a random k-subset",
-    expects="a sympy expression in N and k (use the symbols N, k from this notebook).",
-    notebook=NOTEBOOK,
-    verify=lambda a, expected: compare_expression(a, expected, [N, k]),
+expression_exercise(
+    "nb04.1", "The chance that both players of a pair are outside a random k-subset", NOTEBOOK,
+    "a sympy expression in N and k (use the symbols N, k from this notebook).",
+    symbols=[N, k],
     reference=lambda: (N - k) * (N - k - 1) / (N * (N - 1)),
     expected=_both_outside,
     wrong_answers=lambda: [
@@ -40,14 +37,12 @@ register(Exercise(
         (k * (k - 1) / (N * (N - 1)), "differs from the expected one"),
         (sp.Symbol("n") - k, "does not define"),
     ],
-))
+)
 
-register(Exercise(
-    id="nb04.2",
-    title="Draws of size k when every size gets the same share of the budget",
-    expects="a sympy expression in B, N and k.",
-    notebook=NOTEBOOK,
-    verify=lambda a, expected: compare_expression(a, expected, [B, N, k]),
+expression_exercise(
+    "nb04.2", "Draws of size k when every size gets the same share of the budget", NOTEBOOK,
+    "a sympy expression in B, N and k.",
+    symbols=[B, N, k],
     reference=lambda: B / ((N - 1) * (N - k)),
     expected=_draws_per_size,
     wrong_answers=lambda: [
@@ -55,14 +50,12 @@ register(Exercise(
         (B / (N * (N - k)), "differs from the expected one"),
         (B * (N - k) / (N - 1), "differs from the expected one"),
     ],
-))
+)
 
-register(Exercise(
-    id="nb04.3",
-    title="The mean Shapley value, from the efficiency axiom",
-    expects="a sympy expression in U_N (= U([N])), U_empty (= U(∅)) and N.",
-    notebook=NOTEBOOK,
-    verify=lambda a, expected: compare_expression(a, expected, [U_N, U_empty, N]),
+expression_exercise(
+    "nb04.3", "The mean Shapley value, from the efficiency axiom", NOTEBOOK,
+    "a sympy expression in U_N (= U([N])), U_empty (= U(∅)) and N.",
+    symbols=[U_N, U_empty, N],
     reference=lambda: U_N / N - U_empty / N,
     expected=_efficiency_offset,
     wrong_answers=lambda: [
@@ -70,4 +63,4 @@ register(Exercise(
         (U_N - U_empty, "differs from the expected one"),
         ((U_N - U_empty) / (N - 1), "differs from the expected one"),
     ],
-))
+)
