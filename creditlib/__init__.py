@@ -5,6 +5,8 @@ Modules, one idea each:
 * :mod:`creditlib.influence`: influence functions, Hessian-vector products, inverse-HVP solvers and
   leave-one-out retraining (Section 10.1).
 * :mod:`creditlib.datasets`: small data sets shipped with scikit-learn (digits as tensors, breast-cancer players as arrays).
+* :mod:`creditlib.datamodels`: training on many subsets, datamodels, LDS and the p-biased Fourier analysis
+  that explains them (Section 10.3).
 * :mod:`creditlib.games`: cooperative games, utilities vectorised over coalitions (Section 10.2).
 * :mod:`creditlib.coalitions`: coalition tables indexed by bitmask and the limit of exact enumeration.
 * :mod:`creditlib.shapley`: Shapley and Banzhaf values, exact by eq. (10.12), and estimators (Section 10.2.2).
@@ -14,8 +16,10 @@ Modules, one idea each:
 * :mod:`creditlib.matched_pair`: the matched pair of Section 10.5.1.
 * :mod:`creditlib.saliency`: gradient saliency (Section 10.4).
 * :mod:`creditlib.plotting`: the coalition lattice figure.
+* :mod:`creditlib.testing`: helpers for tests and notebooks (matrices with a chosen spectrum).
 * :mod:`creditlib.validation`: input validation shared by every module, and ``ConvergenceWarning``.
 * :mod:`creditlib.checking`: sympy-based verification primitives (numbers, vectors, expressions, functions).
-* :mod:`creditlib.exercises`: the exercise registry and ``check(id, answer)``.
+* :mod:`creditlib.exercises`: the exercise registry and ``check(id, answer)``; the symbols answers are
+  written in (:mod:`creditlib.exercises.symbols`).
 """
 __version__ = "0.1.0"

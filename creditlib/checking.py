@@ -125,7 +125,18 @@ def _escape_markdown(text: str) -> str:
 
 
 def not_attempted(expects: str | None = None) -> Verdict:
-    """The one "not attempted" verdict (the answer is still the chapters' stub)."""
+    """The one "not attempted" verdict (the answer is still the chapters' stub).
+
+    Parameters
+    ----------
+    expects : str, optional
+        The expected form of the answer, appended to the message.
+
+    Returns
+    -------
+    Verdict
+        Status ``not attempted``.
+    """
     message = "Replace the ... (or the raise NotImplementedError) with your answer and run the cell again."
     return Verdict(NOT_ATTEMPTED, message + (f" Expected: {expects}" if expects else ""))
 
@@ -221,11 +232,23 @@ _SYMPY = _sympy_classes()
 _ATOMS_REJECTED = (sp.Dummy, sp.Wild)
 
 
-def _is_stub(value: Any) -> bool:
+def is_stub(value: Any) -> bool:
+    """Whether ``value`` is still the chapters' stub ``...`` (the exercise is not attempted).
+
+    Parameters
+    ----------
+    value : object
+        A reader's answer.
+
+    Returns
+    -------
+    bool
+        ``value is Ellipsis``.
+    """
     return value is Ellipsis
 
 
-is_stub = _is_stub
+_is_stub = is_stub
 
 
 def _reject_non_answers(value: Any, what: str) -> None:
@@ -304,6 +327,23 @@ def plain_array(value: Any, what: str) -> np.ndarray:
 
     Tensor subclasses, tensors with attributes set on them, sparse, nested, meta, quantized, complex and
     boolean tensors are refused; tensor methods are called unbound (``torch.Tensor.detach(t)``).
+
+    Parameters
+    ----------
+    value : torch.Tensor or numpy.ndarray
+        A reader's array.
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy owned by the checker.
+
+    Raises
+    ------
+    _Invalid
+        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
     """
     t, tensor = type(value), _tensor_type()
     if tensor is not None and t is tensor:
@@ -379,7 +419,24 @@ def _rebuild(x: Any, budget: list[int], depth: int = 0) -> sp.Basic:
 
 
 def read_sympy(value: Any, what: str = "your answer") -> sp.Basic:
-    """Read one number, sympy object or 1×1 matrix into a plain sympy object (floats become ``sp.Float``)."""
+    """Read one number, sympy object or 1×1 matrix into a plain sympy object (floats become ``sp.Float``).
+
+    Parameters
+    ----------
+    value : object
+        A reader's answer: int, Fraction, float, NumPy scalar, sympy object, 1×1 matrix or a one-element array.
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    sympy.Basic
+
+    Raises
+    ------
+    _Invalid
+        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+    """
     _reject_non_answers(value, what)
     t = type(value)
     if t is bool or t is np.bool_:
@@ -422,7 +479,27 @@ def _is_expression(expr: sp.Basic) -> bool:
 
 
 def read_expression(value: Any, symbols: Sequence[sp.Symbol], what: str = "your expression") -> sp.Expr:
-    """Read an expression and map its symbols, by name, to ``symbols``; evaluates Integral/Sum/Product."""
+    """Read an expression and map its symbols, by name, to ``symbols``; evaluates Integral/Sum/Product.
+
+    Parameters
+    ----------
+    value : object
+        A reader's expression.
+    symbols : sequence of sympy.Symbol
+        The exercise's symbols; the reader's symbols of the same names are replaced by them.
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    sympy.Expr
+        Real, finite, in ``symbols`` only.
+
+    Raises
+    ------
+    _Invalid
+        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+    """
     expr = read_sympy(value, what)
     if not _is_expression(expr):
         raise _Invalid(f"{what} is a sympy {type(expr).__name__}, not an expression (an equation, a set, a "
@@ -467,7 +544,25 @@ def _huge(exponent: sp.Basic) -> bool:
 
 
 def read_number(value: Any, what: str = "your answer") -> sp.Expr:
-    """Read one real number: exact, a float, or a constant sympy expression (integrals and sums evaluated)."""
+    """Read one real number: exact, a float, or a constant sympy expression (integrals and sums evaluated).
+
+    Parameters
+    ----------
+    value : object
+        A reader's number.
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    sympy.Expr
+        A constant real number.
+
+    Raises
+    ------
+    _Invalid
+        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+    """
     number = _evaluated(read_sympy(value, what), what)
     if not _is_expression(number) or number.free_symbols or number.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I):
         raise _Invalid(f"{what} ({_show(number)}) is not a real number (a symbol, infinity or a non-expression?).")
@@ -481,7 +576,29 @@ def _unreadable(what: str, err: Exception) -> Verdict:
 
 
 def read_list(value: Any, length: int, labels: Sequence[str] | None = None, what: str = "your answer") -> list:
-    """Read a vector answer: list, tuple, 1-D array or tensor, n×1 sympy Matrix, or a dict keyed by ``labels``."""
+    """Read a vector answer: list, tuple, 1-D array or tensor, n×1 sympy Matrix, or a dict keyed by ``labels``.
+
+    Parameters
+    ----------
+    value : object
+        A reader's vector.
+    length : int
+        The number of entries expected.
+    labels : sequence of str, optional
+        Entry names (for a dict answer and for messages).
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    list
+        The ``length`` entries, not yet read as numbers.
+
+    Raises
+    ------
+    _Invalid
+        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+    """
     _reject_non_answers(value, what)
     t = type(value)
     names = f" ({', '.join(labels)})" if labels else ""
@@ -524,7 +641,17 @@ def read_list(value: Any, length: int, labels: Sequence[str] | None = None, what
 
 
 def fold(name: str) -> str:
-    """Names compare with case, surrounding spaces, '_' and '-' folded: ' Null_player' == 'null player'."""
+    """Names compare with case, surrounding spaces, '_' and '-' folded: ' Null_player' == 'null player'.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    str
+        Lower case, single spaces, '_' and '-' as spaces.
+    """
     return " ".join(name.replace("_", " ").replace("-", " ").split()).lower()
 
 
@@ -622,6 +749,26 @@ def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = ()
     Both arguments are plain sympy objects. Points are drawn over the domain the
     symbols' assumptions allow (both signs for real symbols, integers for integer
     ones), cut by ``domain`` (name → (low, high), None for unbounded).
+
+    Parameters
+    ----------
+    answer, expected : sympy.Expr
+        Plain sympy objects (already read).
+    symbols : sequence of sympy.Symbol
+        The symbols both may use.
+    domain : mapping, optional
+        ``name → (low, high)`` bounds of the points tried.
+    n_points : int, default=24
+        Points tried before a verdict of ``undecided``.
+    seed : int, default=0
+        Seed of the random points (after the nice points).
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    Verdict
+        ``correct``, ``incorrect``, ``invalid`` or ``undecided``, with a message that never states the answer.
     """
     if answer == expected:
         return Verdict(CORRECT, "Correct (identical to the expected expression).")
@@ -695,6 +842,22 @@ def compare_number(answer: Any, expected: Any, *, tol: float | None = None, what
     constant expressions equal to the expected value pass; floats are
     ``invalid`` (the message says whether they are numerically right). With
     ``tol``, numbers within ``tol·max(1, |expected|)`` pass.
+
+    Parameters
+    ----------
+    answer : object
+        The reader's number.
+    expected : number or sympy.Expr
+        The exact value.
+    tol : float, optional
+        Relative tolerance; ``None`` asks for an exact value.
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    Verdict
+        ``correct``, ``incorrect``, ``invalid`` or ``undecided``, with a message that never states the answer.
     """
     a = _reading(lambda: read_number(answer, what), what)
     if type(a) is Verdict:
@@ -725,6 +888,26 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
     numbers) and explains structural problems, e.g. an axiom that fails. The
     message names the entries that are wrong (per-entry feedback, on purpose),
     never their right values.
+
+    Parameters
+    ----------
+    answer : object
+        The reader's vector (see :func:`read_list`).
+    expected : sequence
+        The exact values.
+    labels : sequence of str, optional
+        Entry names used in messages and as dict keys.
+    tol : float, optional
+        Relative tolerance; ``None`` asks for exact values.
+    diagnose : callable, optional
+        ``diagnose(values) -> [hints]``.
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    Verdict
+        ``correct``, ``incorrect``, ``invalid`` or ``undecided``, with a message that never states the answer.
     """
     names = list(labels) if labels is not None else [str(i) for i in range(len(expected))]
     values = _reading(lambda: [read_number(v, f"the entry for {n}")
@@ -790,6 +973,28 @@ def compare_names(answer: Any, expected: set, vocabulary: Sequence[str], *, pair
     Names match ``vocabulary`` with case, spaces, '_' and '-' folded; they are never evaluated.
     The message says what kind of mistake was made (a name too many, one missing) and
     adds at most one of ``explain(given)``'s hints, so that it never lists the answer.
+
+    Parameters
+    ----------
+    answer : object
+        A name, or a set/list of names (pairs with ``pairs=True``).
+    expected : set
+        The expected names (or frozensets of two names).
+    vocabulary : sequence of str
+        Every name the exercise knows.
+    pairs : bool, default=False
+        Compare unordered pairs of names.
+    single : bool, default=False
+        Exactly one name is asked.
+    explain : callable, optional
+        ``explain(given) -> [hints]``.
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    Verdict
+        ``correct``, ``incorrect``, ``invalid`` or ``undecided``, with a message that never states the answer.
     """
     def read() -> set:
         if answer is Ellipsis:
@@ -838,6 +1043,24 @@ def compare_choices(answer: Any, expected: Mapping[str, set], vocabulary: Sequen
     Items and labels are matched with case, spaces, '_' and '-' folded; a single label counts
     as a set of one. The message names the items that are not right (per-entry feedback) and
     adds at most one hint ``explain(item, label, wrongly_named)``.
+
+    Parameters
+    ----------
+    answer : object
+        The reader's dict ``{item: set of labels}``.
+    expected : mapping
+        ``{item: set of labels}``.
+    vocabulary : sequence of str
+        Every label the exercise knows.
+    explain : callable, optional
+        ``explain(item, label, wrongly_named) -> hint``.
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    Verdict
+        ``correct``, ``incorrect``, ``invalid`` or ``undecided``, with a message that never states the answer.
     """
     if answer is Ellipsis:
         return not_attempted()
@@ -880,6 +1103,26 @@ def compare_expression(answer: Any, expected: sp.Expr, symbols: Sequence[sp.Symb
     exercise's ``sp.Symbol('rho', positive=True)`` and takes its assumptions.
     Integrals, sums and products are evaluated first; a 1×1 matrix counts as its entry.
     Floats are ``invalid`` (the message says whether the exact form would be right).
+
+    Parameters
+    ----------
+    answer : object
+        The reader's expression.
+    expected : sympy.Expr
+        The expected expression.
+    symbols : sequence of sympy.Symbol
+        The exercise's symbols (from :mod:`creditlib.exercises.symbols`).
+    domain : mapping, optional
+        ``name → (low, high)`` bounds of the points tried (see :func:`decide`).
+    seed : int, default=0
+        Seed of the random points.
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    Verdict
+        ``correct``, ``incorrect``, ``invalid`` or ``undecided``, with a message that never states the answer.
     """
     a = _reading(lambda: read_expression(answer, symbols, what), what)
     if type(a) is Verdict:
@@ -906,6 +1149,35 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
     is incorrect. With ``show_expected=False`` (when the reference's output *is*
     the answer) a failure names the wrong components (``labels``) instead of
     showing the reference's output.
+
+    Parameters
+    ----------
+    func : callable
+        The reader's function (not called in this process).
+    reference : callable
+        ``creditlib``'s implementation.
+    draw_input : callable
+        ``draw_input(rng) -> args``: one random input.
+    read_output : callable
+        Reads the reader's output into plain values (e.g. :func:`read_float_array`).
+    same : callable
+        ``same(plain, expected) -> bool`` (e.g. :func:`make_allclose`).
+    n_trials : int, default=20
+        Random inputs tried.
+    seed : int, optional
+        Seed of the inputs; ``None`` draws one and reports it.
+    show_expected : bool, default=True
+        Show the reference's output when they differ.
+    labels : sequence of str, optional
+        Names of the output's components (with ``show_expected=False``).
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    Verdict
+        ``correct`` when every input agrees; otherwise the first input where the function
+        differs, raises, runs too long or returns something unreadable.
     """
     if func is Ellipsis:
         return not_attempted()
@@ -1062,7 +1334,26 @@ def _exception_text(err: BaseException) -> str:
 
 
 def read_exact_tuple(value: Any, length: int, what: str = "it") -> tuple:
-    """A function's output read as ``length`` exact numbers (Fractions); floats are refused with a hint."""
+    """A function's output read as ``length`` exact numbers (Fractions); floats are refused with a hint.
+
+    Parameters
+    ----------
+    value : object
+        The output of a reader's function.
+    length : int
+        The number of entries expected.
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    tuple of Fraction
+
+    Raises
+    ------
+    _Invalid
+        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+    """
     items = read_list(value, length, what=what)
     out = []
     for v in items:
@@ -1077,7 +1368,25 @@ def read_exact_tuple(value: Any, length: int, what: str = "it") -> tuple:
 
 
 def read_float_array(value: Any, what: str = "it") -> np.ndarray:
-    """A function's output read as a float64 array (tensors and numeric arrays; a list gets a hint)."""
+    """A function's output read as a float64 array (tensors and numeric arrays; a list gets a hint).
+
+    Parameters
+    ----------
+    value : object
+        The output of a reader's function.
+    what : str
+        How the message names the answer (e.g. ``"your answer"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64.
+
+    Raises
+    ------
+    _Invalid
+        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+    """
     if type(value) is list or type(value) is tuple:
         raise _Invalid(f"{what} is a {_type_name(value)}; return a torch.Tensor (e.g. torch.stack(...) of the "
                        "pieces, or torch.tensor(...)).")
@@ -1089,7 +1398,18 @@ def read_float_array(value: Any, what: str = "it") -> np.ndarray:
 
 
 def make_allclose(rtol: float, atol: float) -> Callable[[np.ndarray, Any], bool]:
-    """``same(got, expected)`` for arrays: equal shapes and ``|got − expected| ≤ atol + rtol·|expected|``."""
+    """``same(got, expected)`` for arrays: equal shapes and ``|got − expected| ≤ atol + rtol·|expected|``.
+
+    Parameters
+    ----------
+    rtol, atol : float
+        Relative and absolute tolerances.
+
+    Returns
+    -------
+    callable
+        ``same(got, expected) -> bool``; non-finite values never match.
+    """
     def same(got: Any, expected: Any) -> bool:
         expected = np.asarray(expected.detach().cpu().numpy() if hasattr(expected, "detach") else expected,
                               dtype=np.float64)
@@ -1117,6 +1437,20 @@ def time_limit(seconds: float):
 
     Nests: an inner limit never extends an outer one. :func:`run_isolated` is the
     limit that holds everywhere (it runs the work in a forked worker).
+
+    Parameters
+    ----------
+    seconds : float
+        The limit.
+
+    Returns
+    -------
+    contextmanager
+
+    Raises
+    ------
+    _Timeout
+        When the block runs longer (a ``BaseException``, so a reader's ``except Exception`` cannot swallow it).
     """
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
@@ -1179,6 +1513,20 @@ def run_isolated(work: Callable[[], Verdict], seconds: float = TIME_LIMIT, seed:
     used on Linux only: elsewhere (macOS, where system libraries are not
     fork-safe, and Windows) the work runs in this process under SIGALRM on the
     main thread, or in a daemon thread that is abandoned after the time limit.
+
+    Parameters
+    ----------
+    work : callable
+        ``work() -> Verdict``.
+    seconds : float, default=TIME_LIMIT
+        The time limit for the whole check.
+    seed : int, optional
+        Passed to function checks to redraw their random inputs.
+
+    Returns
+    -------
+    Verdict
+        ``work``'s verdict, or ``undecided`` after the time limit or when the worker died.
     """
     if not sys.platform.startswith("linux"):
         if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):

@@ -87,13 +87,38 @@ def logistic_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Per-example binary cross-entropy of a single-logit model (``outputs`` of shape ``(n, 1)``, 0/1 targets).
 
     A module-level function, so that it can be sent to worker processes (an ``executor``).
+
+    Parameters
+    ----------
+    outputs : torch.Tensor
+        Logits, shape ``(n, 1)``.
+    targets : torch.Tensor
+        Labels 0 or 1, shape ``(n,)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``log(1 + e^{−z})`` for label 1 and ``log(1 + e^{z})`` for label 0, shape ``(n,)``.
     """
     z = outputs[:, 0]
     return torch.nn.functional.softplus(z) - targets.to(z.dtype) * z     # = BCE with logits, batches well in vmap
 
 
 def softmax_cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Per-example cross-entropy of a K-logit model (``outputs`` ``(n, K)``, integer class targets)."""
+    """Per-example cross-entropy of a K-logit model (``outputs`` ``(n, K)``, integer class targets).
+
+    Parameters
+    ----------
+    outputs : torch.Tensor
+        Logits, shape ``(n, K)``.
+    targets : torch.Tensor
+        Class indices in ``0 .. K−1``, shape ``(n,)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``−log softmax(outputs)[target]`` per example, shape ``(n,)``.
+    """
     return torch.nn.functional.cross_entropy(outputs, targets.long(), reduction="none")
 
 
@@ -103,6 +128,18 @@ def margins(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     For a single-logit binary model (``logits`` of shape ``(n, 1)``, targets 0/1) the other class's logit
     is 0, so the margin is the logit for label 1 minus the logit for label 0: ``z`` for label 1, ``−z``
     for label 0. Works on any leading batch dimensions.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        Shape ``(..., n, K)``, or ``(..., n, 1)`` for a single-logit binary model.
+    targets : torch.Tensor
+        Class indices (0/1 for a single logit), shape ``(n,)``.
+
+    Returns
+    -------
+    torch.Tensor
+        The margins, shape ``(..., n)``.
     """
     if logits.shape[-1] == 1:
         return (2 * targets.to(logits.dtype) - 1) * logits[..., 0]
@@ -130,7 +167,23 @@ def _activation_elements(model: torch.nn.Module, X: torch.Tensor) -> int:
 def bytes_per_model(model: torch.nn.Module, X_train: torch.Tensor, history: int = 10) -> int:
     """Rough memory of one model in a batch of :func:`train_on_subsets`: the L-BFGS state (parameters,
     gradients, ``history`` pairs of vectors, line-search copies) and the activations of a forward and
-    backward pass over the training set (counted once by forward hooks, times 4)."""
+    backward pass over the training set (counted once by forward hooks, times 4).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The architecture trained by :func:`train_on_subsets`.
+    X_train : torch.Tensor
+        The training inputs (their size sets the activations' memory).
+    history : int, default=10
+        L-BFGS history length.
+
+    Returns
+    -------
+    int
+        Estimated bytes for one model; :func:`train_on_subsets` divides its memory budget by it
+        to choose a chunk size.
+    """
     n_params = flatten(model).theta.numel()
     itemsize = torch.empty((), dtype=X_train.dtype).element_size()
     return itemsize * (n_params * (2 * history + 10) + 4 * _activation_elements(model, X_train) + 2 * X_train.shape[0])
@@ -654,7 +707,27 @@ def p_biased_fourier(table, p, *, exact: bool = False) -> np.ndarray:
 
 def inverse_p_biased_fourier(coefficients, p, *, exact: bool = False) -> np.ndarray:
     """The table ``f(x) = Σ_S f̂(S) φ_S(x)`` from its p-biased Fourier coefficients (inverse of
-    :func:`p_biased_fourier`): per coordinate, ``f₋ = a₀ − p · 2a₁/σ``, ``f₊ = a₀ + (1−p) · 2a₁/σ``."""
+    :func:`p_biased_fourier`): per coordinate, ``f₋ = a₀ − p · 2a₁/σ``, ``f₊ = a₀ + (1−p) · 2a₁/σ``.
+
+    Parameters
+    ----------
+    coefficients : array_like
+        ``2^N`` coefficients indexed by the bitmask of S, as returned by :func:`p_biased_fourier`.
+    p : float or Fraction
+        The bias, strictly between 0 and 1.
+    exact : bool, default=False
+        Compute in exact sympy arithmetic (object array).
+
+    Returns
+    -------
+    numpy.ndarray
+        The table ``f`` of ``2^N`` values indexed by coalition bitmask.
+
+    Raises
+    ------
+    ValueError
+        When the length is not a power of two or ``p`` is not in (0, 1).
+    """
     f = _as_table(coefficients, exact)
     p, q, sigma = _p_and_sigma(p, exact)
     n = table_players(f)
@@ -671,6 +744,21 @@ def fourier_weight_by_degree(coefficients) -> np.ndarray:
 
     By Parseval, ``Σ_k B_k = E_{B_p}[f²]``; the best linear datamodel's mean squared error is
     ``B_{≥2} = Σ_{k≥2} B_k`` (Saunshi et al. 2023).
+
+    Parameters
+    ----------
+    coefficients : array_like
+        ``2^N`` p-biased Fourier coefficients indexed by the bitmask of S.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[B_0, B_1, …, B_N]``.
+
+    Raises
+    ------
+    ValueError
+        When the length is not a power of two.
     """
     c = np.asarray(coefficients)
     n = table_players(c)
@@ -685,7 +773,25 @@ def fourier_weight_by_degree(coefficients) -> np.ndarray:
 
 def noise_stability(coefficients, rho) -> float:
     """``Stab_ρ[f] = E[f(x) f(x')] = Σ_k ρ^k B_k`` exactly, for x ∼ B_p and x' ρ-correlated with x (each
-    coordinate kept with probability ρ, else re-drawn from B_p), from the Fourier coefficients."""
+    coordinate kept with probability ρ, else re-drawn from B_p), from the Fourier coefficients.
+
+    Parameters
+    ----------
+    coefficients : array_like
+        ``2^N`` p-biased Fourier coefficients of f.
+    rho : float or sympy expression
+        The correlation, in [0, 1] (a sympy symbol gives the polynomial in ρ).
+
+    Returns
+    -------
+    float or sympy expression
+        ``Σ_k ρ^k B_k``.
+
+    Raises
+    ------
+    ValueError
+        When a numeric ``rho`` lies outside [0, 1].
+    """
     weights = fourier_weight_by_degree(coefficients)
     if not isinstance(rho, sp.Basic):
         rho = check_positive(rho, "rho", allow_zero=True)
@@ -695,7 +801,24 @@ def noise_stability(coefficients, rho) -> float:
 
 
 def correlated_masks(masks: np.ndarray, p: float, rho: float, rng: np.random.Generator) -> np.ndarray:
-    """x' from x: each coordinate kept with probability ρ, otherwise re-drawn from B_p (so x' ∼ B_p too)."""
+    """x' from x: each coordinate kept with probability ρ, otherwise re-drawn from B_p (so x' ∼ B_p too).
+
+    Parameters
+    ----------
+    masks : numpy.ndarray
+        Boolean subsets x, shape ``(m, N)``, drawn from B_p.
+    p : float
+        Probability that a re-drawn coordinate is present.
+    rho : float
+        Probability that a coordinate is kept, in [0, 1].
+    rng : numpy.random.Generator
+        The random stream.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean partners x', same shape: ``E[φ_i(x) φ_i(x')] = ρ`` per coordinate (Saunshi et al. 2023).
+    """
     redraw = rng.random(masks.shape) >= rho
     return np.where(redraw, rng.random(masks.shape) < p, masks)
 

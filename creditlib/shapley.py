@@ -25,6 +25,7 @@ from .coalitions import (MAX_EXACT_PLAYERS, as_fraction, check_enumerable, coali
 from .games import Game, coalition_codes
 from .validation import check_index, check_int, check_open_unit, check_random_state
 
+
 def coalition_table(game: Game, *, exact: bool = False, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
     """``U(S)`` for all ``2^N`` coalitions, indexed by bitmask; exact ``Fraction`` objects when ``exact``.
 
@@ -308,7 +309,27 @@ def banzhaf_exact(game: Game, *, exact: bool = False, max_players: int = MAX_EXA
 
 def weighted_banzhaf_weights(n_players: int, p, exact: bool = False) -> np.ndarray:
     """The weighted-Banzhaf weight ``p^|S| (1 − p)^(N−1−|S|)`` for ``|S| = 0 .. N−1``: the probability of S when
-    every other player is present independently with probability p (exact for a ``Fraction`` p when ``exact``)."""
+    every other player is present independently with probability p (exact for a ``Fraction`` p when ``exact``).
+
+    Parameters
+    ----------
+    n_players : int
+        N, at least 1.
+    p : float or Fraction
+        Probability that each other player is present, strictly between 0 and 1.
+    exact : bool, default=False
+        Return ``Fraction`` weights (object array).
+
+    Returns
+    -------
+    numpy.ndarray
+        N weights, entry ``k`` for coalitions of size ``k``; they sum, with the binomial counts, to 1.
+
+    Raises
+    ------
+    ValueError
+        When ``p`` is not strictly between 0 and 1 or ``n_players < 1``.
+    """
     n = check_int(n_players, "n_players", low=1)
     if exact:
         if isinstance(p, bool) or not isinstance(p, (Fraction, float, int)) and not hasattr(p, "q"):

@@ -203,7 +203,7 @@ def test_max_players_refuses_exactly_above_the_limit():
 def test_the_memory_estimate_is_close_to_the_measured_peak():
     """tracemalloc sees numpy's allocations: the estimate must be within a factor of two of a real run."""
     import tracemalloc
-    from creditlib.shapley import enumeration_memory_bytes
+    from creditlib.coalitions import enumeration_memory_bytes
     n = 16
     weights = np.linspace(-1, 1, n)
     game = Game(n, lambda m: m.astype(np.float64) @ weights)        # a typical vectorised utility

@@ -37,3 +37,44 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "make test" in readme and "make lab" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_public_function_has_a_numpy_docstring():
+    # Issue 11: a one-line summary and a Parameters section (Returns when it returns something)
+    # on every public function of creditlib, including the exercise modules.
+    import importlib
+    import inspect
+    import pkgutil
+
+    import creditlib
+    import creditlib.exercises
+
+    names = ["creditlib." + m.name for m in pkgutil.iter_modules(creditlib.__path__) if not m.ispkg]
+    names += ["creditlib.exercises." + m.name for m in pkgutil.iter_modules(creditlib.exercises.__path__)]
+    missing, seen = [], 0
+    for name in names:
+        module = importlib.import_module(name)
+        for fname, obj in vars(module).items():
+            if fname.startswith("_") or not inspect.isfunction(obj) or obj.__module__ != name:
+                continue
+            seen += 1
+            doc = inspect.getdoc(obj) or ""
+            signature = inspect.signature(obj)
+            needs_returns = bool(signature.parameters) and signature.return_annotation not in (
+                None, "None", inspect.Signature.empty)   # a no-argument function: its summary says what it returns
+            if (not doc or (signature.parameters and "Parameters\n----------" not in doc)
+                    or (needs_returns and "Returns\n-------" not in doc)):
+                missing.append(f"{name}.{fname}")
+    assert seen > 100
+    assert not missing, f"public functions without a NumPy docstring: {missing}"
+
+
+def test_every_module_is_listed_in_the_package_docstring_and_the_readme():
+    import pkgutil
+
+    import creditlib
+    readme = (ROOT / "README.md").read_text()
+    for module in pkgutil.iter_modules(creditlib.__path__):
+        name = f"creditlib.{module.name}"
+        assert f":mod:`{name}`" in creditlib.__doc__, name
+        assert f"| `{name}` |" in readme, name

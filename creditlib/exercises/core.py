@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from ..checking import (INVALID, compare_expression, compare_number, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, not_attempted,
-                        run_isolated)
+from ..checking import (INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, compare_expression, compare_number,
+                        not_attempted, run_isolated)
 from .progress import recorded
 
 
@@ -70,7 +70,22 @@ _EXPECTED: dict[str, Any] = {}
 
 
 def register(exercise: Exercise) -> Exercise:
-    """Add an exercise to the registry; ids must be unique."""
+    """Add an exercise to the registry; ids must be unique.
+
+    Parameters
+    ----------
+    exercise : Exercise
+
+    Returns
+    -------
+    Exercise
+        The same exercise.
+
+    Raises
+    ------
+    ValueError
+        When its id is registered already.
+    """
     if exercise.id in _REGISTRY:
         raise ValueError(f"Exercise id {exercise.id!r} is registered twice.")
     _REGISTRY[exercise.id] = exercise
@@ -80,6 +95,15 @@ def register(exercise: Exercise) -> Exercise:
 def number_exercise(id: str, title: str, notebook: str, expects: str, answer: Callable[[], Any],
                     wrong_answers: Callable[[], list]) -> Exercise:
     """Register an exercise whose answer is one exact number computed by ``answer()``.
+
+    Parameters
+    ----------
+    id, title, notebook, expects : str
+        As for :class:`Exercise`.
+    answer : callable
+        ``answer() -> number``, computed by ``creditlib``: both the reference and the expected value.
+    wrong_answers : callable
+        ``wrong_answers() -> [(answer, hint fragment), ...]``.
 
     Returns
     -------
@@ -99,6 +123,17 @@ def expression_exercise(id: str, title: str, notebook: str, expects: str, symbol
     ``reference()`` is a correct answer as a reader would write it; ``expected()``
     is the value computed by ``creditlib`` that the checker compares with.
 
+    Parameters
+    ----------
+    id, title, notebook, expects : str
+        As for :class:`Exercise`.
+    symbols : list of sympy.Symbol
+        The symbols of the answer (from :mod:`creditlib.exercises.symbols`).
+    reference, expected : callable
+        A correct answer as a reader writes it; the value ``creditlib`` computes.
+    wrong_answers : callable
+        ``wrong_answers() -> [(answer, hint fragment), ...]``.
+
     Returns
     -------
     Exercise
@@ -110,7 +145,22 @@ def expression_exercise(id: str, title: str, notebook: str, expects: str, symbol
 
 
 def get_exercise(exercise_id: str) -> Exercise:
-    """The exercise with this id (``KeyError`` listing the ids when unknown)."""
+    """The exercise with this id (``KeyError`` listing the ids when unknown).
+
+    Parameters
+    ----------
+    exercise_id : str
+        E.g. ``"10.5.1b"`` or ``"nb03.2"``.
+
+    Returns
+    -------
+    Exercise
+
+    Raises
+    ------
+    KeyError
+        For an unknown id, listing the known ones.
+    """
     if type(exercise_id) is str and exercise_id.strip() in _REGISTRY:
         return _REGISTRY[exercise_id.strip()]
     shown = repr(exercise_id[:40]) if type(exercise_id) is str else "of this type"
@@ -118,12 +168,37 @@ def get_exercise(exercise_id: str) -> Exercise:
 
 
 def list_exercises(notebook: str | None = None) -> list[Exercise]:
-    """All registered exercises (of one notebook if given), sorted by id."""
+    """All registered exercises (of one notebook if given), sorted by id.
+
+    Parameters
+    ----------
+    notebook : str, optional
+        A notebook's name, e.g. ``"03_shapley_axioms"``.
+
+    Returns
+    -------
+    list of Exercise
+    """
     return [ex for key, ex in sorted(_REGISTRY.items()) if notebook is None or ex.notebook == notebook]
 
 
 def describe(exercise_id: str) -> str:
-    """A one-paragraph statement of what the exercise expects."""
+    """A one-paragraph statement of what the exercise expects.
+
+    Parameters
+    ----------
+    exercise_id : str
+
+    Returns
+    -------
+    str
+        ``"<id>: <title> Expected: <form of the answer>"``.
+
+    Raises
+    ------
+    KeyError
+        For an unknown id.
+    """
     ex = get_exercise(exercise_id)
     title = ex.title if ex.title.endswith(("?", ".", "!")) else ex.title + "."
     return f"{ex.id}: {title} Expected: {ex.expects}"
@@ -140,6 +215,23 @@ def check(exercise_id: str, answer: Any, *, seconds: float = TIME_LIMIT, seed: i
     The answer is judged in a forked worker (see
     :func:`creditlib.checking.run_isolated`); ``seed`` redraws the random
     inputs of a function exercise that a message reported.
+
+    Parameters
+    ----------
+    exercise_id : str
+        E.g. ``"10.5.1b"``; see :func:`list_exercises`.
+    answer : object
+        The reader's answer (a number, a sympy expression, a list, a set of names, a function...);
+        it is never evaluated as text and never reaches ``sympify``.
+    seconds : float, default=TIME_LIMIT
+        The time limit, in (0, 3600].
+    seed : int, optional
+        Redraws the random inputs of a function exercise (the seed a message reported).
+
+    Returns
+    -------
+    Verdict
+        With ``exercise_id`` set; its message explains without revealing the answer.
     """
     if type(exercise_id) is not str:
         return Verdict(INVALID, "The exercise id should be a string such as 'nb00.1'.", "?")

@@ -19,6 +19,18 @@ def shapley_diagnosis(game: Game, name_players: bool = True) -> Callable[[list],
     values break: efficiency (with the sum and ``U([N])``), null player, symmetry. With
     ``name_players=False`` (when other parts of the exercise ask for the null players or the
     symmetric pairs) the hint does not say which players.
+
+    Parameters
+    ----------
+    game : Game
+        The exercise's game.
+    name_players : bool, default=True
+        Whether a hint may name the players concerned.
+
+    Returns
+    -------
+    callable
+        ``diagnose(values) -> list of str``.
     """
     def diagnose(values: list) -> list[str]:
         gap = efficiency_gap(game, values)
@@ -49,7 +61,24 @@ def register_shapley_values_exercise(exercise_id: str, title: str, notebook: str
                                      wrong_answers: Callable[[], list], name_players: bool = True) -> Exercise:
     """Register "give the exact Shapley values of this game": expected values from ``shapley_exact``,
     feedback from the axioms (:func:`shapley_diagnosis`; ``name_players=False`` when sibling exercises ask
-    for the null players or symmetric pairs)."""
+    for the null players or symmetric pairs).
+
+    Parameters
+    ----------
+    exercise_id, title, notebook : str
+        As for :class:`creditlib.exercises.core.Exercise`.
+    make_game : callable
+        ``make_game() -> Game``.
+    wrong_answers : callable
+        ``wrong_answers() -> [(answer, hint fragment), ...]``.
+    name_players : bool, default=True
+        Passed to :func:`shapley_diagnosis`.
+
+    Returns
+    -------
+    Exercise
+        The registered exercise.
+    """
     def expected() -> tuple:
         return tuple(shapley_exact(make_game(), exact=True))
 

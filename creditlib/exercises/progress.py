@@ -24,7 +24,18 @@ ENV_VAR = "CREDITLIB_PROGRESS_FILE"
 
 
 def entry(result: Any) -> dict:
-    """The JSON-ready record of one ``CheckResult``."""
+    """The JSON-ready record of one check's :class:`~creditlib.checking.Verdict`.
+
+    Parameters
+    ----------
+    result : Verdict
+        What :func:`creditlib.exercises.check` returned (for anything else the fields are empty).
+
+    Returns
+    -------
+    dict
+        ``exercise``, ``notebook`` (None for an unknown id), ``status`` and ``message``.
+    """
     exercise_id = str(getattr(result, "exercise_id", ""))
     notebook = None
     try:
@@ -37,7 +48,13 @@ def entry(result: Any) -> dict:
 
 
 def record(result: Any) -> None:
-    """Append ``result`` to the file named by ``CREDITLIB_PROGRESS_FILE``, if it is set. Never raises."""
+    """Append ``result`` to the file named by ``CREDITLIB_PROGRESS_FILE``, if it is set. Never raises.
+
+    Parameters
+    ----------
+    result : Verdict
+        What :func:`creditlib.exercises.check` returned.
+    """
     try:
         path = os.environ.get(ENV_VAR)
         if not path:
@@ -50,7 +67,18 @@ def record(result: Any) -> None:
 
 
 def recorded(check: Callable) -> Callable:
-    """Decorate ``check`` so that each result is also passed to :func:`record`."""
+    """Decorate ``check`` so that each result is also passed to :func:`record`.
+
+    Parameters
+    ----------
+    check : callable
+        The function to wrap.
+
+    Returns
+    -------
+    callable
+        ``check`` with the same signature, recording each result.
+    """
     @functools.wraps(check)
     def wrapper(*args, **kwargs):
         result = check(*args, **kwargs)
@@ -63,6 +91,19 @@ def read_records(path: str | os.PathLike, offset: int = 0) -> tuple[list[dict], 
     """The records appended to ``path`` from byte ``offset`` on, and the offset after them.
 
     Lines that are not JSON objects (a partial write) are skipped.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The progress file (a missing file has no records).
+    offset : int, default=0
+        Byte offset to start from.
+
+    Returns
+    -------
+    records : list of dict
+    offset : int
+        Where the next read should start.
     """
     path = Path(path)
     if not path.exists():

@@ -36,7 +36,19 @@ register_shapley_values_exercise(
 
 # nb03.2 -------------------------------------------------------------------------------------
 def coalition_label(members, players) -> str:
-    """``("B", "A") -> "AB"``: members in the players' order (the empty coalition is "")."""
+    """``("B", "A") -> "AB"``: members in the players' order (the empty coalition is "").
+
+    Parameters
+    ----------
+    members : iterable of str
+        Player names.
+    players : sequence of str
+        All players, in order.
+
+    Returns
+    -------
+    str
+    """
     return "".join(p for p in players if p in set(members))
 
 

@@ -70,7 +70,18 @@ register(Exercise(
 
 # nb00.3 — a function ----------------------------------------------------------------------
 def two_player_shapley_reference(u_empty, u_a, u_b, u_ab):
-    """Reference for nb00.3: ``(s_A, s_B)`` from creditlib's exact engine."""
+    """Reference for nb00.3: ``(s_A, s_B)`` from creditlib's exact engine.
+
+    Parameters
+    ----------
+    u_empty, u_a, u_b, u_ab : Fraction
+        The utilities of ∅, {A}, {B} and {A, B}.
+
+    Returns
+    -------
+    tuple of Fraction
+        ``(s_A, s_B)``.
+    """
     table = {(): u_empty, ("A",): u_a, ("B",): u_b, ("A", "B"): u_ab}
     s = shapley_exact(Game.from_table(table, players=["A", "B"]), exact=True)
     return tuple(Fraction(int(v.p), int(v.q)) for v in s)
