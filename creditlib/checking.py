@@ -343,7 +343,7 @@ def plain_array(value: Any, what: str) -> np.ndarray:
     Raises
     ------
     _Invalid
-        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+        For a tensor the checker refuses (a subclass, sparse, complex, ...): an ``invalid`` verdict.
     """
     t, tensor = type(value), _tensor_type()
     if tensor is not None and t is tensor:
@@ -435,7 +435,7 @@ def read_sympy(value: Any, what: str = "your answer") -> sp.Basic:
     Raises
     ------
     _Invalid
-        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+        When the value is not one number or sympy object (a string, None, a list, a boolean...).
     """
     _reject_non_answers(value, what)
     t = type(value)
@@ -498,7 +498,7 @@ def read_expression(value: Any, symbols: Sequence[sp.Symbol], what: str = "your 
     Raises
     ------
     _Invalid
-        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+        When it is not a real expression in ``symbols`` (another symbol, an equation, infinity, ``I``).
     """
     expr = read_sympy(value, what)
     if not _is_expression(expr):
@@ -561,7 +561,7 @@ def read_number(value: Any, what: str = "your answer") -> sp.Expr:
     Raises
     ------
     _Invalid
-        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+        When the value is not a constant real number.
     """
     number = _evaluated(read_sympy(value, what), what)
     if not _is_expression(number) or number.free_symbols or number.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I):
@@ -597,7 +597,7 @@ def read_list(value: Any, length: int, labels: Sequence[str] | None = None, what
     Raises
     ------
     _Invalid
-        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+        When the value is not a vector of ``length`` entries.
     """
     _reject_non_answers(value, what)
     t = type(value)
@@ -646,6 +646,7 @@ def fold(name: str) -> str:
     Parameters
     ----------
     name : str
+        A name as a reader typed it.
 
     Returns
     -------
@@ -768,7 +769,7 @@ def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = ()
     Returns
     -------
     Verdict
-        ``correct``, ``incorrect``, ``invalid`` or ``undecided``, with a message that never states the answer.
+        ``correct`` when proved equal, ``incorrect`` with a point where they differ, else ``undecided``.
     """
     if answer == expected:
         return Verdict(CORRECT, "Correct (identical to the expected expression).")
@@ -857,7 +858,7 @@ def compare_number(answer: Any, expected: Any, *, tol: float | None = None, what
     Returns
     -------
     Verdict
-        ``correct``, ``incorrect``, ``invalid`` or ``undecided``, with a message that never states the answer.
+        ``correct`` for the exact value (or one within ``tol``); floats without ``tol`` are ``invalid``.
     """
     a = _reading(lambda: read_number(answer, what), what)
     if type(a) is Verdict:
@@ -902,12 +903,12 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
     diagnose : callable, optional
         ``diagnose(values) -> [hints]``.
     what : str
-        How the message names the answer (e.g. ``"your answer"``).
+        How messages name the vector (e.g. ``"your answer"``); entries are named by ``labels``.
 
     Returns
     -------
     Verdict
-        ``correct``, ``incorrect``, ``invalid`` or ``undecided``, with a message that never states the answer.
+        ``correct`` when every entry is; otherwise the message names the wrong entries, not their values.
     """
     names = list(labels) if labels is not None else [str(i) for i in range(len(expected))]
     values = _reading(lambda: [read_number(v, f"the entry for {n}")
@@ -989,12 +990,12 @@ def compare_names(answer: Any, expected: set, vocabulary: Sequence[str], *, pair
     explain : callable, optional
         ``explain(given) -> [hints]``.
     what : str
-        How the message names the answer (e.g. ``"your answer"``).
+        How messages name the set of names.
 
     Returns
     -------
     Verdict
-        ``correct``, ``incorrect``, ``invalid`` or ``undecided``, with a message that never states the answer.
+        ``correct`` for the expected set; otherwise the kind of mistake (a name too many, one missing).
     """
     def read() -> set:
         if answer is Ellipsis:
@@ -1060,7 +1061,7 @@ def compare_choices(answer: Any, expected: Mapping[str, set], vocabulary: Sequen
     Returns
     -------
     Verdict
-        ``correct``, ``incorrect``, ``invalid`` or ``undecided``, with a message that never states the answer.
+        ``correct`` when every item is; otherwise the items that are not right.
     """
     if answer is Ellipsis:
         return not_attempted()
@@ -1122,7 +1123,7 @@ def compare_expression(answer: Any, expected: sp.Expr, symbols: Sequence[sp.Symb
     Returns
     -------
     Verdict
-        ``correct``, ``incorrect``, ``invalid`` or ``undecided``, with a message that never states the answer.
+        ``correct`` only with a proof of equality (see :func:`decide`); floats are ``invalid``.
     """
     a = _reading(lambda: read_expression(answer, symbols, what), what)
     if type(a) is Verdict:
@@ -1352,7 +1353,7 @@ def read_exact_tuple(value: Any, length: int, what: str = "it") -> tuple:
     Raises
     ------
     _Invalid
-        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+        When an entry is a float or not rational (the message says how to stay exact).
     """
     items = read_list(value, length, what=what)
     out = []
@@ -1385,7 +1386,7 @@ def read_float_array(value: Any, what: str = "it") -> np.ndarray:
     Raises
     ------
     _Invalid
-        When the value cannot be read; :func:`creditlib.exercises.check` turns it into an ``invalid`` verdict.
+        When the output is a list, a tuple or an object array instead of a tensor of numbers.
     """
     if type(value) is list or type(value) is tuple:
         raise _Invalid(f"{what} is a {_type_name(value)}; return a torch.Tensor (e.g. torch.stack(...) of the "

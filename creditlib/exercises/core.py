@@ -75,6 +75,7 @@ def register(exercise: Exercise) -> Exercise:
     Parameters
     ----------
     exercise : Exercise
+        With an id not registered yet.
 
     Returns
     -------
@@ -103,7 +104,7 @@ def number_exercise(id: str, title: str, notebook: str, expects: str, answer: Ca
     answer : callable
         ``answer() -> number``, computed by ``creditlib``: both the reference and the expected value.
     wrong_answers : callable
-        ``wrong_answers() -> [(answer, hint fragment), ...]``.
+        ``wrong_answers() -> [(number, hint fragment), ...]``: plausible slips and a piece of the feedback each must get.
 
     Returns
     -------
@@ -188,6 +189,7 @@ def describe(exercise_id: str) -> str:
     Parameters
     ----------
     exercise_id : str
+        A registered id.
 
     Returns
     -------
