@@ -348,7 +348,8 @@ def train_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
         An int or Generator draws a fresh PyTorch initialisation for each model (model k's depends only on
         the seed and k, not on the chunking); None starts every model from ``model``'s parameters.
     chunk_size : int, optional
-        Models trained together. Default: as many as fit in ``memory_budget``.
+        Models trained together. Default: as many as fit in ``memory_budget`` (often all of them, in one chunk:
+        with an ``executor``, give a chunk size so that every worker gets chunks).
     executor : concurrent.futures.Executor, optional
         Runs the chunks (``executor.submit``); e.g. a ``ProcessPoolExecutor``, Dask's
         ``Client.get_executor()``. Default: in this process, one chunk after the other.

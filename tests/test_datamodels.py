@@ -399,6 +399,23 @@ def test_a_process_pool_gives_the_same_outputs(tiny_digits):
     np.testing.assert_allclose(there, here, rtol=0, atol=1e-12)
 
 
+def test_a_dask_cluster_gives_the_same_outputs(tiny_digits):
+    """The README's recipe, ``with Client(...) as c: train_on_subsets(..., executor=c.get_executor())``, on a local
+    cluster of 2 worker processes: the same outputs as in-process, seeded MLP initialisations included. Skipped
+    unless dask.distributed is installed (it is not a course requirement)."""
+    distributed = pytest.importorskip("dask.distributed")
+    X, y, Xt, yt = tiny_digits
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(torch.nn.Linear(16, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)).double()
+    masks = subset_masks(24, 0.5, 8, seed=3)
+    run = lambda **kw: train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, seed=0,
+                                        chunk_size=3, **kw)
+    here = run()
+    with distributed.Client(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as client:
+        there = run(executor=client.get_executor())
+    np.testing.assert_allclose(there, here, rtol=0, atol=1e-12)
+
+
 def test_progress_bar_and_convergence_warning(tiny_digits, capsys):
     X, y, Xt, yt = tiny_digits
     model = torch.nn.Linear(16, 1).double()
