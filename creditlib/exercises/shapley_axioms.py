@@ -1,14 +1,18 @@
 """Exercises of notebook 03_shapley_axioms: values by hand, dividends, and which axiom a scheme breaks."""
 from __future__ import annotations
 
+from math import factorial
+
+import numpy as np
 import sympy as sp
 
 from ..axioms import AXIOMS, EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY
-from ..checking import (INCORRECT, INVALID, Verdict, _Invalid, _type_name, compare_choices, compare_vector, fold,
-                        read_sympy)
+from ..checking import (INCORRECT, INVALID, Verdict, _Invalid, _type_name, compare_choices, compare_function,
+                        compare_vector, fold, make_allclose, read_float_array, read_sympy)
+from ..coalitions import table_players
 from ..games import Game, weighted_voting_game
 from ..schemes import SCHEMES, violated_axioms
-from ..shapley import harsanyi_dividends
+from ..shapley import dividends_from_table, harsanyi_dividends, semivalue_from_table, shapley_weights
 from .core import Exercise, register
 from .feedback import register_shapley_values_exercise
 
@@ -157,5 +161,85 @@ register(Exercise(
         ({**_expected_violations(), "leave one out": {"fairness"}}, "is not one of"),
         ({"equal split": {NULL_PLAYER}}, "has no entry for"),
         ({**_expected_violations(), "leave one out": 3}, "should be a name or a set of names"),
+    ],
+))
+
+
+# nb03.4 and nb03.5: eq. (10.12) and the Möbius transform, as functions ---------------------
+def _draw_table(rng: np.random.Generator) -> tuple:
+    n = int(rng.integers(1, 5))
+    return (rng.integers(-9, 10, size=2**n).astype(np.float64),)     # small integers: easy to read
+
+
+def _exact_shapley_reference(values):
+    return semivalue_from_table(values, shapley_weights(table_players(values)))
+
+
+def _semivalue_by_subsets(weight):
+    """A loop over players and subsets with a given weight w(N, |S|): the reference and plausible bugs."""
+    def shapley_values(values):
+        n = table_players(values)
+        s = np.zeros(n)
+        for i in range(n):
+            for S in range(2**n):
+                if not S >> i & 1:
+                    s[i] += weight(n, bin(S).count("1")) * (values[S | 1 << i] - values[S])
+        return s
+    return shapley_values
+
+
+def _moebius_by_subsets(sign):
+    """c_T = Σ_{S ⊆ T} sign(|T|, |S|) U(S), by a loop over subsets: the reference and plausible bugs."""
+    def dividends(values):
+        n = table_players(values)
+        c = np.zeros(2**n)
+        for T in range(2**n):
+            S = T
+            while True:                                  # every subset S of T, T itself first, ∅ last
+                c[T] += sign(bin(T).count("1"), bin(S).count("1")) * values[S]
+                if S == 0:
+                    break
+                S = (S - 1) & T
+        return c
+    return dividends
+
+
+def read_values(got) -> np.ndarray:
+    """A function's output as a float array; a list of numbers is accepted too (NumPy exercises)."""
+    if type(got) is list and all(isinstance(v, (int, float, np.number)) for v in got):
+        got = np.array(got, dtype=np.float64)
+    return read_float_array(got, "the returned value")
+
+
+READ_VALUES = dict(read_output=read_values, same=make_allclose(rtol=1e-10, atol=1e-12))
+"""``compare_function`` options for functions returning an array of floats (notebooks 03 and 04)."""
+
+register(Exercise(
+    id="nb03.4", title="Exact Shapley values by enumeration of eq. (10.12)", notebook=NOTEBOOK,
+    expects="a function shapley_values(values) taking a float (2**N,) coalition table (values[code] = U(S), "
+            "code = Σ_{i∈S} 2^i) and returning an (N,) NumPy array: eq. (10.12), "
+            "s_i = Σ_{S ∌ i} |S|! (N−|S|−1)!/N! · (U(S ∪ {i}) − U(S)).",
+    verify=lambda a, reference: compare_function(a, reference, _draw_table, **READ_VALUES),
+    reference=lambda: _semivalue_by_subsets(lambda n, k: factorial(k) * factorial(n - k - 1) / factorial(n)),
+    expected=lambda: _exact_shapley_reference,
+    wrong_answers=lambda: [
+        (_semivalue_by_subsets(lambda n, k: factorial(k) * factorial(n - k) / factorial(n)), "is wrong on input"),
+        (_semivalue_by_subsets(lambda n, k: 2.0 ** (1 - n)), "is wrong on input"),          # Banzhaf
+        (_semivalue_by_subsets(lambda n, k: 1 / n), "is wrong on input"),                    # no weight by size
+        (lambda values: [sum(values)], "is wrong on input"),                           # wrong shape
+    ],
+))
+
+register(Exercise(
+    id="nb03.5", title="Harsanyi dividends by Möbius inversion", notebook=NOTEBOOK,
+    expects="a function dividends(values) taking a float (2**N,) coalition table and returning the (2**N,) NumPy "
+            "array c with c[T] = Σ_{S ⊆ T} (−1)^{|T|−|S|} U(S) (so c[0] = U(∅)).",
+    verify=lambda a, reference: compare_function(a, reference, _draw_table, **READ_VALUES),
+    reference=lambda: _moebius_by_subsets(lambda t, s: (-1) ** (t - s)),
+    expected=lambda: dividends_from_table,
+    wrong_answers=lambda: [
+        (_moebius_by_subsets(lambda t, s: 1), "is wrong on input"),                          # the zeta transform
+        (_moebius_by_subsets(lambda t, s: (-1) ** s), "is wrong on input"),                  # sign of |S| only
+        (lambda values: dividends_from_table(values)[1:], "is wrong on input"),              # ∅ dropped
     ],
 ))

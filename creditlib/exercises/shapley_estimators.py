@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..checking import compare_function, make_allclose, read_float_array
+from ..checking import compare_function
 from ..games import coalition_codes
 from ..shapley import difference_terms, shapley_by_permutations
 from .core import Exercise, expression_exercise, register
+from .shapley_axioms import READ_VALUES
 from .symbols import B, N, U_N, U_empty, k
 
 NOTEBOOK = "04_shapley_estimators"
@@ -96,14 +97,13 @@ def _alone(values, orders):
     return np.array([values[1 << i] - values[0] for i in range(n)])
 
 
-_READ = dict(read_output=lambda got: read_float_array(got, "the returned value"), same=make_allclose(1e-10, 1e-12))
 
 register(Exercise(
     id="nb04.4", title="The naive estimator of Lemma 10.2.6 on given permutations", notebook=NOTEBOOK,
     expects="a function permutation_estimate(values, orders): values a float (2**N,) coalition table "
             "(values[code] = U(S), code = Σ_{i∈S} 2^i), orders an int (m, N) array of permutations; it returns "
             "an (N,) NumPy array, each player's marginal gain U(π_≤i) − U(π_<i) averaged over the m orders.",
-    verify=lambda a, reference: compare_function(a, reference, _draw_table_and_orders, **_READ),
+    verify=lambda a, reference: compare_function(a, reference, _draw_table_and_orders, **READ_VALUES),
     reference=lambda: shapley_by_permutations,
     expected=lambda: shapley_by_permutations,
     wrong_answers=lambda: [
@@ -174,7 +174,7 @@ register(Exercise(
     expects="a function difference_estimate(values, subsets): values a float (2**N,) coalition table, subsets a "
             "list of N − 1 boolean arrays, subsets[k] of shape (m_k, N) holding m_k draws of size k; it returns an "
             "(N,) NumPy array D, D_i = Σ_k mean over the size-k draws of 1(i ∉ S) · w_k · (v_i − v̄_out).",
-    verify=lambda a, reference: compare_function(a, reference, _draw_table_and_subsets, **_READ),
+    verify=lambda a, reference: compare_function(a, reference, _draw_table_and_subsets, **READ_VALUES),
     reference=lambda: _difference_variant(lambda n, size: 1 / (n - size - 1)),
     expected=lambda: _difference_reference,
     wrong_answers=lambda: [
