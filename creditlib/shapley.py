@@ -778,7 +778,8 @@ def difference_terms(utility, subsets: np.ndarray, *, batch_size: int = 4096) ->
     sizes = S.sum(axis=1)
     k = int(sizes[0])
     if (sizes != k).any() or k > n - 2:
-        raise ValueError(f"every draw must have the same size k ≤ N − 2 = {n - 2}; got sizes {sorted(set(sizes.tolist()))}.")
+        raise ValueError(f"every draw must have the same size k ≤ N − 2 = {n - 2}; "
+                         f"got sizes {sorted(set(sizes.tolist()))}.")
     batch_size = check_int(batch_size, "batch_size", low=1)
     outsider_rows, outsider_cols = np.nonzero(~S)               # N − k outsiders per draw
     T = S[outsider_rows].copy()

@@ -211,15 +211,23 @@ def read_values(got) -> np.ndarray:
     return read_float_array(got, "the returned value")
 
 
-READ_VALUES = dict(read_output=read_values, same=make_allclose(rtol=1e-10, atol=1e-12))
-"""``compare_function`` options for functions returning an array of floats (notebooks 03 and 04)."""
+def array_function_exercise(id: str, title: str, notebook: str, expects: str, draw_input, reference, expected,
+                            wrong_answers) -> Exercise:
+    """Register a function exercise whose output is an array of floats, compared with ``expected()`` (the
+    reference function) to a relative 1e-10 on inputs from ``draw_input(rng)`` (notebooks 03 and 04)."""
+    same = make_allclose(rtol=1e-10, atol=1e-12)
+    return register(Exercise(
+        id=id, title=title, notebook=notebook, expects=expects,
+        verify=lambda a, function: compare_function(a, function, draw_input, read_output=read_values, same=same),
+        reference=reference, expected=expected, wrong_answers=wrong_answers))
 
-register(Exercise(
+
+array_function_exercise(
     id="nb03.4", title="Exact Shapley values by enumeration of eq. (10.12)", notebook=NOTEBOOK,
     expects="a function shapley_values(values) taking a float (2**N,) coalition table (values[code] = U(S), "
             "code = Σ_{i∈S} 2^i) and returning an (N,) NumPy array: eq. (10.12), "
             "s_i = Σ_{S ∌ i} |S|! (N−|S|−1)!/N! · (U(S ∪ {i}) − U(S)).",
-    verify=lambda a, reference: compare_function(a, reference, _draw_table, **READ_VALUES),
+    draw_input=_draw_table,
     reference=lambda: _semivalue_by_subsets(lambda n, k: factorial(k) * factorial(n - k - 1) / factorial(n)),
     expected=lambda: _exact_shapley_reference,
     wrong_answers=lambda: [
@@ -228,13 +236,13 @@ register(Exercise(
         (_semivalue_by_subsets(lambda n, k: 1 / n), "is wrong on input"),                    # no weight by size
         (lambda values: [sum(values)], "is wrong on input"),                           # wrong shape
     ],
-))
+)
 
-register(Exercise(
+array_function_exercise(
     id="nb03.5", title="Harsanyi dividends by Möbius inversion", notebook=NOTEBOOK,
     expects="a function dividends(values) taking a float (2**N,) coalition table and returning the (2**N,) NumPy "
             "array c with c[T] = Σ_{S ⊆ T} (−1)^{|T|−|S|} U(S) (so c[0] = U(∅)).",
-    verify=lambda a, reference: compare_function(a, reference, _draw_table, **READ_VALUES),
+    draw_input=_draw_table,
     reference=lambda: _moebius_by_subsets(lambda t, s: (-1) ** (t - s)),
     expected=lambda: dividends_from_table,
     wrong_answers=lambda: [
@@ -242,4 +250,4 @@ register(Exercise(
         (_moebius_by_subsets(lambda t, s: (-1) ** s), "is wrong on input"),                  # sign of |S| only
         (lambda values: dividends_from_table(values)[1:], "is wrong on input"),              # ∅ dropped
     ],
-))
+)

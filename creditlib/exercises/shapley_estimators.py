@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..checking import compare_function
 from ..games import coalition_codes
 from ..shapley import difference_terms, shapley_by_permutations
-from .core import Exercise, expression_exercise, register
-from .shapley_axioms import READ_VALUES
+from .core import expression_exercise
+from .shapley_axioms import array_function_exercise
 from .symbols import B, N, U_N, U_empty, k
 
 NOTEBOOK = "04_shapley_estimators"
@@ -98,12 +97,12 @@ def _alone(values, orders):
 
 
 
-register(Exercise(
+array_function_exercise(
     id="nb04.4", title="The naive estimator of Lemma 10.2.6 on given permutations", notebook=NOTEBOOK,
     expects="a function permutation_estimate(values, orders): values a float (2**N,) coalition table "
             "(values[code] = U(S), code = Σ_{i∈S} 2^i), orders an int (m, N) array of permutations; it returns "
             "an (N,) NumPy array, each player's marginal gain U(π_≤i) − U(π_<i) averaged over the m orders.",
-    verify=lambda a, reference: compare_function(a, reference, _draw_table_and_orders, **READ_VALUES),
+    draw_input=_draw_table_and_orders,
     reference=lambda: shapley_by_permutations,
     expected=lambda: shapley_by_permutations,
     wrong_answers=lambda: [
@@ -111,13 +110,13 @@ register(Exercise(
         (_by_position, "is wrong on input"),
         (_alone, "is wrong on input"),
     ],
-))
+)
 
 
 # nb04.5 — the weight of one draw -----------------------------------------------------------
 def _draw_weight() -> sp.Expr:
-    # s_i − s̄ = (1/N) Σ_j (s_i − s_j); each stratum of Theorem 10.2.8 carries 1/(N−1), the reweighting divides by
-    # P(i, j ∉ S), and Σ_{j∉S} (v_i − v_j) = (N − k)(v_i − v̄_out).
+    # s_i − s̄ = (1/N) Σ_j (s_i − s_j); each stratum of Theorem 10.2.8 carries 1/(N−1), the reweighting
+    # divides by P(i, j ∉ S), and Σ_{j∉S} (v_i − v_j) = (N − k)(v_i − v̄_out).
     return sp.factor(sp.simplify((N - k) / (N * (N - 1) * _both_outside())))
 
 
@@ -169,12 +168,12 @@ def _difference_variant(weight, centre=True, mean=True):
     return estimate
 
 
-register(Exercise(
+array_function_exercise(
     id="nb04.6", title="The difference estimator of Problem 10.2.7 on given draws", notebook=NOTEBOOK,
     expects="a function difference_estimate(values, subsets): values a float (2**N,) coalition table, subsets a "
             "list of N − 1 boolean arrays, subsets[k] of shape (m_k, N) holding m_k draws of size k; it returns an "
             "(N,) NumPy array D, D_i = Σ_k mean over the size-k draws of 1(i ∉ S) · w_k · (v_i − v̄_out).",
-    verify=lambda a, reference: compare_function(a, reference, _draw_table_and_subsets, **READ_VALUES),
+    draw_input=_draw_table_and_subsets,
     reference=lambda: _difference_variant(lambda n, size: 1 / (n - size - 1)),
     expected=lambda: _difference_reference,
     wrong_answers=lambda: [
@@ -182,4 +181,4 @@ register(Exercise(
         (_difference_variant(lambda n, size: 1 / (n - size - 1), centre=False), "is wrong on input"),
         (_difference_variant(lambda n, size: 1 / (n - size - 1), mean=False), "is wrong on input"),
     ],
-))
+)
