@@ -205,7 +205,25 @@ def _moebius_by_subsets(sign):
 
 
 def read_values(got) -> np.ndarray:
-    """A function's output as a float array; a list of numbers is accepted too (NumPy exercises)."""
+    """A function's output as a float array; a list of numbers is accepted too (NumPy exercises).
+
+    Runs in the checker's child process, on the reader's object.
+
+    Parameters
+    ----------
+    got : object
+        What the reader's function returned.
+
+    Returns
+    -------
+    ndarray of float64
+        The values.
+
+    Raises
+    ------
+    creditlib.checking._Invalid
+        The output is not an array of numbers (the message says what to return).
+    """
     if type(got) is list and all(isinstance(v, (int, float, np.number)) for v in got):
         got = np.array(got, dtype=np.float64)
     return read_float_array(got, "the returned value")
@@ -213,8 +231,25 @@ def read_values(got) -> np.ndarray:
 
 def array_function_exercise(id: str, title: str, notebook: str, expects: str, draw_input, reference, expected,
                             wrong_answers) -> Exercise:
-    """Register a function exercise whose output is an array of floats, compared with ``expected()`` (the
-    reference function) to a relative 1e-10 on inputs from ``draw_input(rng)`` (notebooks 03 and 04)."""
+    """Register a function exercise whose output is an array of floats (notebooks 03 and 04).
+
+    The reader's function is compared with ``expected()``, the reference function, on random inputs
+    (:func:`creditlib.checking.compare_function`), to a relative 1e-10.
+
+    Parameters
+    ----------
+    id, title, notebook, expects : str
+        As in :class:`Exercise`.
+    draw_input : callable
+        ``draw_input(rng) -> tuple`` of arguments, from a ``numpy.random.Generator``.
+    reference, expected, wrong_answers : callable
+        As in :class:`Exercise`: a correct function, the reference function, plausible wrong functions.
+
+    Returns
+    -------
+    Exercise
+        The registered exercise.
+    """
     same = make_allclose(rtol=1e-10, atol=1e-12)
     return register(Exercise(
         id=id, title=title, notebook=notebook, expects=expects,
