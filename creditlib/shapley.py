@@ -208,40 +208,65 @@ def semivalue_exact(game: Game, weights: np.ndarray, *, exact: bool = False,
     return rationals_if_exact(semivalue_from_table(values, weights), exact)
 
 
-def shapley_by_permutations(values: np.ndarray) -> np.ndarray:
-    """Definition 10.2.2, eq. (10.11), literally: the average marginal gain over all N! arrival orders.
+def shapley_by_permutations(values: np.ndarray, orders=None) -> np.ndarray:
+    """Definition 10.2.2, eq. (10.11), literally: the average marginal gain over arrival orders.
 
     ``values`` is a coalition table (bitmask-indexed) of floats, ``Fraction``
-    objects or sympy expressions. Cost ``N · N!``: a reference for N ≤ 8, used
-    to show that eqs. (10.11), (10.12) and (10.13) agree.
+    objects or sympy expressions. With ``orders=None`` it averages over all N!
+    orders (cost ``N · N!``: a reference for N ≤ 8, used to show that eqs. (10.11),
+    (10.12) and (10.13) agree). With given ``orders`` it averages over those
+    rows: the naive estimator of Lemma 10.2.6 on a fixed sample of permutations
+    (:func:`shapley_permutation` draws them itself and evaluates only the prefixes).
 
     Parameters
     ----------
     values : array_like of shape (2**N,)
         The coalition table.
+    orders : array_like of int, shape (m, N), optional
+        Arrival orders, each row a permutation of ``0 .. N−1`` (player ``orders[r, 0]`` arrives first).
 
     Returns
     -------
     ndarray of shape (N,)
-        The Shapley values, in the table's arithmetic and dtype.
+        The mean marginal gain ``U(π_{≤i}) − U(π_{<i})`` of each player, in the table's arithmetic and dtype
+        (the Shapley values when ``orders`` is None).
 
     Raises
     ------
     ValueError
-        N > 8, or the table's length is not a power of two.
+        N > 8 without ``orders``, ``orders`` not an (m, N) array of permutations (m ≥ 1), or the table's
+        length is not a power of two.
     """
     values = np.asarray(values)
     n = table_players(values)
-    if n > 8:
-        raise ValueError(f"N! = {factorial(n):,} orders is too many to enumerate; use shapley_exact.")
+    if orders is None:
+        if n > 8:
+            raise ValueError(f"N! = {factorial(n):,} orders is too many to enumerate; use shapley_exact, "
+                             "or pass a sample of orders.")
+        orders = itertools.permutations(range(n))
+        scale = _reciprocal(factorial(n), values[0])
+    else:
+        orders = _check_orders(orders, n)
+        scale = _reciprocal(len(orders), values[0])
     total = [0] * n
-    for order in itertools.permutations(range(n)):
+    for order in orders:
         code = 0
         for i in order:
+            i = int(i)
             total[i] = total[i] + (values[code | (1 << i)] - values[code])
             code |= 1 << i
-    scale = _reciprocal(factorial(n), values[0])
     return np.array([t * scale for t in total], dtype=values.dtype)
+
+
+def _check_orders(orders, n: int) -> np.ndarray:
+    """``orders`` as an (m, n) int array whose rows are permutations of ``0 .. n−1`` (ValueError otherwise)."""
+    orders = np.asarray(orders)
+    if orders.ndim != 2 or orders.shape[1] != n or len(orders) == 0 or orders.dtype.kind not in "iu":
+        raise ValueError(f"orders must be an integer array of shape (m, {n}) with m ≥ 1, one permutation of "
+                         f"0..{n - 1} per row; got shape {orders.shape} and dtype {orders.dtype}.")
+    if not (np.sort(orders, axis=1) == np.arange(n)).all():
+        raise ValueError(f"every row of orders must be a permutation of 0..{n - 1} (each player exactly once).")
+    return orders
 
 
 def _reciprocal(k: int, like):
@@ -730,18 +755,63 @@ def _difference_strata(game: Game, rng: np.random.Generator, draws: np.ndarray, 
     D_minus_anchor_var = np.zeros(n)
     for k, m_k in zip(np.arange(n - 1), draws):
         S = _random_subsets(rng, np.full(m_k, k), n)                 # (m_k, n), uniform k-subsets
-        outsider_rows, outsider_cols = np.nonzero(~S)               # N − k outsiders per draw
-        T = S[outsider_rows].copy()
-        T[np.arange(len(T)), outsider_cols] = True                  # S ∪ {i}
-        v = np.concatenate([game(T[i:i + batch_size]).astype(np.float64) for i in range(0, len(T), batch_size)])
-        v = v.reshape(m_k, n - k)
-        players = outsider_cols.reshape(m_k, n - k)
-        terms = np.zeros((m_k, n))
-        terms[np.arange(m_k)[:, None], players] = (v - v.mean(axis=1, keepdims=True)) / (n - k - 1)
+        terms = difference_terms(game, S, batch_size=batch_size)
         D += terms.mean(axis=0)
         D_var += terms.var(axis=0, ddof=1) / m_k
         D_minus_anchor_var += (terms - terms[:, [anchor_player]]).var(axis=0, ddof=1) / m_k
     return D, D_var, D_minus_anchor_var
+
+
+def difference_terms(utility, subsets: np.ndarray, *, batch_size: int = 4096) -> np.ndarray:
+    """One sample of ``s_i − s̄`` per draw, from draws of one size k (step 2 of :func:`shapley_difference`).
+
+    For a draw S (a k-subset of [N], k ≤ N − 2) and ``v_i = U(S ∪ {i})`` for every outsider ``i ∉ S``,
+    player i's term is ``1[i ∉ S] · (v_i − mean_{j ∉ S} v_j) / (N − k − 1)``: Theorem 10.2.8's pair
+    differences ``v_i − v_j``, reweighted by ``N(N−1)/((N−k)(N−k−1))`` (the inverse chance that both
+    are outsiders) and averaged over the N partners j (Problem 10.2.7). Its mean over uniform
+    k-subsets, summed over k = 0 .. N−2, is ``s_i − s̄`` with ``s̄ = (U([N]) − U(∅))/N``.
+
+    Parameters
+    ----------
+    utility : callable
+        ``utility(masks) -> values`` on a boolean ``(r, N)`` array, e.g. a :class:`Game`.
+    subsets : ndarray of bool, shape (m, N)
+        The draws S, one per row, all of the same size k ≤ N − 2.
+    batch_size : int, default=4096
+        Coalitions per call of ``utility`` (at least 1); it does not change the result.
+
+    Returns
+    -------
+    ndarray of shape (m, N)
+        Row r holds every player's term for draw r (0 for the members of S); float64.
+
+    Raises
+    ------
+    ValueError
+        ``subsets`` is not a boolean (m, N) array with m ≥ 1 whose rows have one common size ≤ N − 2,
+        or ``batch_size`` < 1.
+    """
+    S = np.asarray(subsets)
+    if S.dtype != bool or S.ndim != 2 or len(S) == 0:
+        raise ValueError(f"subsets must be a boolean array of shape (m, N) with m ≥ 1; got shape {S.shape} "
+                         f"and dtype {S.dtype}.")
+    m_k, n = S.shape
+    sizes = S.sum(axis=1)
+    k = int(sizes[0])
+    if (sizes != k).any() or k > n - 2:
+        raise ValueError(f"every draw must have the same size k ≤ N − 2 = {n - 2}; "
+                         f"got sizes {sorted(set(sizes.tolist()))}.")
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    outsider_rows, outsider_cols = np.nonzero(~S)               # N − k outsiders per draw
+    T = S[outsider_rows].copy()
+    T[np.arange(len(T)), outsider_cols] = True                  # S ∪ {i}
+    v = np.concatenate([np.asarray(utility(T[i:i + batch_size])).astype(np.float64)
+                        for i in range(0, len(T), batch_size)])
+    v = v.reshape(m_k, n - k)
+    players = outsider_cols.reshape(m_k, n - k)
+    terms = np.zeros((m_k, n))
+    terms[np.arange(m_k)[:, None], players] = (v - v.mean(axis=1, keepdims=True)) / (n - k - 1)
+    return terms
 
 
 def shapley_difference(game: Game, budget: int, *, seed=None, anchor: str = "naive",

@@ -1,14 +1,18 @@
 """Exercises of notebook 03_shapley_axioms: values by hand, dividends, and which axiom a scheme breaks."""
 from __future__ import annotations
 
+from math import factorial
+
+import numpy as np
 import sympy as sp
 
 from ..axioms import AXIOMS, EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY
-from ..checking import (INCORRECT, INVALID, Verdict, _Invalid, _type_name, compare_choices, compare_vector, fold,
-                        read_sympy)
+from ..checking import (INCORRECT, INVALID, Verdict, _Invalid, _type_name, compare_choices, compare_function,
+                        compare_vector, fold, make_allclose, read_float_array, read_sympy)
+from ..coalitions import table_players
 from ..games import Game, weighted_voting_game
 from ..schemes import SCHEMES, violated_axioms
-from ..shapley import harsanyi_dividends
+from ..shapley import dividends_from_table, harsanyi_dividends, semivalue_from_table, shapley_weights
 from .core import Exercise, register
 from .feedback import register_shapley_values_exercise
 
@@ -171,3 +175,126 @@ register(Exercise(
         ({**_expected_violations(), "leave one out": 3}, "should be a name or a set of names"),
     ],
 ))
+
+
+# nb03.4 and nb03.5: eq. (10.12) and the Möbius transform, as functions ---------------------
+def _draw_table(rng: np.random.Generator) -> tuple:
+    n = int(rng.integers(1, 5))
+    return (rng.integers(-9, 10, size=2**n).astype(np.float64),)     # small integers: easy to read
+
+
+def _exact_shapley_reference(values):
+    return semivalue_from_table(values, shapley_weights(table_players(values)))
+
+
+def _semivalue_by_subsets(weight):
+    """A loop over players and subsets with a given weight w(N, |S|): the reference and plausible bugs."""
+    def shapley_values(values):
+        n = table_players(values)
+        s = np.zeros(n)
+        for i in range(n):
+            for S in range(2**n):
+                if not S >> i & 1:
+                    s[i] += weight(n, bin(S).count("1")) * (values[S | 1 << i] - values[S])
+        return s
+    return shapley_values
+
+
+def _moebius_by_subsets(sign):
+    """c_T = Σ_{S ⊆ T} sign(|T|, |S|) U(S), by a loop over subsets: the reference and plausible bugs."""
+    def dividends(values):
+        n = table_players(values)
+        c = np.zeros(2**n)
+        for T in range(2**n):
+            S = T
+            while True:                                  # every subset S of T, T itself first, ∅ last
+                c[T] += sign(bin(T).count("1"), bin(S).count("1")) * values[S]
+                if S == 0:
+                    break
+                S = (S - 1) & T
+        return c
+    return dividends
+
+
+def read_values(got) -> np.ndarray:
+    """A function's output as a float array; a list of numbers is accepted too (NumPy exercises).
+
+    Runs in the checker's child process, on the reader's object.
+
+    Parameters
+    ----------
+    got : object
+        What the reader's function returned.
+
+    Returns
+    -------
+    ndarray of float64
+        The values.
+
+    Raises
+    ------
+    creditlib.checking._Invalid
+        The output is not an array of numbers (the message says what to return).
+    """
+    if type(got) is list and all(isinstance(v, (int, float, np.number)) for v in got):
+        got = np.array(got, dtype=np.float64)
+    return read_float_array(got, "the returned value")
+
+
+def array_function_exercise(id: str, title: str, notebook: str, expects: str, draw_input, reference, expected,
+                            wrong_answers) -> Exercise:
+    """Register a function exercise whose output is an array of floats (notebooks 03 and 04).
+
+    The reader's function is compared with ``expected()``, the reference function, on random inputs
+    (:func:`creditlib.checking.compare_function`), to a relative 1e-10.
+
+    Parameters
+    ----------
+    id, title, notebook, expects : str
+        As in :class:`Exercise`.
+    draw_input : callable
+        ``draw_input(rng) -> tuple`` of arguments, from a ``numpy.random.Generator``.
+    reference, expected, wrong_answers : callable
+        As in :class:`Exercise`: a correct function, the reference function, plausible wrong functions.
+
+    Returns
+    -------
+    Exercise
+        The registered exercise.
+    """
+    same = make_allclose(rtol=1e-10, atol=1e-12)
+    return register(Exercise(
+        id=id, title=title, notebook=notebook, expects=expects,
+        verify=lambda a, function: compare_function(a, function, draw_input, read_output=read_values, same=same),
+        reference=reference, expected=expected, wrong_answers=wrong_answers))
+
+
+array_function_exercise(
+    id="nb03.4", title="Exact Shapley values by enumeration of eq. (10.12)", notebook=NOTEBOOK,
+    expects="a function shapley_values(values) taking a float (2**N,) coalition table (values[code] = U(S), "
+            "code = Σ_{i∈S} 2^i) and returning an (N,) NumPy array: eq. (10.12), "
+            "s_i = Σ_{S ∌ i} |S|! (N−|S|−1)!/N! · (U(S ∪ {i}) − U(S)).",
+    draw_input=_draw_table,
+    reference=lambda: _semivalue_by_subsets(lambda n, k: factorial(k) * factorial(n - k - 1) / factorial(n)),
+    expected=lambda: _exact_shapley_reference,
+    wrong_answers=lambda: [
+        (_semivalue_by_subsets(lambda n, k: factorial(k) * factorial(n - k) / factorial(n)), "is wrong on input"),
+        (_semivalue_by_subsets(lambda n, k: 2.0 ** (1 - n)), "is wrong on input"),          # Banzhaf
+        (_semivalue_by_subsets(lambda n, k: 1 / n), "is wrong on input"),                    # no weight by size
+        (lambda values: [sum(values)], "is wrong on input"),                           # wrong shape
+    ],
+)
+
+array_function_exercise(
+    id="nb03.5", title="Harsanyi dividends by Möbius inversion", notebook=NOTEBOOK,
+    expects="a function dividends(values) taking a float (2**N,) coalition table and returning the (2**N,) NumPy "
+            "array c with c[T] = Σ_{S ⊆ T} (−1)^{|T|−|S|} U(S) (so c[0] = U(∅)).",
+    draw_input=_draw_table,
+    reference=lambda: _moebius_by_subsets(lambda t, s: (-1) ** (t - s)),
+    expected=lambda: dividends_from_table,
+    wrong_answers=lambda: [
+        (_moebius_by_subsets(lambda t, s: 1), "is wrong on input"),                          # the zeta transform
+        (_moebius_by_subsets(lambda t, s: (-1) ** s), "is wrong on input"),                  # sign of |S| only
+        (lambda values: dividends_from_table(values)[1:], "is wrong on input"),              # ∅ dropped
+    ],
+)

@@ -1,9 +1,14 @@
-"""Exercises of notebook 04_shapley_estimators: the pieces of Problem 10.2.7's estimator."""
+"""Exercises of notebook 04_shapley_estimators: the naive estimator (Lemma 10.2.6) and the pieces of
+Problem 10.2.7's difference estimator, as formulas and as functions checked against creditlib."""
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
+from ..games import coalition_codes
+from ..shapley import difference_terms, shapley_by_permutations
 from .core import expression_exercise
+from .shapley_axioms import array_function_exercise
 from .symbols import B, N, U_N, U_empty, k
 
 NOTEBOOK = "04_shapley_estimators"
@@ -62,5 +67,118 @@ expression_exercise(
         (U_N / N, "differs from the expected one"),
         (U_N - U_empty, "differs from the expected one"),
         ((U_N - U_empty) / (N - 1), "differs from the expected one"),
+    ],
+)
+
+
+# nb04.4 — the naive estimator on given permutations ---------------------------------------
+def _draw_table_and_orders(rng: np.random.Generator) -> tuple:
+    n, m = int(rng.integers(2, 5)), int(rng.integers(1, 6))
+    values = rng.integers(-9, 10, size=2**n).astype(np.float64)          # small integers: easy to read
+    return values, rng.permuted(np.tile(np.arange(n), (m, 1)), axis=1)
+
+
+def _by_position(values, orders):
+    """A plausible bug: the gain of the j-th arrival credited to player j, not to the player who arrived."""
+    n = orders.shape[1]
+    total = np.zeros(n)
+    for order in orders:
+        code = 0
+        for position, i in enumerate(order):
+            total[position] += values[code | 1 << int(i)] - values[code]
+            code |= 1 << int(i)
+    return total / len(orders)
+
+
+def _alone(values, orders):
+    """A plausible bug: every player's gain measured against the empty coalition."""
+    n = orders.shape[1]
+    return np.array([values[1 << i] - values[0] for i in range(n)])
+
+
+
+array_function_exercise(
+    id="nb04.4", title="The naive estimator of Lemma 10.2.6 on given permutations", notebook=NOTEBOOK,
+    expects="a function permutation_estimate(values, orders): values a float (2**N,) coalition table "
+            "(values[code] = U(S), code = Σ_{i∈S} 2^i), orders an int (m, N) array of permutations; it returns "
+            "an (N,) NumPy array, each player's marginal gain U(π_≤i) − U(π_<i) averaged over the m orders.",
+    draw_input=_draw_table_and_orders,
+    reference=lambda: shapley_by_permutations,
+    expected=lambda: shapley_by_permutations,
+    wrong_answers=lambda: [
+        (lambda values, orders: len(orders) * shapley_by_permutations(values, orders), "is wrong on input"),  # sum
+        (_by_position, "is wrong on input"),
+        (_alone, "is wrong on input"),
+    ],
+)
+
+
+# nb04.5 — the weight of one draw -----------------------------------------------------------
+def _draw_weight() -> sp.Expr:
+    # s_i − s̄ = (1/N) Σ_j (s_i − s_j); each stratum of Theorem 10.2.8 carries 1/(N−1), the reweighting
+    # divides by P(i, j ∉ S), and Σ_{j∉S} (v_i − v_j) = (N − k)(v_i − v̄_out).
+    return sp.factor(sp.simplify((N - k) / (N * (N - 1) * _both_outside())))
+
+
+expression_exercise(
+    "nb04.5", "The weight of one draw in the estimate of s_i minus the mean value", NOTEBOOK,
+    "a sympy expression in N and k: w_k in s_i − s̄ = Σ_k E_S[1(i ∉ S) · w_k · (v_i − v̄_out)].",
+    symbols=[N, k],
+    reference=lambda: 1 / (N - k - 1),
+    expected=_draw_weight,
+    wrong_answers=lambda: [
+        (1 / (N - k), "differs from the expected one"),
+        (N * (N - 1) / ((N - k) * (N - k - 1)), "differs from the expected one"),
+        (1 / ((N - 1) * (N - k - 1)), "differs from the expected one"),
+    ],
+)
+
+
+# nb04.6 — the difference estimator on given draws -----------------------------------------
+def _draw_table_and_subsets(rng: np.random.Generator) -> tuple:
+    n = int(rng.integers(3, 5))
+    values = rng.integers(-9, 10, size=2**n).astype(np.float64)
+    subsets = []
+    for size in range(n - 1):
+        m = int(rng.integers(1, 4))
+        keys = rng.random((m, n))
+        subsets.append(keys.argsort(axis=1).argsort(axis=1) < size)   # m uniform subsets of this size
+    return values, subsets
+
+
+def _difference_reference(values, subsets):
+    lookup = lambda masks: values[coalition_codes(masks)]       # noqa: E731
+    return sum(difference_terms(lookup, S).mean(axis=0) for S in subsets)
+
+
+def _difference_variant(weight, centre=True, mean=True):
+    """Plausible bugs: another weight, no centring on the outsiders' mean, sums instead of means over draws."""
+    def estimate(values, subsets):
+        n = len(subsets) + 1
+        D = np.zeros(n)
+        for size, S in enumerate(subsets):
+            terms = np.zeros((len(S), n))
+            for r, row in enumerate(S):
+                out = np.flatnonzero(~row)
+                code = int(sum(1 << int(i) for i in np.flatnonzero(row)))
+                v = np.array([values[code | 1 << int(i)] for i in out])
+                terms[r, out] = (v - v.mean() if centre else v) * weight(n, size)
+            D += terms.mean(axis=0) if mean else terms.sum(axis=0)
+        return D
+    return estimate
+
+
+array_function_exercise(
+    id="nb04.6", title="The difference estimator of Problem 10.2.7 on given draws", notebook=NOTEBOOK,
+    expects="a function difference_estimate(values, subsets): values a float (2**N,) coalition table, subsets a "
+            "list of N − 1 boolean arrays, subsets[k] of shape (m_k, N) holding m_k draws of size k; it returns an "
+            "(N,) NumPy array D, D_i = Σ_k mean over the size-k draws of 1(i ∉ S) · w_k · (v_i − v̄_out).",
+    draw_input=_draw_table_and_subsets,
+    reference=lambda: _difference_variant(lambda n, size: 1 / (n - size - 1)),
+    expected=lambda: _difference_reference,
+    wrong_answers=lambda: [
+        (_difference_variant(lambda n, size: 1 / (n - size)), "is wrong on input"),
+        (_difference_variant(lambda n, size: 1 / (n - size - 1), centre=False), "is wrong on input"),
+        (_difference_variant(lambda n, size: 1 / (n - size - 1), mean=False), "is wrong on input"),
     ],
 )
