@@ -11,7 +11,7 @@ from ..checking import (INCORRECT, Verdict, compare_expression, compare_function
                         read_float_array)
 from ..influence import function_hvp, influence_matrix
 from .core import Exercise, register
-from .symbols import lam, m2, theta, x, x_z, y, y_z
+from .symbols import I_bar, I_x, lam, m2, n_train, theta, x, x_z, y, y_z
 
 NOTEBOOK = "01_influence_functions"
 
@@ -62,6 +62,22 @@ register(Exercise(
     reference=lambda: next(iter(_removal_direction())),
     expected=_removal_direction,
     wrong_answers=lambda: [("up", "negative up-weighting"), ("sideways", "is not one of")],
+))
+
+
+# nb01.5 — the counterfactual leave_one_out measures ---------------------------------------------
+register(Exercise(
+    id="nb01.5", title="The first-order change that leave-one-out retraining measures", notebook=NOTEBOOK,
+    expects="a sympy expression in I_x (= I(x, z)), I_bar (the mean of I(x_i, z) over the training set) and "
+            "n_train (n): the first-order change in ℓ(z) when the model is retrained on the mean loss of the "
+            "other n − 1 points with the same weight decay.",
+    verify=lambda a, expected: compare_expression(a, expected, [I_x, I_bar, n_train]),
+    reference=lambda: -(I_x - I_bar) / n_train,
+    expected=lambda: (I_bar - I_x) / n_train,
+    wrong_answers=lambda: [(-I_x / n_train, "differs from the expected one"),
+                           (-(I_x + I_bar) / n_train, "differs from the expected one"),
+                           ((I_x - I_bar) / n_train, "differs from the expected one"),
+                           (-(I_x - I_bar) / (n_train - 1), "differs from the expected one")],
 ))
 
 
