@@ -138,7 +138,7 @@ MUTANTS = [
     ("function check rtol 1e-3", "creditlib/exercises/influence_functions.py",
      "same=make_allclose(rtol=1e-8, atol=1e-10)", "same=make_allclose(rtol=1e-3, atol=1e-10)"),
     ("Neumann exercise reference one term short", "creditlib/exercises/neumann_series.py",
-     "    return partial[r]\n", "    return partial[r - 1] if r > 1 else v.clone()\n"),
+     "    return partial.get(r, result.x)\n", "    return partial.get(r - 1, v) if r > 1 else v.clone()\n"),
     ("function-check diagnosis dropped", "creditlib/exercises/influence_functions.py",
      'return Verdict(INCORRECT, f"{verdict.message} {hint}".strip())', "return verdict"),
     ("logistic influence reference without weight decay", "creditlib/exercises/influence_functions.py",
