@@ -892,7 +892,8 @@ def influence_matrix(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
     current parameters. One solve per test point (``s_test = H⁻¹ ∇ℓ(z_j)``, all test
     points at once), then a matrix product with the per-example training gradients.
     A positive entry means up-weighting ``x_i`` *raises* the loss on ``z_j`` (it hurts z_j);
-    removing ``x_i`` changes that loss by about ``−I/n``.
+    setting its weight to 0 changes that loss by about ``−I/n`` (retraining on the mean of the
+    other n − 1 points, as :func:`leave_one_out` does, by about ``−(I − Ī)/n``).
 
     Parameters
     ----------
@@ -1011,8 +1012,15 @@ def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor
     warm-started from θ*, until the gradient norm is below ``tol``.
     ``optimizer="newton"`` retrains all held-out models at once (``vmap`` over sample
     weights, dense Hessians: for small convex models); ``"lbfgs"`` retrains one at a
-    time with L-BFGS (for non-convex models). To first order the result is
-    ``−(1/n) · I(x_i, z_j)`` (removing a point is ε = −1/n in eq. (10.2)).
+    time with L-BFGS (for non-convex models).
+
+    The counterfactual is "retrain on the n − 1 other points, with their *mean* loss and the
+    same ``weight_decay``". Setting x_i's weight to 0 (ε = −1/n in eq. (10.2)) alone would
+    change the loss by about ``−I(x_i, z_j)/n``; taking the mean over n − 1 points also
+    scales the data term by n/(n − 1), which is the same as weakening the weight decay by
+    a factor (n − 1)/n and adds ``+Ī(z_j)/n`` (Ī the mean influence over the training set;
+    zero when ``weight_decay`` is 0). To first order this function returns
+    ``−(I(x_i, z_j) − Ī(z_j))/n``.
 
     Parameters
     ----------

@@ -126,3 +126,97 @@ def test_every_symbolic_answer_is_written_in_the_shared_symbols():
             seen += 1
             assert answer.free_symbols <= shared, (exercise.id, answer.free_symbols - shared)
     assert seen >= 8
+
+
+# --- notebooks 01 and 02: the implementation exercises nb01.4 and nb02.1 -----------------------------------
+def _logistic_from_scratch(X, y, theta, x_z, y_z, weight_decay):
+    """nb01.4 written as a reader would: closed-form gradients and Hessian of L2-logistic regression."""
+    import torch
+    p = torch.sigmoid(X @ theta)
+    H = (X.T * (p * (1 - p))) @ X / len(y) + weight_decay * torch.eye(X.shape[1], dtype=X.dtype)
+    g_z = (torch.sigmoid(x_z @ theta) - y_z) * x_z
+    return -((p - y)[:, None] * X) @ torch.linalg.solve(H, g_z)
+
+
+def _neumann_from_scratch(matvec, v, r):
+    term, total = v.clone(), v.clone()
+    for _ in range(r):
+        term = term - matvec(term)
+        total = total + term
+    return total
+
+
+def test_nb01_4_reference_is_the_derivative_of_definition_10_1_1():
+    # Oracle: Definition 10.1.1 itself. Retrain with x_i's weight 1/n ± h (Newton to machine precision, in
+    # NumPy) and take the central difference of the test loss; no influence formula is involved.
+    import torch
+    from creditlib.exercises.influence_functions import logistic_influence_reference
+    rng = np.random.default_rng(0)
+    n, d, wd = 12, 3, 0.1
+    X, y = rng.normal(size=(n, d)), (rng.random(n) < 0.5).astype(float)
+    x_z, y_z = rng.normal(size=d), 1.0
+
+    def minimiser(weights):
+        theta = np.zeros(d)
+        for _ in range(50):
+            p = 1 / (1 + np.exp(-X @ theta))
+            grad = X.T @ (weights * (p - y)) + wd * theta
+            hess = (X.T * (weights * p * (1 - p))) @ X + wd * np.eye(d)
+            theta = theta - np.linalg.solve(hess, grad)
+        return theta
+
+    def test_loss(theta):
+        logit = x_z @ theta
+        return np.logaddexp(0, logit) - y_z * logit
+
+    theta_star = minimiser(np.full(n, 1 / n))
+    h = 1e-5
+    finite_difference = np.array([
+        (test_loss(minimiser(np.full(n, 1 / n) + h * np.eye(n)[i])) -
+         test_loss(minimiser(np.full(n, 1 / n) - h * np.eye(n)[i]))) / (2 * h) for i in range(n)])
+    T = lambda a: torch.tensor(a, dtype=torch.float64)
+    reference = logistic_influence_reference(T(X), T(y), T(theta_star), T(x_z), T(y_z), wd).numpy()
+    assert np.allclose(reference, finite_difference, rtol=1e-6, atol=1e-9)
+    assert np.abs(reference).max() > 1e-3                       # not trivially zero
+    by_hand = _logistic_from_scratch(T(X), T(y), T(theta_star), T(x_z), T(y_z), wd).numpy()
+    assert np.allclose(by_hand, finite_difference, rtol=1e-6, atol=1e-9)
+
+
+def test_nb02_1_reference_is_the_dense_partial_sum():
+    import torch
+    from creditlib.exercises.neumann_series import SymmetricOperator, neumann_partial_sum_reference
+    rng = np.random.default_rng(1)
+    A = rng.normal(size=(4, 4))
+    A = (A + A.T) / 8 + np.eye(4)
+    v = rng.normal(size=4)
+    for r in [0, 1, 2, 7]:
+        dense = sum(np.linalg.matrix_power(np.eye(4) - A, i) @ v for i in range(r + 1))
+        got = neumann_partial_sum_reference(SymmetricOperator(torch.tensor(A)), torch.tensor(v), r).numpy()
+        assert np.allclose(got, dense, rtol=1e-12, atol=1e-12), r
+
+
+@pytest.mark.parametrize("exercise_id, written_by_hand", [("nb01.4", _logistic_from_scratch),
+                                                          ("nb02.1", _neumann_from_scratch)])
+def test_function_exercises_accept_a_from_scratch_answer(exercise_id, written_by_hand):
+    result = check(exercise_id, written_by_hand)
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize("exercise_id, buggy, hint", [
+    ("nb01.4", lambda *a: -_logistic_from_scratch(*a), "opposite sign"),
+    ("nb01.4", lambda X, y, t, xz, yz, wd: _logistic_from_scratch(X, y, t, xz, yz, 0.0), "weight-decay term"),
+    ("nb02.1", lambda A, v, r: _neumann_from_scratch(A, v, r - 1) if r else v, "One term short"),
+])
+def test_function_exercises_diagnose_a_plausible_bug(exercise_id, buggy, hint):
+    result = check(exercise_id, buggy)
+    assert result.status == INCORRECT and hint in result.message and "is wrong on input" in result.message
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_torch_func():
+    """The first torch.func transform of a process costs 2–3 s. Checks run in forked workers, which inherit
+    the parent's state; in a notebook earlier cells have already used creditlib.influence. Warm this process
+    the same way, so that on a loaded machine the double cold start of test_reference_answer_passes[nb01.4]
+    (the reference runs both as the answer and as the oracle) cannot push the check past its time limit."""
+    from creditlib.exercises.influence_functions import _draw_logistic_problem, logistic_influence_reference
+    logistic_influence_reference(*_draw_logistic_problem(np.random.default_rng(0)))

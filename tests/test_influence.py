@@ -361,3 +361,22 @@ def test_solver_and_leave_one_out_arguments_are_validated():
         leave_one_out(model, bce, X, y, X[:2], y[:2], indices=[0], optimizer="adam")
     with pytest.raises(TypeError, match="seed"):
         inverse_hvp(model, bce, X, y, torch.ones(6), method="lissa", seed=1.5)
+
+
+def test_leave_one_out_first_order_term_includes_the_mean_influence():
+    # Retraining on the mean of the n − 1 other points also weakens the weight decay by (n − 1)/n, which
+    # adds +Ī/n to −I/n (see leave_one_out's docstring). Oracle: the mean over i of the actual retraining
+    # changes, which the corrected prediction −(I − Ī)/n puts at 0 and the plain −I/n at −Ī/n.
+    g = torch.Generator().manual_seed(2)
+    X = torch.randn(80, 5, generator=g)
+    y = (X @ torch.randn(5, generator=g) + 0.5 * torch.randn(80, generator=g) > 0).double()
+    torch.manual_seed(2)
+    model = fit(torch.nn.Linear(5, 1), bce, X, y, 0.5)
+    Xt, yt = X[:5] + 0.2, y[:5]
+    I = influence_matrix(model, bce, X, y, Xt, yt, weight_decay=0.5, method="exact")
+    loo = leave_one_out(model, bce, X, y, Xt, yt, weight_decay=0.5)
+    mean_influence = I.mean(dim=0) / 80
+    assert (mean_influence.abs() > 2e-4).all()                         # the term matters here
+    assert (loo.mean(dim=0).abs() < 0.25 * mean_influence.abs()).all()
+    corrected, plain = -(I - I.mean(dim=0)) / 80, -I / 80
+    assert float((loo - corrected).norm()) < float((loo - plain).norm())

@@ -5,10 +5,13 @@ import numpy as np
 import sympy as sp
 import torch
 
-from ..checking import compare_expression, compare_function, compare_names, make_allclose, read_float_array
-from ..influence import function_hvp
+from typing import Callable, Sequence
+
+from ..checking import (INCORRECT, Verdict, compare_expression, compare_function, compare_names, make_allclose,
+                        read_float_array)
+from ..influence import function_hvp, influence_matrix
 from .core import Exercise, register
-from .symbols import lam, m2, theta, x, x_z, y, y_z
+from .symbols import I_bar, I_x, lam, m2, n_train, theta, x, x_z, y, y_z
 
 NOTEBOOK = "01_influence_functions"
 
@@ -62,6 +65,22 @@ register(Exercise(
 ))
 
 
+# nb01.5 — the counterfactual leave_one_out measures ---------------------------------------------
+register(Exercise(
+    id="nb01.5", title="The first-order change that leave-one-out retraining measures", notebook=NOTEBOOK,
+    expects="a sympy expression in I_x (= I(x, z)), I_bar (the mean of I(x_i, z) over the training set) and "
+            "n_train (n): the first-order change in ℓ(z) when the model is retrained on the mean loss of the "
+            "other n − 1 points with the same weight decay.",
+    verify=lambda a, expected: compare_expression(a, expected, [I_x, I_bar, n_train]),
+    reference=lambda: -(I_x - I_bar) / n_train,
+    expected=lambda: (I_bar - I_x) / n_train,
+    wrong_answers=lambda: [(-I_x / n_train, "differs from the expected one"),
+                           (-(I_x + I_bar) / n_train, "differs from the expected one"),
+                           ((I_x - I_bar) / n_train, "differs from the expected one"),
+                           (-(I_x - I_bar) / (n_train - 1), "differs from the expected one")],
+))
+
+
 # nb01.3 — a Hessian-vector product by double backward ------------------------------------------
 class RandomFunction:
     """``f(θ) = Σ a_i θ_i³ + θᵀBθ/2 + sin(c·θ)``: a smooth test function with a readable repr."""
@@ -97,5 +116,101 @@ register(Exercise(
         (lambda f, t, v: torch.func.grad(f)(t), "is wrong on input"),                      # the gradient
         (lambda f, t, v: torch.func.grad(f)(t) * v, "is wrong on input"),
         (lambda f, t, v: torch.autograd.functional.hessian(f, t).sum(dim=0) * v, "is wrong on input"),
+    ],
+))
+
+
+# Function checks with a diagnosis ------------------------------------------------------------
+def compare_function_diagnosed(answer, reference: Callable, draw_input: Callable[[np.random.Generator], tuple], *,
+                               read_output: Callable, same: Callable, diagnoses: Sequence[tuple[Callable, str]],
+                               otherwise: str = "") -> Verdict:
+    """:func:`creditlib.checking.compare_function`, plus a hint when the first wrong output matches a known slip.
+
+    ``diagnoses`` lists ``(slip, hint)``: ``slip(*args)`` computes what a plausible bug returns
+    on the failing input (in this process, from the input alone: the reader's code never runs
+    here); the first slip that ``same`` matches adds its hint, else ``otherwise`` is added.
+    """
+    seen: dict = {}
+
+    def recording_reference(*args):
+        seen["args"] = args
+        return reference(*args)
+
+    def recording_same(got, expected):
+        seen["got"] = got
+        return same(got, expected)
+
+    verdict = compare_function(answer, recording_reference, draw_input, read_output=read_output, same=recording_same)
+    if verdict.status != INCORRECT or "got" not in seen or same(seen["got"], reference(*seen["args"])):
+        return verdict                      # passed, or failed before any comparison (raised, timed out)
+    hint = next((text for slip, text in diagnoses if _matches(same, seen["got"], slip, seen["args"])), otherwise)
+    return Verdict(INCORRECT, f"{verdict.message} {hint}".strip())
+
+
+def _matches(same: Callable, got, slip: Callable, args: tuple) -> bool:
+    try:
+        return same(got, slip(*args))
+    except (ArithmeticError, RuntimeError, ValueError):     # the slip itself fails on this input (a singular H)
+        return False
+
+
+# nb01.4 — influence of every training point, logistic regression, dense Hessian --------------------
+def logistic_influence_reference(X: torch.Tensor, y: torch.Tensor, theta: torch.Tensor, x_z: torch.Tensor,
+                                 y_z: torch.Tensor, weight_decay: float, *, hessian_scale: float = 1.0) -> torch.Tensor:
+    """Reference for nb01.4: ``I(x_i, z)`` for every i, by :func:`creditlib.influence.influence_matrix`.
+
+    The model is ``torch.nn.Linear(d, 1, bias=False)`` with weights ``theta`` and the loss
+    binary cross-entropy on the logit ``θ·x``; H is the dense Hessian of
+    ``mean_i ℓ_i + weight_decay/2 ‖θ‖²`` (``method="exact"``). ``hessian_scale`` only
+    serves the checker's diagnosis of a Hessian of the summed loss.
+    """
+    model = torch.nn.Linear(X.shape[1], 1, bias=False).double()
+    with torch.no_grad():
+        model.weight.copy_(theta.reshape(1, -1))
+    bce = lambda out, t: torch.nn.functional.binary_cross_entropy_with_logits(out[:, 0], t, reduction="none")
+    if hessian_scale != 1.0:          # H of the sum: n·H_data + λI, the slip of forgetting the 1/n
+        n = len(y)
+        return logistic_influence_reference(X, y, theta, x_z, y_z, weight_decay / n) / n
+    return influence_matrix(model, bce, X, y, x_z.reshape(1, -1), y_z.reshape(1), weight_decay=weight_decay,
+                            method="exact")[:, 0]
+
+
+def _draw_logistic_problem(rng: np.random.Generator) -> tuple:
+    d = int(rng.integers(2, 5))
+    n = int(rng.integers(d + 2, 10))                  # n > d: the Hessian is invertible even without weight decay
+    X = torch.tensor(rng.normal(size=(n, d)))
+    y = torch.tensor((rng.random(n) < 0.5).astype(np.float64))
+    theta = torch.tensor(rng.normal(size=d))
+    x_z, y_z = torch.tensor(rng.normal(size=d)), torch.tensor(float(rng.random() < 0.5))
+    return X, y, theta, x_z, y_z, float(np.round(rng.uniform(0.05, 1.0), 2))
+
+
+_LOGISTIC_SLIPS = [
+    (lambda X, y, t, xz, yz, wd: -logistic_influence_reference(X, y, t, xz, yz, wd),
+     "Your values have the opposite sign: Theorem 10.1.2 has a minus sign in front."),
+    (lambda X, y, t, xz, yz, wd: logistic_influence_reference(X, y, t, xz, yz, wd, hessian_scale=len(y)),
+     "H should be the Hessian of the *mean* loss (1/n Σ_i), not of the sum."),
+    (lambda X, y, t, xz, yz, wd: logistic_influence_reference(X, y, t, xz, yz, 0.0),
+     "The weight-decay term is missing from H: the objective's Hessian includes weight_decay·I."),
+]
+
+register(Exercise(
+    id="nb01.4", title="Influence of every training point on a test point (logistic regression, dense Hessian)",
+    notebook=NOTEBOOK,
+    expects="a function logistic_influence(X, y, theta, x_z, y_z, weight_decay) taking X (n, d), y (n,) in {0, 1}, "
+            "theta (d,), x_z (d,), a 0-dimensional y_z and a float, and returning an (n,) torch.Tensor: "
+            "I(x_i, z) of Theorem 10.1.2 for the model σ(θ·x) with binary cross-entropy and the dense Hessian of "
+            "mean_i ℓ_i + weight_decay/2 ‖θ‖² (to a relative 1e-8).",
+    verify=lambda a, reference: compare_function_diagnosed(
+        a, reference, _draw_logistic_problem, read_output=lambda got: read_float_array(got, "the returned value"),
+        same=make_allclose(rtol=1e-8, atol=1e-12), diagnoses=_LOGISTIC_SLIPS,
+        otherwise="Check ∇ℓ(x, θ) = (σ(θ·x) − y)·x, H = (1/n) Σ_i σ_i(1 − σ_i) x_i x_iᵀ + weight_decay·I, and the "
+                  "order of the product ∇ℓ(z)ᵀ H⁻¹ ∇ℓ(x_i)."),
+    reference=lambda: logistic_influence_reference,
+    expected=lambda: logistic_influence_reference,
+    wrong_answers=lambda: [(slip, hint) for slip, hint in _LOGISTIC_SLIPS] + [
+        (lambda X, y, t, xz, yz, wd: -(X @ xz) * (torch.sigmoid(X @ t) - y) * (torch.sigmoid(xz @ t) - yz),
+         "Check ∇ℓ(x, θ)"),                                                     # H⁻¹ left out (H = I)
+        (lambda X, y, t, xz, yz, wd: list(logistic_influence_reference(X, y, t, xz, yz, wd)), "return a torch.Tensor"),
     ],
 ))

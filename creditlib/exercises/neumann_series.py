@@ -1,9 +1,17 @@
 """Exercises of notebook 02_neumann_series: Problems 10.1.3 and 10.1.4 (with the corrected bound)."""
 from __future__ import annotations
 
-import sympy as sp
+import warnings
 
-from ..checking import compare_expression, compare_vector
+import numpy as np
+import sympy as sp
+import torch
+
+from ..checking import compare_expression, compare_vector, make_allclose, read_float_array
+from ..influence import solve_neumann
+from ..testing import matrix_with_spectrum
+from ..validation import ConvergenceWarning
+from .influence_functions import compare_function_diagnosed
 from .core import Exercise, register
 from .symbols import eps, i, lam, r, rho
 
@@ -74,4 +82,70 @@ register(Exercise(
     expected=terms_needed,
     wrong_answers=lambda: [(sp.log(1 / eps) / sp.log(1 / rho), "differs"), (sp.log(eps) / sp.log(rho) + 1, "differs"),
                            (1 / (eps * (1 - rho)), "differs")],
+))
+
+
+# nb02.1 — the truncated Neumann series applied to a vector, from matrix-vector products only ---------------------
+class SymmetricOperator:
+    """``u ↦ A u`` for a symmetric A with eigenvalues in (0, 2), with a readable repr (the reader sees only products)."""
+
+    def __init__(self, A: torch.Tensor):
+        self.A = A
+
+    def __call__(self, u: torch.Tensor) -> torch.Tensor:
+        return self.A @ u
+
+    def __repr__(self) -> str:
+        eigenvalues = torch.linalg.eigvalsh(self.A)
+        return (f"matvec(u) = A @ u for a symmetric {len(self.A)}×{len(self.A)} A with eigenvalues from "
+                f"{float(eigenvalues[0]):.3g} to {float(eigenvalues[-1]):.3g}")
+
+
+def neumann_partial_sum_reference(matvec, v: torch.Tensor, r: int) -> torch.Tensor:
+    """Reference for nb02.1: ``S_r v = Σ_{i=0}^{r} (I − A)^i v`` by :func:`creditlib.influence.solve_neumann`.
+
+    With ``scale=1`` the solver's iterate after k terms is ``S_k v``; it is asked for exactly ``r``
+    terms (its warning that the tolerance was not reached is expected and silenced).
+    """
+    if r == 0:
+        return v.clone()
+    partial = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = solve_neumann(matvec, v, scale=1.0, tol=1e-300, max_iter=r, blowup=np.inf,
+                               callback=lambda k, x: partial.__setitem__(k, x))
+    # The solver stops early only when the residual is exactly 0: S_k v is then A⁻¹v to round-off for all k ≥ its stop.
+    return partial.get(r, result.x)
+
+
+def _draw_neumann_problem(rng: np.random.Generator) -> tuple:
+    dim = int(rng.integers(2, 7))
+    A = matrix_with_spectrum(rng.uniform(0.05, 1.95, size=dim), seed=int(rng.integers(2**31)))
+    return SymmetricOperator(A), torch.tensor(rng.normal(size=dim)), int(rng.integers(1, 25))
+
+
+_NEUMANN_SLIPS = [
+    (lambda A, v, r: neumann_partial_sum_reference(A, v, r - 1),
+     "One term short: the sum runs from i = 0 to r, that is r + 1 terms (the chapter's \"first r terms\" is "
+     "ambiguous; here S_0 v = v)."),
+    (lambda A, v, r: neumann_partial_sum_reference(A, v, r + 1), "One term too many: the sum stops at i = r."),
+    (lambda A, v, r: neumann_partial_sum_reference(A, v, r) - neumann_partial_sum_reference(A, v, r - 1),
+     "You returned only the last term (I − A)^r v, not the partial sum."),
+]
+
+register(Exercise(
+    id="nb02.1", title="The truncated Neumann series applied to a vector", notebook=NOTEBOOK,
+    expects="a function neumann_series(matvec, v, r) taking a function matvec(u) = A u, a vector v of shape (p,) "
+            "and an integer r ≥ 0, and returning S_r v = Σ_{i=0}^{r} (I − A)^i v as a tensor of shape (p,), "
+            "using r products with A (to a relative 1e-9).",
+    verify=lambda a, reference: compare_function_diagnosed(
+        a, reference, _draw_neumann_problem, read_output=lambda got: read_float_array(got, "the returned value"),
+        same=make_allclose(rtol=1e-9, atol=1e-12), diagnoses=_NEUMANN_SLIPS,
+        otherwise="Each term is the previous one times (I − A): term ← term − matvec(term)."),
+    reference=lambda: neumann_partial_sum_reference,
+    expected=lambda: neumann_partial_sum_reference,
+    wrong_answers=lambda: [(slip, hint.split(":")[0]) for slip, hint in _NEUMANN_SLIPS] + [
+        (lambda A, v, r: sum(torch.linalg.matrix_power(A.A, i) @ v for i in range(r + 1)), "term ← term"),  # Σ A^i v
+        (lambda A, v, r: list(v), "return a torch.Tensor"),
+    ],
 ))

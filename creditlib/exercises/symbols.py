@@ -9,7 +9,8 @@ expected symbols.
 
 Notebook 00 (welcome): ``u_A, u_B, u_AB`` — utilities of a two-player game.
 Notebook 01 (influence functions): ``x, y, x_z, y_z, theta`` (real) and
-``m2, lam`` (positive: a mean of squares and the ridge penalty λ).
+``m2, lam`` (positive: a mean of squares and the ridge penalty λ); ``I_x, I_bar`` (real: an influence
+and the mean influence over the training set) and ``n_train`` (positive: the number of training points).
 Notebook 02 (Neumann series): ``lam, eps, rho`` (positive), ``r, i``
 (non-negative integers: a number of terms and a summation index).
 Notebook 04 (Shapley estimators): ``N, k, B`` (positive) and
@@ -26,6 +27,8 @@ u_A, u_B, u_AB = sp.symbols("u_A u_B u_AB", real=True)
 # Notebook 01
 x, y, x_z, y_z, theta = sp.symbols("x y x_z y_z theta", real=True)
 m2, lam = sp.symbols("m2 lambda", positive=True)
+I_x, I_bar = sp.symbols("I_x I_bar", real=True)
+n_train = sp.Symbol("n_train", positive=True)
 # Notebook 02
 eps, rho = sp.symbols("epsilon rho", positive=True)
 r = sp.Symbol("r", integer=True, nonnegative=True)
@@ -38,4 +41,5 @@ p = sp.Symbol("p", positive=True)
 u_empty, u_1, u_2, u_12 = sp.symbols("u_empty u_1 u_2 u_12", real=True)
 
 __all__ = ["u_A", "u_B", "u_AB", "x", "y", "x_z", "y_z", "theta", "m2", "lam", "eps", "rho", "r", "i",
+           "I_x", "I_bar", "n_train",
            "N", "k", "B", "U_N", "U_empty", "p", "u_empty", "u_1", "u_2", "u_12"]
