@@ -1,12 +1,14 @@
-"""Feedback that teaches: diagnoses of wrong answers shared by several exercises."""
+"""Feedback that teaches, shared by several notebooks' exercises: diagnoses of wrong Shapley values,
+function exercises on arrays, and function checks that name a known slip."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
 from ..axioms import efficiency_gap, efficiency_target, null_player_violations, symmetry_violations
-from ..checking import _show, compare_vector
+from ..checking import (INCORRECT, Verdict, _show, compare_function, compare_vector, make_allclose,
+                        read_float_array)
 from ..games import Game
 from ..shapley import shapley_exact
 from .core import Exercise, register
@@ -98,3 +100,107 @@ def register_shapley_values_exercise(exercise_id: str, title: str, notebook: str
 def _fmt(x) -> str:
     """Exact numbers as ``115/2``, floats with 6 significant digits."""
     return f"{float(x):.6g}" if isinstance(x, float) or getattr(x, "is_Float", False) else _show(x)
+
+
+def read_values(got) -> np.ndarray:
+    """A function's output as a float array; a list of numbers is accepted too (NumPy exercises).
+
+    Runs in the checker's child process, on the reader's object.
+
+    Parameters
+    ----------
+    got : object
+        What the reader's function returned.
+
+    Returns
+    -------
+    ndarray of float64
+        The values.
+
+    Raises
+    ------
+    creditlib.checking._Invalid
+        The output is not an array of numbers (the message says what to return).
+    """
+    if type(got) is list and all(isinstance(v, (int, float, np.number)) for v in got):
+        got = np.array(got, dtype=np.float64)
+    return read_float_array(got, "the returned value")
+
+
+def array_function_exercise(id: str, title: str, notebook: str, expects: str, draw_input, reference, expected,
+                            wrong_answers) -> Exercise:
+    """Register a function exercise whose output is an array of floats (notebooks 03 and 04).
+
+    The reader's function is compared with ``expected()``, the reference function, on random inputs
+    (:func:`creditlib.checking.compare_function`), to a relative 1e-10.
+
+    Parameters
+    ----------
+    id, title, notebook, expects : str
+        As in :class:`Exercise`.
+    draw_input : callable
+        ``draw_input(rng) -> tuple`` of arguments, from a ``numpy.random.Generator``.
+    reference, expected, wrong_answers : callable
+        As in :class:`Exercise`: a correct function, the reference function, plausible wrong functions.
+
+    Returns
+    -------
+    Exercise
+        The registered exercise.
+    """
+    same = make_allclose(rtol=1e-10, atol=1e-12)
+    return register(Exercise(
+        id=id, title=title, notebook=notebook, expects=expects,
+        verify=lambda a, function: compare_function(a, function, draw_input, read_output=read_values, same=same),
+        reference=reference, expected=expected, wrong_answers=wrong_answers))
+
+
+# Function exercises -----------------------------------------------------------------------------------------
+# Checks with a diagnosis ------------------------------------------------------------
+def compare_function_diagnosed(answer, reference: Callable, draw_input: Callable[[np.random.Generator], tuple], *,
+                               read_output: Callable, same: Callable, diagnoses: Sequence[tuple[Callable, str]],
+                               otherwise: str = "") -> Verdict:
+    """:func:`creditlib.checking.compare_function`, plus a hint when the first wrong output matches a known slip.
+
+    ``diagnoses`` lists ``(slip, hint)``: ``slip(*args)`` computes what a plausible bug returns
+    on the failing input (in this process, from the input alone: the reader's code never runs
+    here); the first slip that ``same`` matches adds its hint, else ``otherwise`` is added.
+
+    Parameters
+    ----------
+    answer : callable
+        The reader's function.
+    reference, draw_input, read_output, same : callable
+        As for :func:`creditlib.checking.compare_function`.
+    diagnoses : sequence of (callable, str)
+        Known slips and the hint each earns.
+    otherwise : str, default=""
+        The hint when no slip matches.
+
+    Returns
+    -------
+    Verdict
+        ``compare_function``'s verdict, with the hint appended when it is ``incorrect``.
+    """
+    seen: dict = {}
+
+    def recording_reference(*args):
+        seen["args"] = args
+        return reference(*args)
+
+    def recording_same(got, expected):
+        seen["got"] = got
+        return same(got, expected)
+
+    verdict = compare_function(answer, recording_reference, draw_input, read_output=read_output, same=recording_same)
+    if verdict.status != INCORRECT or "got" not in seen or same(seen["got"], reference(*seen["args"])):
+        return verdict                      # passed, or failed before any comparison (raised, timed out)
+    hint = next((text for slip, text in diagnoses if _matches(same, seen["got"], slip, seen["args"])), otherwise)
+    return Verdict(INCORRECT, f"{verdict.message} {hint}".strip())
+
+
+def _matches(same: Callable, got, slip: Callable, args: tuple) -> bool:
+    try:
+        return same(got, slip(*args))
+    except (ArithmeticError, RuntimeError, ValueError):     # the slip itself fails on this input (a singular H)
+        return False

@@ -5,12 +5,11 @@ import numpy as np
 import sympy as sp
 import torch
 
-from typing import Callable, Sequence
-
-from ..checking import (INCORRECT, Verdict, compare_expression, compare_function, compare_names, make_allclose,
+from ..checking import (compare_expression, compare_function, compare_names, make_allclose,
                         read_float_array)
 from ..influence import function_hvp, influence_matrix
 from .core import Exercise, register
+from .feedback import compare_function_diagnosed
 from .symbols import I_bar, I_x, lam, m2, n_train, theta, x, x_z, y, y_z
 
 NOTEBOOK = "01_influence_functions"
@@ -120,40 +119,6 @@ register(Exercise(
 ))
 
 
-# Function checks with a diagnosis ------------------------------------------------------------
-def compare_function_diagnosed(answer, reference: Callable, draw_input: Callable[[np.random.Generator], tuple], *,
-                               read_output: Callable, same: Callable, diagnoses: Sequence[tuple[Callable, str]],
-                               otherwise: str = "") -> Verdict:
-    """:func:`creditlib.checking.compare_function`, plus a hint when the first wrong output matches a known slip.
-
-    ``diagnoses`` lists ``(slip, hint)``: ``slip(*args)`` computes what a plausible bug returns
-    on the failing input (in this process, from the input alone: the reader's code never runs
-    here); the first slip that ``same`` matches adds its hint, else ``otherwise`` is added.
-    """
-    seen: dict = {}
-
-    def recording_reference(*args):
-        seen["args"] = args
-        return reference(*args)
-
-    def recording_same(got, expected):
-        seen["got"] = got
-        return same(got, expected)
-
-    verdict = compare_function(answer, recording_reference, draw_input, read_output=read_output, same=recording_same)
-    if verdict.status != INCORRECT or "got" not in seen or same(seen["got"], reference(*seen["args"])):
-        return verdict                      # passed, or failed before any comparison (raised, timed out)
-    hint = next((text for slip, text in diagnoses if _matches(same, seen["got"], slip, seen["args"])), otherwise)
-    return Verdict(INCORRECT, f"{verdict.message} {hint}".strip())
-
-
-def _matches(same: Callable, got, slip: Callable, args: tuple) -> bool:
-    try:
-        return same(got, slip(*args))
-    except (ArithmeticError, RuntimeError, ValueError):     # the slip itself fails on this input (a singular H)
-        return False
-
-
 # nb01.4 — influence of every training point, logistic regression, dense Hessian --------------------
 def logistic_influence_reference(X: torch.Tensor, y: torch.Tensor, theta: torch.Tensor, x_z: torch.Tensor,
                                  y_z: torch.Tensor, weight_decay: float, *, hessian_scale: float = 1.0) -> torch.Tensor:
@@ -163,6 +128,26 @@ def logistic_influence_reference(X: torch.Tensor, y: torch.Tensor, theta: torch.
     binary cross-entropy on the logit ``θ·x``; H is the dense Hessian of
     ``mean_i ℓ_i + weight_decay/2 ‖θ‖²`` (``method="exact"``). ``hessian_scale`` only
     serves the checker's diagnosis of a Hessian of the summed loss.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Training inputs, shape ``(n, d)``.
+    y : torch.Tensor
+        Labels 0/1, shape ``(n,)``.
+    theta : torch.Tensor
+        The trained weights, shape ``(d,)``.
+    x_z, y_z : torch.Tensor
+        The test point, shapes ``(d,)`` and ``()``.
+    weight_decay : float
+        λ of the objective.
+    hessian_scale : float, default=1.0
+        1 for the reference; other values build the diagnosed slip.
+
+    Returns
+    -------
+    torch.Tensor
+        ``I(x_i, z)`` for i = 1..n, shape ``(n,)``.
     """
     model = torch.nn.Linear(X.shape[1], 1, bias=False).double()
     with torch.no_grad():

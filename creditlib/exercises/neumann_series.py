@@ -11,7 +11,7 @@ from ..checking import compare_expression, compare_vector, make_allclose, read_f
 from ..influence import solve_neumann
 from ..testing import matrix_with_spectrum
 from ..validation import ConvergenceWarning
-from .influence_functions import compare_function_diagnosed
+from .feedback import compare_function_diagnosed
 from .core import Exercise, register
 from .symbols import eps, i, lam, r, rho
 
@@ -106,6 +106,20 @@ def neumann_partial_sum_reference(matvec, v: torch.Tensor, r: int) -> torch.Tens
 
     With ``scale=1`` the solver's iterate after k terms is ``S_k v``; it is asked for exactly ``r``
     terms (its warning that the tolerance was not reached is expected and silenced).
+
+    Parameters
+    ----------
+    matvec : callable
+        ``v ↦ A v`` for a symmetric A with eigenvalues in (0, 2).
+    v : torch.Tensor
+        Shape ``(d,)``.
+    r : int
+        The last power, ``r ≥ 0``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``S_r v``, shape ``(d,)``.
     """
     if r == 0:
         return v.clone()

@@ -7,14 +7,14 @@ import numpy as np
 import sympy as sp
 
 from ..axioms import AXIOMS, EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY
-from ..checking import (INCORRECT, INVALID, Verdict, _Invalid, _type_name, compare_choices, compare_function,
-                        compare_vector, fold, make_allclose, read_float_array, read_sympy)
+from ..checking import (INCORRECT, INVALID, Verdict, _Invalid, _type_name, compare_choices, compare_vector, fold,
+                        read_sympy)
 from ..coalitions import table_players
 from ..games import Game, weighted_voting_game
 from ..schemes import SCHEMES, violated_axioms
 from ..shapley import dividends_from_table, harsanyi_dividends, semivalue_from_table, shapley_weights
 from .core import Exercise, register
-from .feedback import register_shapley_values_exercise
+from .feedback import array_function_exercise, register_shapley_values_exercise
 
 NOTEBOOK = "03_shapley_axioms"
 VOTING_WEIGHTS, VOTING_QUOTA, VOTING_PLAYERS = (3, 2, 1), 4, ["A", "B", "C"]
@@ -214,59 +214,6 @@ def _moebius_by_subsets(sign):
                 S = (S - 1) & T
         return c
     return dividends
-
-
-def read_values(got) -> np.ndarray:
-    """A function's output as a float array; a list of numbers is accepted too (NumPy exercises).
-
-    Runs in the checker's child process, on the reader's object.
-
-    Parameters
-    ----------
-    got : object
-        What the reader's function returned.
-
-    Returns
-    -------
-    ndarray of float64
-        The values.
-
-    Raises
-    ------
-    creditlib.checking._Invalid
-        The output is not an array of numbers (the message says what to return).
-    """
-    if type(got) is list and all(isinstance(v, (int, float, np.number)) for v in got):
-        got = np.array(got, dtype=np.float64)
-    return read_float_array(got, "the returned value")
-
-
-def array_function_exercise(id: str, title: str, notebook: str, expects: str, draw_input, reference, expected,
-                            wrong_answers) -> Exercise:
-    """Register a function exercise whose output is an array of floats (notebooks 03 and 04).
-
-    The reader's function is compared with ``expected()``, the reference function, on random inputs
-    (:func:`creditlib.checking.compare_function`), to a relative 1e-10.
-
-    Parameters
-    ----------
-    id, title, notebook, expects : str
-        As in :class:`Exercise`.
-    draw_input : callable
-        ``draw_input(rng) -> tuple`` of arguments, from a ``numpy.random.Generator``.
-    reference, expected, wrong_answers : callable
-        As in :class:`Exercise`: a correct function, the reference function, plausible wrong functions.
-
-    Returns
-    -------
-    Exercise
-        The registered exercise.
-    """
-    same = make_allclose(rtol=1e-10, atol=1e-12)
-    return register(Exercise(
-        id=id, title=title, notebook=notebook, expects=expects,
-        verify=lambda a, function: compare_function(a, function, draw_input, read_output=read_values, same=same),
-        reference=reference, expected=expected, wrong_answers=wrong_answers))
 
 
 array_function_exercise(

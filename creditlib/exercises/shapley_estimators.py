@@ -8,7 +8,7 @@ import sympy as sp
 from ..games import coalition_codes
 from ..shapley import difference_terms, shapley_by_permutations
 from .core import expression_exercise
-from .shapley_axioms import array_function_exercise
+from .feedback import array_function_exercise
 from .symbols import B, N, U_N, U_empty, k
 
 NOTEBOOK = "04_shapley_estimators"
