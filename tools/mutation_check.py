@@ -126,6 +126,10 @@ MUTANTS = [
      "y = torch.tensor((digits.target[order] == first).astype(np.float64))"),
     ("game scaling loses exactness", "creditlib/games.py",
      "exact = _is_exact(scale)\n", "exact = False\n"),
+    ("bitmask table game with one player too many", "creditlib/games.py",
+     "n = len(raw).bit_length() - 1\n", "n = len(raw).bit_length()\n"),
+    ("bitmask table game keeps NaN utilities", "creditlib/games.py",
+     "        if not _finite(table).all():\n            bad", "        if False:\n            bad"),
     # --- the answer checker
     ("expression checker accepts float agreement within 1e-4", "creditlib/checking.py",
      "return abs(a - e) > sp.Float(10) ** -20 * max(1, abs(e))", "return abs(a - e) > sp.Float(10) ** -4 * max(1, abs(e))"),
