@@ -130,6 +130,10 @@ MUTANTS = [
      "n = len(raw).bit_length() - 1\n", "n = len(raw).bit_length()\n"),
     ("bitmask table game keeps NaN utilities", "creditlib/games.py",
      "        if not _finite(table).all():\n            bad", "        if False:\n            bad"),
+    ("sgd minibatches ignore the subset", "creditlib/datamodels.py",
+     "scores.topk(k, dim=1).indices, 1.0) * subsets", "scores.topk(k, dim=1).indices, 1.0)"),
+    ("sgd minibatch of one point too many", "creditlib/datamodels.py",
+     "k = min(batch_size, masks.shape[1])", "k = min(batch_size + 1, masks.shape[1])"),
     # --- the answer checker
     ("expression checker accepts float agreement within 1e-4", "creditlib/checking.py",
      "return abs(a - e) > sp.Float(10) ** -20 * max(1, abs(e))", "return abs(a - e) > sp.Float(10) ** -4 * max(1, abs(e))"),
