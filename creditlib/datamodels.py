@@ -262,6 +262,22 @@ def _batched_lbfgs(value: Callable, grad_value: Callable, theta: torch.Tensor, *
     return theta
 
 
+def _check_subset_training(X_train, y_train, masks, X_test, y_test) -> np.ndarray:
+    """Validate the data and masks of :func:`train_on_subsets` and :func:`sgd_on_subsets`; return the masks."""
+    for X, y, what in ((X_train, y_train, "training data"), (X_test, y_test, "test data")):
+        if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
+            raise TypeError(f"{what}: X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}.")
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"{what}: X has {X.shape[0]} rows but y has {y.shape[0]}.")
+    masks = np.asarray(masks)
+    if masks.dtype != bool or masks.ndim != 2 or masks.shape[1] != X_train.shape[0]:
+        raise ValueError(f"masks must be a boolean array of shape (n_subsets, {X_train.shape[0]}) (one column per "
+                         f"training point); got dtype {masks.dtype} and shape {masks.shape}.")
+    if masks.shape[0] == 0:
+        raise ValueError("masks has no rows: give at least one subset.")
+    return masks
+
+
 def train_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor, y_train: torch.Tensor,
                      masks, X_test: torch.Tensor, y_test: torch.Tensor, *, weight_decay: float, seed=0,
                      chunk_size: int | None = None, executor: Executor | None = None, progress: bool = False,
@@ -338,17 +354,7 @@ def train_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
     ConvergenceWarning
         Some model's final gradient norm is at or above ``tol`` (the message gives the largest).
     """
-    for X, y, what in ((X_train, y_train, "training data"), (X_test, y_test, "test data")):
-        if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-            raise TypeError(f"{what}: X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}.")
-        if X.shape[0] != y.shape[0]:
-            raise ValueError(f"{what}: X has {X.shape[0]} rows but y has {y.shape[0]}.")
-    masks = np.asarray(masks)
-    if masks.dtype != bool or masks.ndim != 2 or masks.shape[1] != X_train.shape[0]:
-        raise ValueError(f"masks must be a boolean array of shape (n_subsets, {X_train.shape[0]}) (one column per "
-                         f"training point); got dtype {masks.dtype} and shape {masks.shape}.")
-    if masks.shape[0] == 0:
-        raise ValueError("masks has no rows: give at least one subset.")
+    masks = _check_subset_training(X_train, y_train, masks, X_test, y_test)
     weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", low=1)
@@ -450,15 +456,7 @@ def sgd_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tenso
     ValueError, TypeError
         As :func:`train_on_subsets`; a non-positive ``lr``, ``steps`` or ``batch_size``.
     """
-    for X, y, what in ((X_train, y_train, "training data"), (X_test, y_test, "test data")):
-        if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-            raise TypeError(f"{what}: X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}.")
-        if X.shape[0] != y.shape[0]:
-            raise ValueError(f"{what}: X has {X.shape[0]} rows but y has {y.shape[0]}.")
-    masks = np.asarray(masks)
-    if masks.dtype != bool or masks.ndim != 2 or masks.shape[1] != X_train.shape[0] or masks.shape[0] == 0:
-        raise ValueError(f"masks must be a non-empty boolean array of shape (n_subsets, {X_train.shape[0]}); got "
-                         f"dtype {masks.dtype} and shape {masks.shape}.")
+    masks = _check_subset_training(X_train, y_train, masks, X_test, y_test)
     weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
     lr = check_positive(lr, "lr")
     steps = check_int(steps, "steps", low=1)

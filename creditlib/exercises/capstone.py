@@ -4,11 +4,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..checking import (compare_expression, compare_function, compare_names, compare_vector, make_allclose,
-                        read_float_array)
+from ..checking import compare_expression, compare_names, compare_vector
 from ..games import Game, all_coalitions
 from ..shapley import banzhaf_exact, semivalue_from_table, shapley_exact
-from .core import Exercise, register
+from .core import Exercise, array_function_exercise, register
 from .symbols import p
 
 NOTEBOOK = "08_credit_side_by_side"
@@ -27,21 +26,17 @@ def _draw_table(rng: np.random.Generator) -> tuple:
     return (rng.normal(size=2 ** int(rng.integers(1, 7))),)
 
 
-register(Exercise(
+array_function_exercise(
     id="nb08.1", title="Leave-one-out values from a table of every subset", notebook=NOTEBOOK,
     expects="a function loo_from_table(table) taking a 1-D NumPy array of 2^N utilities indexed by bitmask and "
             "returning an (N,) NumPy array: f(all points) − f(all points but i) for each i (to a relative 1e-12).",
-    verify=lambda a, reference: compare_function(a, reference, _draw_table,
-                                                 read_output=lambda got: read_float_array(got, "the returned value"),
-                                                 same=make_allclose(rtol=1e-12, atol=1e-12)),
-    reference=lambda: _loo_reference,
-    expected=lambda: _loo_reference,
+    reference=_loo_reference, draw_input=_draw_table, rtol=1e-12, atol=1e-12,
     wrong_answers=lambda: [
         (lambda t: t[-1] - t[1 << np.arange(len(t).bit_length() - 1)], "is wrong on input"),     # f(all) − f({i})
         (lambda t: t[1 << np.arange(len(t).bit_length() - 1)] - t[0], "is wrong on input"),      # f({i}) − f(∅)
         (lambda t: t[(len(t) - 1) ^ (1 << np.arange(len(t).bit_length() - 1))] - t[-1], "is wrong on input"),
     ],
-))
+)
 
 # ---------------------------------------------------------------------------- nb08.2: three notions, one table
 TWINS_TABLE = {(): 0, ("a",): 5, ("b",): 5, ("c",): 2, ("a", "b"): 6, ("a", "c"): 8, ("b", "c"): 8,
