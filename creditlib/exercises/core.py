@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from ..checking import (INVALID, compare_expression, compare_function, compare_number, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT,
-                        Verdict, make_allclose, not_attempted, read_float_array, run_isolated)
+from ..checking import (INVALID, compare_expression, compare_number, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, not_attempted,
+                        run_isolated)
 from .progress import recorded
+
+from ..checking import compare_function, make_allclose, read_float_array  # noqa: E402  (array_function_exercise)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,19 @@ def array_function_exercise(id: str, title: str, notebook: str, expects: str, re
                             wrong_answers: Callable[[], list]) -> Exercise:
     """Register an exercise whose answer is a function returning an array, compared with ``reference`` on random
     inputs ``draw_input(rng) -> args`` to ``rtol``/``atol`` (:func:`creditlib.checking.compare_function`).
+
+    Parameters
+    ----------
+    id, title, notebook, expects : str
+        As for :class:`Exercise`.
+    reference : callable
+        ``creditlib``'s implementation: both the reference answer and the expected value.
+    draw_input : callable
+        ``draw_input(rng) -> tuple of arguments`` for one random trial.
+    rtol, atol : float
+        Tolerances of the comparison (:func:`creditlib.checking.make_allclose`).
+    wrong_answers : callable
+        ``wrong_answers() -> [(function, hint fragment), ...]``: plausible wrong functions.
 
     Returns
     -------
