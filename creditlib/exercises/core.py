@@ -15,7 +15,7 @@ from ..checking import (INVALID, compare_expression, compare_number, NOT_ATTEMPT
                         run_isolated)
 from .progress import recorded
 
-from ..checking import compare_function, make_allclose, read_float_array  # noqa: E402  (array_function_exercise)
+from ..checking import compare_function, make_allclose, read_float_array   # for array_function_exercise
 
 
 @dataclass(frozen=True)
