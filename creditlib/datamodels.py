@@ -37,7 +37,7 @@ from .coalitions import check_enumerable, coalition_codes_and_sizes, table_playe
 from .influence import LossFn, flatten, training_objective
 from .validation import check_int, check_open_unit, check_positive, check_random_state, warn_unconverged
 
-__all__ = ["subset_masks", "train_on_subsets", "logistic_loss", "softmax_cross_entropy", "margins",
+__all__ = ["subset_masks", "train_on_subsets", "sgd_on_subsets", "logistic_loss", "softmax_cross_entropy", "margins",
            "Datamodels", "fit_datamodels", "lds", "p_biased_fourier", "inverse_p_biased_fourier",
            "fourier_weight_by_degree", "noise_stability", "banzhaf_msr", "NoiseStabilityEstimate", "noise_stability_estimate"]
 
@@ -315,6 +315,22 @@ def _batched_lbfgs(value: Callable, grad_value: Callable, theta: torch.Tensor, *
     return theta
 
 
+def _check_subset_training(X_train, y_train, masks, X_test, y_test) -> np.ndarray:
+    """Validate the data and masks of :func:`train_on_subsets` and :func:`sgd_on_subsets`; return the masks."""
+    for X, y, what in ((X_train, y_train, "training data"), (X_test, y_test, "test data")):
+        if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
+            raise TypeError(f"{what}: X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}.")
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"{what}: X has {X.shape[0]} rows but y has {y.shape[0]}.")
+    masks = np.asarray(masks)
+    if masks.dtype != bool or masks.ndim != 2 or masks.shape[1] != X_train.shape[0]:
+        raise ValueError(f"masks must be a boolean array of shape (n_subsets, {X_train.shape[0]}) (one column per "
+                         f"training point); got dtype {masks.dtype} and shape {masks.shape}.")
+    if masks.shape[0] == 0:
+        raise ValueError("masks has no rows: give at least one subset.")
+    return masks
+
+
 def train_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor, y_train: torch.Tensor,
                      masks, X_test: torch.Tensor, y_test: torch.Tensor, *, weight_decay: float, seed=0,
                      chunk_size: int | None = None, executor: Executor | None = None, progress: bool = False,
@@ -392,17 +408,7 @@ def train_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
     ConvergenceWarning
         Some model's final gradient norm is at or above ``tol`` (the message gives the largest).
     """
-    for X, y, what in ((X_train, y_train, "training data"), (X_test, y_test, "test data")):
-        if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-            raise TypeError(f"{what}: X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}.")
-        if X.shape[0] != y.shape[0]:
-            raise ValueError(f"{what}: X has {X.shape[0]} rows but y has {y.shape[0]}.")
-    masks = np.asarray(masks)
-    if masks.dtype != bool or masks.ndim != 2 or masks.shape[1] != X_train.shape[0]:
-        raise ValueError(f"masks must be a boolean array of shape (n_subsets, {X_train.shape[0]}) (one column per "
-                         f"training point); got dtype {masks.dtype} and shape {masks.shape}.")
-    if masks.shape[0] == 0:
-        raise ValueError("masks has no rows: give at least one subset.")
+    masks = _check_subset_training(X_train, y_train, masks, X_test, y_test)
     weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", low=1)
@@ -456,6 +462,88 @@ def train_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
                          f"(largest {worst:.2g}) after max_iter = {max_iter} L-BFGS iterations. Raise max_iter, or "
                          "weight_decay if some subsets have no minimum.")
     return (outputs, norms) if return_gradient_norms else outputs
+
+
+def sgd_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor, y_train: torch.Tensor,
+                   masks, X_test: torch.Tensor, y_test: torch.Tensor, *, weight_decay: float, lr: float, steps: int,
+                   batch_size: int, seed=0, threads: int | None = 1) -> np.ndarray:
+    """Train one model per subset by minibatch SGD, a fixed number of steps: retraining noise included.
+
+    The noisy counterpart of :func:`train_on_subsets` (which trains every model to convergence and, for a convex
+    model, has no noise at all). Model k starts from its own PyTorch initialisation and takes ``steps`` steps
+    ``θ ← θ − lr · ∇[mean_{i∈B} loss(x_i; θ) + weight_decay/2 · ‖θ‖²]``, each on a fresh minibatch B of
+    ``min(batch_size, |S_k|)`` points of its subset drawn without replacement (an empty subset takes steps on the
+    penalty alone). Which minibatches and which initialisation a model gets depends on the seed: two seeds give
+    two draws of the retraining noise that data valuation has to live with (Wang & Jia 2023). All models train
+    together, batched with ``vmap``; there is no chunking, so the memory grows with the number of masks.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The architecture; with ``seed=None`` also the common starting point. It is not modified.
+    loss_fn : callable
+        ``loss_fn(outputs, targets)`` → one loss per example, e.g. :func:`logistic_loss`.
+    X_train, y_train, masks, X_test, y_test
+        As in :func:`train_on_subsets`.
+    weight_decay : float
+        ``≥ 0``.
+    lr : float
+        Step size, ``> 0``.
+    steps : int
+        SGD steps per model, ``≥ 1``.
+    batch_size : int
+        Minibatch size, ``≥ 1``; ``batch_size ≥ n_train`` is full-batch gradient descent.
+    seed : None, int or numpy.random.Generator, default=0
+        Draws every model's initialisation (as :func:`train_on_subsets`) and the minibatches. With None, every
+        model starts from ``model``'s parameters and the minibatches are drawn from a fresh seed.
+    threads : int or None, default=1
+        PyTorch threads while training (restored afterwards); one thread keeps the result independent of
+        ``OMP_NUM_THREADS``.
+
+    Returns
+    -------
+    ndarray of shape (n_subsets, n_test)
+        The final models' test margins (:func:`margins`).
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`train_on_subsets`; a non-positive ``lr``, ``steps`` or ``batch_size``.
+    """
+    masks = _check_subset_training(X_train, y_train, masks, X_test, y_test)
+    weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
+    lr = check_positive(lr, "lr")
+    steps = check_int(steps, "steps", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    rng = check_random_state(seed)
+    model_seeds = None if seed is None else rng.integers(2**62, size=masks.shape[0])
+    generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(check_int(threads, "threads", low=1))
+    try:
+        fm = flatten(model)
+        dtype = fm.theta.dtype
+        subsets = torch.as_tensor(masks, dtype=dtype)
+        k = min(batch_size, masks.shape[1])
+        data_term = training_objective(fm, loss_fn, X_train, y_train, 0.0)          # Σ w ℓ / Σ w
+
+        def objective(theta, w, present):
+            safe = torch.where(present > 0, w, torch.ones_like(w))                  # any weights when B is empty
+            return present * data_term(theta, safe) + 0.5 * weight_decay * (theta * theta).sum()
+
+        step_grad = vmap(torch.func.grad(objective))
+        theta = _initial_thetas(model, model_seeds).to(dtype).expand(masks.shape[0], -1).clone()
+        for _ in range(steps):
+            scores = torch.where(subsets > 0, torch.rand(subsets.shape, generator=generator, dtype=dtype), -1.0)
+            chosen = torch.zeros_like(subsets).scatter_(1, scores.topk(k, dim=1).indices, 1.0) * subsets
+            present = (chosen.sum(dim=1) > 0).to(dtype)
+            theta = theta - lr * step_grad(theta, chosen, present)
+        with torch.no_grad():
+            out = margins(vmap(lambda t: fm(t, X_test))(theta), y_test)
+    finally:
+        torch.set_num_threads(previous)
+    return out.numpy().astype(np.float64)
 
 
 # ---------------------------------------------------------------------------- fitting datamodels

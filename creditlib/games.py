@@ -208,6 +208,55 @@ class Game:
 
         return cls(len(names), utility, names, cache=cache)
 
+    @classmethod
+    def from_bitmask_table(cls, values, players: Sequence[str] | None = None) -> "Game":
+        """A game from the ``2^N`` utilities of its coalitions, indexed by bitmask (entry ``m``: the coalition
+        with bit i of m set ⇔ player i present), the inverse of :meth:`values`.
+
+        The way to value training data from models trained on every subset: with
+        ``masks = all_coalitions(N)`` and ``outputs = train_on_subsets(..., masks, ...)`` (one row per mask),
+        ``Game.from_bitmask_table(outputs.mean(axis=1))`` is the game whose utility is the mean test output.
+
+        Parameters
+        ----------
+        values : array_like of shape (2**N,)
+            Finite numbers (float64), or exact ones (ints, ``Fraction``, sympy ``Rational``), which stay exact.
+        players : sequence of str, optional
+            Names of the N players (default ``"0", "1", ...``).
+
+        Returns
+        -------
+        Game
+            Its utility looks each coalition up in ``values``; ``game.values()`` returns them.
+
+        Raises
+        ------
+        ValueError
+            A table that is not one-dimensional, whose length is not a power of two (or is 1), too large to
+            enumerate, or holds values that are not finite.
+        TypeError
+            Values that are not numbers.
+        """
+        raw = np.asarray(values, dtype=object if isinstance(values, (list, tuple)) else None)
+        if raw.ndim != 1:
+            raise ValueError(f"A bitmask table is one-dimensional, one utility per coalition; got shape {raw.shape} "
+                             "(for the outputs of train_on_subsets, pick one test point or average over them).")
+        n = len(raw).bit_length() - 1
+        if len(raw) < 2 or len(raw) != 2**n:
+            raise ValueError(f"A bitmask table has 2^N entries (N ≥ 1 players); got {len(raw)}. Train one model on "
+                             "every subset of the players: masks = all_coalitions(N).")
+        check_enumerable(n)
+        table = _as_value_array(raw)
+        if not _finite(table).all():
+            bad = int(np.flatnonzero(~_finite(table))[0])
+            raise ValueError(f"Entry {bad} of the table (coalition with bitmask {bad}) is {table[bad]}, not a finite "
+                             "number.")
+
+        def utility(masks: np.ndarray) -> np.ndarray:
+            return table[coalition_codes(masks)]
+
+        return cls(n, utility, players)
+
     # ------------------------------------------------------------------ evaluation
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         """Utilities of a batch of coalitions, a boolean array of shape ``(k, n_players)`` (or one mask)."""

@@ -449,3 +449,102 @@ def test_train_on_subsets_refuses_bad_inputs(tiny_digits):
         run(chunk_size=4, memory_budget=2 * bytes_per_model(model, X))
     with pytest.raises(ValueError, match="One model needs about"):
         run(memory_budget=bytes_per_model(model, X) - 1)
+
+
+# ---------------------------------------------------------------------------- sgd_on_subsets
+def _small_problem(seed=0, n=6):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 3, generator=g, dtype=torch.float64)
+    y = (torch.rand(n, generator=g, dtype=torch.float64) > 0.5).to(torch.float64)
+    Xt = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    yt = (torch.rand(4, generator=g, dtype=torch.float64) > 0.5).to(torch.float64)
+    return X, y, Xt, yt
+
+
+def _zero_linear():
+    model = torch.nn.Linear(3, 1).to(torch.float64)
+    with torch.no_grad():
+        model.weight.zero_()
+        model.bias.fill_(0.3)
+    return model
+
+
+def test_sgd_one_full_batch_step_is_one_gradient_step_by_hand():
+    from creditlib.datamodels import sgd_on_subsets
+    X, y, Xt, yt = _small_problem()
+    masks = np.array([[True, False, True, True, False, False], [False] * 6])
+    out = sgd_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, lr=0.7, steps=1,
+                         batch_size=6, seed=None)
+    # Oracle: gradient of the mean BCE over the subset plus the ridge term, written out (w, b) by hand.
+    w, b = torch.zeros(3, dtype=torch.float64), torch.tensor(0.3, dtype=torch.float64)
+    idx = torch.tensor([0, 2, 3])
+    resid = torch.sigmoid(X[idx] @ w + b) - y[idx]                 # d BCE / d logit
+    w1 = w - 0.7 * ((resid[:, None] * X[idx]).mean(0) + 0.1 * w)
+    b1 = b - 0.7 * (resid.mean() + 0.1 * b)
+    b_empty = b - 0.7 * 0.1 * b                                   # empty subset: the penalty alone
+    sign = 2 * yt - 1
+    assert np.allclose(out[0], (sign * (Xt @ w1 + b1)).numpy(), rtol=1e-12, atol=1e-12)
+    assert np.allclose(out[1], (sign * b_empty).numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_sgd_full_batch_converges_to_the_lbfgs_minimum_of_a_convex_model():
+    from creditlib.datamodels import sgd_on_subsets
+    X, y, Xt, yt = _small_problem(1)
+    masks = subset_masks(6, 0.6, 5, seed=3)
+    masks[0] = True
+    exact = train_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, seed=None, tol=1e-10)
+    sgd = sgd_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, lr=0.5, steps=3000,
+                         batch_size=6, seed=None)
+    assert np.allclose(sgd, exact, atol=1e-6)
+
+
+def test_sgd_small_subsets_are_full_batch_and_seeds_make_the_noise():
+    from creditlib.datamodels import sgd_on_subsets
+    X, y, Xt, yt = _small_problem(2)
+    masks = subset_masks(6, 0.5, 12, seed=4)
+    small = masks.sum(axis=1) <= 2
+    assert small.any() and (~small).any()
+    run = lambda bs, seed: sgd_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1,
+                                          lr=0.3, steps=20, batch_size=bs, seed=seed)
+    # With at most 2 points, a minibatch of 2 is the whole subset: the same as full-batch descent.
+    assert np.allclose(run(2, None)[small], run(6, None)[small], rtol=1e-12, atol=1e-12)
+    assert not np.allclose(run(2, None)[~small], run(6, None)[~small], atol=1e-6)
+    mlp = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).to(torch.float64)
+    net = lambda seed: sgd_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.01, lr=0.3, steps=20,
+                                      batch_size=2, seed=seed)
+    assert np.array_equal(net(5), net(5))
+    assert not np.allclose(net(5), net(6), atol=1e-6)
+
+
+def test_sgd_refuses_bad_inputs():
+    from creditlib.datamodels import sgd_on_subsets
+    X, y, Xt, yt = _small_problem()
+    masks = np.ones((2, 6), dtype=bool)
+    call = lambda **kw: sgd_on_subsets(_zero_linear(), logistic_loss, X, y, kw.pop("masks", masks), Xt, yt,
+                                       **{"weight_decay": 0.1, "lr": 0.1, "steps": 5, "batch_size": 2, **kw})
+    for kw, message in [({"lr": 0.0}, "lr"), ({"steps": 0}, "steps"), ({"batch_size": 0}, "batch_size"),
+                        ({"weight_decay": -1.0}, "weight_decay"), ({"masks": np.ones((2, 5), bool)}, "masks"),
+                        ({"masks": np.ones((2, 6))}, "masks")]:
+        with pytest.raises(ValueError, match=message):
+            call(**kw)
+
+
+def test_sgd_one_minibatch_step_uses_batch_size_points_of_the_subset():
+    from creditlib.datamodels import sgd_on_subsets
+    X, y, Xt, yt = _small_problem(3)
+    subset = [0, 2, 3, 5]
+    masks = np.isin(np.arange(6), subset)[None, :]
+
+    def by_hand(points):                                          # one step on these points, written out
+        w, b = torch.zeros(3, dtype=torch.float64), torch.tensor(0.3, dtype=torch.float64)
+        idx = torch.tensor(points)
+        resid = torch.sigmoid(X[idx] @ w + b) - y[idx]
+        w1 = w - 0.7 * ((resid[:, None] * X[idx]).mean(0) + 0.1 * w)
+        b1 = b - 0.7 * (resid.mean() + 0.1 * b)
+        return ((2 * yt - 1) * (Xt @ w1 + b1)).numpy()
+
+    candidates = [by_hand(list(pair)) for pair in itertools.combinations(subset, 2)]
+    for _ in range(5):           # seed=None: the common start, and a fresh random minibatch each call
+        out = sgd_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, lr=0.7, steps=1,
+                             batch_size=2, seed=None)[0]
+        assert any(np.allclose(out, c, rtol=1e-12, atol=1e-12) for c in candidates)

@@ -300,3 +300,29 @@ def test_shapley_from_dividends_in_floats_and_exactly(exact):
     by_hand = [2, 2 + 1.5, 2, 0]                      # each of the three members gets 6/3
     np.testing.assert_allclose(np.asarray(shapley_from_dividends(sparse, 4), float), by_hand, atol=1e-12)
     np.testing.assert_allclose(shapley_exact(game_from_dividends(sparse, 4)).astype(float), by_hand, atol=1e-12)
+
+
+def test_from_bitmask_table_agrees_with_a_table_keyed_by_coalition():
+    # Oracle: the same utilities keyed by explicit tuples of names, built member by member.
+    rng = np.random.default_rng(5)
+    names = ["a", "b", "c"]
+    values = rng.normal(size=8)
+    keyed = {tuple(n for i, n in enumerate(names) if m >> i & 1): values[m] for m in range(8)}
+    game = Game.from_bitmask_table(values, players=names)
+    assert game.players == names and game.n_players == 3
+    masks = rng.random((20, 3)) < 0.5
+    assert np.array_equal(game(masks), Game.from_table(keyed, names)(masks))
+    assert game(np.array([True, False, True])) == values[0b101]        # bit i ⇔ player i
+    assert np.array_equal(game.values(), values)
+
+
+def test_from_bitmask_table_stays_exact_and_refuses_bad_tables():
+    game = Game.from_bitmask_table([0, Fraction(1, 3), sp.Rational(1, 7), 1])
+    assert list(shapley_exact(game, exact=True)) == [sp.Rational(1, 3) / 2 + (1 - sp.Rational(1, 7)) / 2,
+                                                     sp.Rational(1, 7) / 2 + (1 - sp.Rational(1, 3)) / 2]
+    for bad, message in [(np.zeros(6), "2\\^N entries"), (np.zeros(1), "2\\^N entries"),
+                         (np.zeros((4, 2)), "one-dimensional"), (np.array([0.0, np.nan]), "not a finite")]:
+        with pytest.raises(ValueError, match=message):
+            Game.from_bitmask_table(bad)
+    with pytest.raises(TypeError):
+        Game.from_bitmask_table(["x", "y"])

@@ -10,7 +10,8 @@ from make_chapters import main as make_chapters_main
 from notebooks import CHAPTERS, read, solution_notebooks
 
 PLAN = ["00_welcome", "01_influence_functions", "02_neumann_series", "03_shapley_axioms",
-        "04_shapley_estimators", "05_datamodels", "06_saliency", "07_limitations"]
+        "04_shapley_estimators", "05_datamodels", "06_saliency", "07_limitations",
+        "08_credit_side_by_side"]
 SOLUTION_NOTEBOOKS = solution_notebooks()
 CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']""")
 

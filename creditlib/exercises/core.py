@@ -15,6 +15,8 @@ from ..checking import (INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, co
                         not_attempted, run_isolated)
 from .progress import recorded
 
+from ..checking import compare_function, make_allclose, read_float_array   # for array_function_exercise
+
 
 @dataclass(frozen=True)
 class Exercise:
@@ -143,6 +145,38 @@ def expression_exercise(id: str, title: str, notebook: str, expects: str, symbol
     return register(Exercise(id=id, title=title, expects=expects, notebook=notebook,
                              verify=lambda a, exp: compare_expression(a, exp, symbols),
                              reference=reference, expected=expected, wrong_answers=wrong_answers))
+
+
+def array_function_exercise(id: str, title: str, notebook: str, expects: str, reference: Callable,
+                            draw_input: Callable, *, rtol: float, atol: float,
+                            wrong_answers: Callable[[], list]) -> Exercise:
+    """Register an exercise whose answer is a function returning an array, compared with ``reference`` on random
+    inputs ``draw_input(rng) -> args`` to ``rtol``/``atol`` (:func:`creditlib.checking.compare_function`).
+
+    Parameters
+    ----------
+    id, title, notebook, expects : str
+        As for :class:`Exercise`.
+    reference : callable
+        ``creditlib``'s implementation: both the reference answer and the expected value.
+    draw_input : callable
+        ``draw_input(rng) -> tuple of arguments`` for one random trial.
+    rtol, atol : float
+        Tolerances of the comparison (:func:`creditlib.checking.make_allclose`).
+    wrong_answers : callable
+        ``wrong_answers() -> [(function, hint fragment), ...]``: plausible wrong functions.
+
+    Returns
+    -------
+    Exercise
+        The registered exercise; its reference answer and expected value are both ``reference``.
+    """
+    return register(Exercise(
+        id=id, title=title, expects=expects, notebook=notebook,
+        verify=lambda a, ref: compare_function(a, ref, draw_input,
+                                               read_output=lambda got: read_float_array(got, "the returned value"),
+                                               same=make_allclose(rtol=rtol, atol=atol)),
+        reference=lambda: reference, expected=lambda: reference, wrong_answers=wrong_answers))
 
 
 def get_exercise(exercise_id: str) -> Exercise:

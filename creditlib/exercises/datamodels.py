@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..checking import compare_expression, compare_function, compare_vector, make_allclose, read_float_array
+from ..checking import compare_expression, compare_vector
 from ..datamodels import banzhaf_msr, noise_stability, p_biased_fourier
 from ..games import dataset_pricing_game
 from ..shapley import banzhaf_exact
-from .core import Exercise, register
+from .core import Exercise, array_function_exercise, register
 
 NOTEBOOK = "05_datamodels"
 from .symbols import p, rho, u_1, u_12, u_2, u_empty
@@ -102,20 +102,16 @@ def _draw_masks_and_utilities(rng: np.random.Generator) -> tuple:
     return masks, rng.normal(size=m)
 
 
-register(Exercise(
+array_function_exercise(
     id="nb05.6", title="The maximum-sample-reuse estimator of Banzhaf values", notebook=NOTEBOOK,
     expects="a function msr_banzhaf(masks, utilities) taking a boolean (m, N) array and an (m,) array of "
             "utilities and returning an (N,) NumPy array: for each player, the mean utility of the masks that "
             "contain it minus that of the masks that do not (to a relative 1e-10).",
-    verify=lambda a, reference: compare_function(a, reference, _draw_masks_and_utilities,
-                                                 read_output=lambda got: read_float_array(got, "the returned value"),
-                                                 same=make_allclose(rtol=1e-10, atol=1e-12)),
-    reference=lambda: banzhaf_msr,
-    expected=lambda: banzhaf_msr,
+    reference=banzhaf_msr, draw_input=_draw_masks_and_utilities, rtol=1e-10, atol=1e-12,
     wrong_answers=lambda: [
         (lambda masks, u: (masks.T @ u) / masks.sum(axis=0), "is wrong on input"),               # no "without" term
         (lambda masks, u: (masks.T @ u - (~masks).T @ u) / len(u), "is wrong on input"),          # sums, not means
         (lambda masks, u: 2 * (masks.astype(float).T @ u) / len(u), "is wrong on input"),
         (lambda masks, u: list(banzhaf_msr(masks, u)), "return a torch.Tensor"),
     ],
-))
+)

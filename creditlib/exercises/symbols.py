@@ -17,6 +17,7 @@ Notebook 04 (Shapley estimators): ``N, k, B`` (positive) and
 ``U_N, U_empty`` (real).
 Notebook 05 (datamodels): ``p, rho`` (positive) and
 ``u_empty, u_1, u_2, u_12`` (real).
+Notebook 08 (credit side by side): ``p`` (the same symbol as notebook 05's).
 """
 from __future__ import annotations
 

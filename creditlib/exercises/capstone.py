@@ -1,0 +1,108 @@
+"""Exercises of notebook 08_credit_side_by_side (every notion of credit of Chapter 10 on one small problem)."""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ..checking import compare_expression, compare_names, compare_vector
+from ..games import Game, all_coalitions
+from ..shapley import banzhaf_exact, semivalue_from_table, shapley_exact
+from .core import Exercise, array_function_exercise, register
+from .symbols import p
+
+NOTEBOOK = "08_credit_side_by_side"
+
+
+# ---------------------------------------------------------------------------- nb08.1: leave-one-out from a table
+def _loo_reference(table) -> np.ndarray:
+    # Evaluate the game on the grand coalition and on each "all but one" coalition, by masks (no bit tricks).
+    game = Game.from_bitmask_table(np.asarray(table, dtype=np.float64))
+    n = game.n_players
+    full = np.ones(n, dtype=bool)
+    return game(full) - game(~np.eye(n, dtype=bool))
+
+
+def _draw_table(rng: np.random.Generator) -> tuple:
+    return (rng.normal(size=2 ** int(rng.integers(1, 7))),)
+
+
+array_function_exercise(
+    id="nb08.1", title="Leave-one-out values from a table of every subset", notebook=NOTEBOOK,
+    expects="a function loo_from_table(table) taking a 1-D NumPy array of 2^N utilities indexed by bitmask and "
+            "returning an (N,) NumPy array: f(all points) − f(all points but i) for each i (to a relative 1e-12).",
+    reference=_loo_reference, draw_input=_draw_table, rtol=1e-12, atol=1e-12,
+    wrong_answers=lambda: [
+        (lambda t: t[-1] - t[1 << np.arange(len(t).bit_length() - 1)], "is wrong on input"),     # f(all) − f({i})
+        (lambda t: t[1 << np.arange(len(t).bit_length() - 1)] - t[0], "is wrong on input"),      # f({i}) − f(∅)
+        (lambda t: t[(len(t) - 1) ^ (1 << np.arange(len(t).bit_length() - 1))] - t[-1], "is wrong on input"),
+    ],
+)
+
+# ---------------------------------------------------------------------------- nb08.2: three notions, one table
+TWINS_TABLE = {(): 0, ("a",): 5, ("b",): 5, ("c",): 2, ("a", "b"): 6, ("a", "c"): 8, ("b", "c"): 8,
+               ("a", "b", "c"): 9}
+"""A three-point table in which a and b are near-duplicates (together worth little more than either)."""
+
+
+def _three_notions() -> tuple:
+    game = Game.from_table(TWINS_TABLE, players=["a", "b", "c"])
+    values = game.values()
+    loo_a = sp.Rational(values[0b111] - values[0b110])           # f(abc) − f(bc), read from the table
+    return loo_a, banzhaf_exact(game, exact=True)[0], shapley_exact(game, exact=True)[0]
+
+
+register(Exercise(
+    id="nb08.2", title="Leave-one-out, Banzhaf and Shapley values of one point of a 3-point table", notebook=NOTEBOOK,
+    expects="a list [LOO(a), Banzhaf(a), Shapley(a)] of exact numbers (ints, fractions.Fraction or sp.Rational).",
+    verify=lambda a, expected: compare_vector(a, expected, labels=["LOO", "Banzhaf", "Shapley"]),
+    reference=lambda: [1, sp.Rational(13, 4), sp.Rational(19, 6)],
+    expected=_three_notions,
+    wrong_answers=lambda: [([5, sp.Rational(13, 4), sp.Rational(19, 6)], "Not right yet for: LOO"),   # f(a) − f(∅)
+                           ([1, sp.Rational(13, 3), sp.Rational(19, 6)], "Not right yet for: Banzhaf"),
+                           ([1, sp.Rational(13, 4), sp.Rational(13, 4)], "Not right yet for: Shapley"),
+                           ([1, 3.25, sp.Rational(19, 6)], "exact values")],
+))
+
+
+# ---------------------------------------------------------------------------- nb08.3: a perfect duplicate under WB_p
+def _duplicate_share() -> sp.Expr:
+    # Players a, b (perfect duplicates: U depends only on whether a copy is present) and c, symbolic utilities.
+    u0, ua, uc, uac = sp.symbols("u0 ua uc uac", real=True)
+    with_twin = [u0, ua, ua, ua, uc, uac, uac, uac]            # bit 0 = a, bit 1 = b, bit 2 = c
+    alone = [u0, ua, uc, uac]                                    # the game without b: bit 0 = a, bit 1 = c
+    weights = lambda n: [p**k * (1 - p) ** (n - 1 - k) for k in range(n)]
+    return sp.factor(sp.simplify(semivalue_from_table(np.array(with_twin, dtype=object), weights(3))[0]
+                                 / semivalue_from_table(np.array(alone, dtype=object), weights(2))[0]))
+
+
+register(Exercise(
+    id="nb08.3", title="What a perfect duplicate keeps of its weighted Banzhaf value", notebook=NOTEBOOK,
+    expects="a sympy expression in p (the symbol p from this notebook, 0 < p < 1): WB_p(a) in the game with its "
+            "duplicate b divided by WB_p(a) in the game without b.",
+    verify=lambda a, expected: compare_expression(a, expected, [p], domain={"p": (0, 1)}),
+    reference=lambda: 1 - p,
+    expected=_duplicate_share,
+    wrong_answers=lambda: [(p, "differs from the expected one"), (sp.Rational(1, 2), "differs from the expected one"),
+                           ((1 - p) / 2, "differs from the expected one")],
+))
+
+# ---------------------------------------------------------------------------- nb08.4: which notion keeps most
+NOTIONS = ["leave-one-out", "Banzhaf", "Shapley", "WB_0.9"]
+
+register(Exercise(
+    id="nb08.4", title="Which notion leaves the duplicated image the largest share of its credit", notebook=NOTEBOOK,
+    expects=f"one name from {NOTIONS}: the notion under which the duplicated image keeps the largest share of the "
+            "credit it gets when its twin is not in the training set.",
+    verify=lambda a, expected: compare_names(
+        a, expected, NOTIONS, single=True,
+        explain=lambda given: ["A notion that removes one point from the full set sees the twin every time."
+                               if given & {"leave-one-out", "WB_0.9"} else
+                               "Compare 1 − p averaged with equal weight over p with 1 − p at p = ½, when the solo "
+                               "value is larger at small p." if "Banzhaf" in given else ""]),
+    # Shapley averages WB_p over p; the duplicate keeps a share 1 − p of WB_p (exercise nb08.3), and the solo values
+    # are largest at small p, where the share is largest. Notebook 08 measures it on its table.
+    reference=lambda: "Shapley",
+    expected=lambda: {"Shapley"},
+    wrong_answers=lambda: [("Banzhaf", "Not right yet"), ("leave-one-out", "sees the twin"), ("WB_0.9", "Not right"),
+                           (["Shapley", "Banzhaf"], "one name")],
+))
