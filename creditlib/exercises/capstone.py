@@ -5,7 +5,7 @@ import numpy as np
 import sympy as sp
 
 from ..checking import compare_expression, compare_names, compare_vector
-from ..games import Game, all_coalitions
+from ..games import Game
 from ..shapley import banzhaf_exact, semivalue_from_table, shapley_exact
 from .core import Exercise, array_function_exercise, register
 from .symbols import p
@@ -30,7 +30,7 @@ array_function_exercise(
     id="nb08.1", title="Leave-one-out values from a table of every subset", notebook=NOTEBOOK,
     expects="a function loo_from_table(table) taking a 1-D NumPy array of 2^N utilities indexed by bitmask and "
             "returning an (N,) NumPy array: f(all points) − f(all points but i) for each i (to a relative 1e-12).",
-    reference=_loo_reference, draw_input=_draw_table, rtol=1e-12, atol=1e-12,
+    reference=lambda: _loo_reference, draw_input=_draw_table, rtol=1e-12, accept_lists=False,
     wrong_answers=lambda: [
         (lambda t: t[-1] - t[1 << np.arange(len(t).bit_length() - 1)], "is wrong on input"),     # f(all) − f({i})
         (lambda t: t[1 << np.arange(len(t).bit_length() - 1)] - t[0], "is wrong on input"),      # f({i}) − f(∅)

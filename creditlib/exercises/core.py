@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from ..checking import (INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, compare_expression, compare_number,
-                        not_attempted, run_isolated)
+import numpy as np
+
+from ..checking import (INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, compare_expression, compare_function,
+                        compare_number, make_allclose, not_attempted, read_float_array, run_isolated)
 from .progress import recorded
 
-from ..checking import compare_function, make_allclose, read_float_array   # for array_function_exercise
 
 
 @dataclass(frozen=True)
@@ -147,36 +148,69 @@ def expression_exercise(id: str, title: str, notebook: str, expects: str, symbol
                              reference=reference, expected=expected, wrong_answers=wrong_answers))
 
 
-def array_function_exercise(id: str, title: str, notebook: str, expects: str, reference: Callable,
-                            draw_input: Callable, *, rtol: float, atol: float,
+def read_values(got) -> np.ndarray:
+    """A function's output as a float array; a list of numbers is accepted too (NumPy exercises).
+
+    Runs in the checker's child process, on the reader's object.
+
+    Parameters
+    ----------
+    got : object
+        What the reader's function returned.
+
+    Returns
+    -------
+    ndarray of float64
+        The values.
+
+    Raises
+    ------
+    creditlib.checking._Invalid
+        The output is not an array of numbers (the message says what to return).
+    """
+    if type(got) is list and all(isinstance(v, (int, float, np.number)) for v in got):
+        got = np.array(got, dtype=np.float64)
+    return read_float_array(got, "the returned value")
+
+
+def array_function_exercise(id: str, title: str, notebook: str, expects: str, draw_input: Callable,
+                            reference: Callable[[], Callable], *, expected: Callable[[], Callable] | None = None,
+                            rtol: float = 1e-10, atol: float = 1e-12, accept_lists: bool = True,
                             wrong_answers: Callable[[], list]) -> Exercise:
-    """Register an exercise whose answer is a function returning an array, compared with ``reference`` on random
-    inputs ``draw_input(rng) -> args`` to ``rtol``/``atol`` (:func:`creditlib.checking.compare_function`).
+    """Register an exercise whose answer is a function returning an array of floats.
+
+    The reader's function is compared with the reference function on random inputs
+    ``draw_input(rng) -> args`` (:func:`creditlib.checking.compare_function`), to ``rtol``/``atol``.
 
     Parameters
     ----------
     id, title, notebook, expects : str
         As for :class:`Exercise`.
-    reference : callable
-        ``creditlib``'s implementation: both the reference answer and the expected value.
     draw_input : callable
         ``draw_input(rng) -> tuple of arguments`` for one random trial.
-    rtol, atol : float
+    reference : callable
+        ``reference() -> function``: a correct answer (e.g. written from scratch, as a reader would).
+    expected : callable, optional
+        ``expected() -> function``: ``creditlib``'s implementation that the checker compares with;
+        ``reference`` when omitted.
+    rtol, atol : float, default=1e-10, 1e-12
         Tolerances of the comparison (:func:`creditlib.checking.make_allclose`).
+    accept_lists : bool, default=True
+        Accept a list of numbers as output (:func:`read_values`); False asks for a tensor or an array.
     wrong_answers : callable
         ``wrong_answers() -> [(function, hint fragment), ...]``: plausible wrong functions.
 
     Returns
     -------
     Exercise
-        The registered exercise; its reference answer and expected value are both ``reference``.
+        The registered exercise.
     """
+    read = read_values if accept_lists else (lambda got: read_float_array(got, "the returned value"))
+    same = make_allclose(rtol=rtol, atol=atol)
     return register(Exercise(
         id=id, title=title, expects=expects, notebook=notebook,
-        verify=lambda a, ref: compare_function(a, ref, draw_input,
-                                               read_output=lambda got: read_float_array(got, "the returned value"),
-                                               same=make_allclose(rtol=rtol, atol=atol)),
-        reference=lambda: reference, expected=lambda: reference, wrong_answers=wrong_answers))
+        verify=lambda a, function: compare_function(a, function, draw_input, read_output=read, same=same),
+        reference=reference, expected=expected or reference, wrong_answers=wrong_answers))
 
 
 def get_exercise(exercise_id: str) -> Exercise:

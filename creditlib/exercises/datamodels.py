@@ -107,7 +107,7 @@ array_function_exercise(
     expects="a function msr_banzhaf(masks, utilities) taking a boolean (m, N) array and an (m,) array of "
             "utilities and returning an (N,) NumPy array: for each player, the mean utility of the masks that "
             "contain it minus that of the masks that do not (to a relative 1e-10).",
-    reference=banzhaf_msr, draw_input=_draw_masks_and_utilities, rtol=1e-10, atol=1e-12,
+    reference=lambda: banzhaf_msr, draw_input=_draw_masks_and_utilities, accept_lists=False,
     wrong_answers=lambda: [
         (lambda masks, u: (masks.T @ u) / masks.sum(axis=0), "is wrong on input"),               # no "without" term
         (lambda masks, u: (masks.T @ u - (~masks).T @ u) / len(u), "is wrong on input"),          # sums, not means

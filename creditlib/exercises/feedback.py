@@ -1,5 +1,5 @@
-"""Feedback that teaches, shared by several notebooks' exercises: diagnoses of wrong Shapley values,
-function exercises on arrays, and function checks that name a known slip."""
+"""Feedback that teaches, shared by several notebooks' exercises: diagnoses of wrong Shapley values
+and function checks that name a known slip."""
 from __future__ import annotations
 
 from typing import Callable, Sequence
@@ -7,8 +7,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..axioms import efficiency_gap, efficiency_target, null_player_violations, symmetry_violations
-from ..checking import (INCORRECT, Verdict, _show, compare_function, compare_vector, make_allclose,
-                        read_float_array)
+from ..checking import INCORRECT, Verdict, _show, compare_function, compare_vector
 from ..games import Game
 from ..shapley import shapley_exact
 from .core import Exercise, register
@@ -102,61 +101,7 @@ def _fmt(x) -> str:
     return f"{float(x):.6g}" if isinstance(x, float) or getattr(x, "is_Float", False) else _show(x)
 
 
-def read_values(got) -> np.ndarray:
-    """A function's output as a float array; a list of numbers is accepted too (NumPy exercises).
-
-    Runs in the checker's child process, on the reader's object.
-
-    Parameters
-    ----------
-    got : object
-        What the reader's function returned.
-
-    Returns
-    -------
-    ndarray of float64
-        The values.
-
-    Raises
-    ------
-    creditlib.checking._Invalid
-        The output is not an array of numbers (the message says what to return).
-    """
-    if type(got) is list and all(isinstance(v, (int, float, np.number)) for v in got):
-        got = np.array(got, dtype=np.float64)
-    return read_float_array(got, "the returned value")
-
-
-def array_function_exercise(id: str, title: str, notebook: str, expects: str, draw_input, reference, expected,
-                            wrong_answers) -> Exercise:
-    """Register a function exercise whose output is an array of floats (notebooks 03 and 04).
-
-    The reader's function is compared with ``expected()``, the reference function, on random inputs
-    (:func:`creditlib.checking.compare_function`), to a relative 1e-10.
-
-    Parameters
-    ----------
-    id, title, notebook, expects : str
-        As in :class:`Exercise`.
-    draw_input : callable
-        ``draw_input(rng) -> tuple`` of arguments, from a ``numpy.random.Generator``.
-    reference, expected, wrong_answers : callable
-        As in :class:`Exercise`: a correct function, the reference function, plausible wrong functions.
-
-    Returns
-    -------
-    Exercise
-        The registered exercise.
-    """
-    same = make_allclose(rtol=1e-10, atol=1e-12)
-    return register(Exercise(
-        id=id, title=title, notebook=notebook, expects=expects,
-        verify=lambda a, function: compare_function(a, function, draw_input, read_output=read_values, same=same),
-        reference=reference, expected=expected, wrong_answers=wrong_answers))
-
-
-# Function exercises -----------------------------------------------------------------------------------------
-# Checks with a diagnosis ------------------------------------------------------------
+# Function checks with a diagnosis ------------------------------------------------------------
 def compare_function_diagnosed(answer, reference: Callable, draw_input: Callable[[np.random.Generator], tuple], *,
                                read_output: Callable, same: Callable, diagnoses: Sequence[tuple[Callable, str]],
                                otherwise: str = "") -> Verdict:

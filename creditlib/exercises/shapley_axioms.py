@@ -13,8 +13,8 @@ from ..coalitions import table_players
 from ..games import Game, weighted_voting_game
 from ..schemes import SCHEMES, violated_axioms
 from ..shapley import dividends_from_table, harsanyi_dividends, semivalue_from_table, shapley_weights
-from .core import Exercise, register
-from .feedback import array_function_exercise, register_shapley_values_exercise
+from .core import Exercise, array_function_exercise, register
+from .feedback import register_shapley_values_exercise
 
 NOTEBOOK = "03_shapley_axioms"
 VOTING_WEIGHTS, VOTING_QUOTA, VOTING_PLAYERS = (3, 2, 1), 4, ["A", "B", "C"]

@@ -7,8 +7,7 @@ import sympy as sp
 
 from ..games import coalition_codes
 from ..shapley import difference_terms, shapley_by_permutations
-from .core import expression_exercise
-from .feedback import array_function_exercise
+from .core import array_function_exercise, expression_exercise
 from .symbols import B, N, U_N, U_empty, k
 
 NOTEBOOK = "04_shapley_estimators"
