@@ -79,6 +79,16 @@ def test_quadrature_exact_on_polynomial_paths_up_to_its_degree_and_not_beyond(me
             assert err > 1e-8, (degree, err)          # round-off is below 1e-12
 
 
+@pytest.mark.parametrize("method, sign", [("riemann_left", -1), ("riemann_right", 1)])
+def test_left_and_right_sums_in_closed_form(method, sign):
+    # F = Σ c_i x_i², baseline 0: the integrand is 2 c_i x_i² α, and Σ_k α_k / n = (1 ∓ 1/n) / 2 for left/right
+    c = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    x = torch.tensor([[0.3, 1.2, -0.7]], dtype=torch.float64)
+    for n in (1, 3, 10):
+        attr, _ = integrated_gradients(power_model(c, 2), x, target=0, n_steps=n, method=method)
+        torch.testing.assert_close(attr, c * x**2 * (1 + sign / n), rtol=1e-13, atol=1e-15)
+
+
 @pytest.mark.parametrize("method, n_steps, rtol", [
     ("gausslegendre", 20, 1e-10), ("riemann_middle", 100, 1e-3), ("riemann_trapezoid", 100, 1e-3),
     ("riemann_left", 1000, 1e-2), ("riemann_right", 1000, 1e-2)])
@@ -242,6 +252,12 @@ def test_tcav_of_a_model_that_ignores_the_direction_is_not_significant():
     using = lambda a: torch.tanh(a @ W1u) @ W2
     result = tcav_significance(using, acts, concept, randoms, target=0, seed=0)
     assert result.significant and result.scores.mean() > 0.9, result
+    # Bonferroni: significant iff p < alpha / n_concepts (a p-value between alpha/3 and alpha)
+    p = tcav_significance(ignoring, acts, concept, randoms, target=0, seed=0).p_value
+    alpha = min(1.0, 2 * p)
+    assert tcav_significance(ignoring, acts, concept, randoms, target=0, alpha=alpha, seed=0).significant
+    assert not tcav_significance(ignoring, acts, concept, randoms, target=0, alpha=alpha, n_concepts=3,
+                                 seed=0).significant
     with pytest.raises(ValueError, match="at least 3 random sets"):
         tcav_significance(using, acts, concept, randoms[:2], target=0)
 
