@@ -139,21 +139,8 @@ def vanilla_gradient(model: Model, x, target=None):
 def gradient_times_input(model: Model, x: torch.Tensor, target) -> torch.Tensor:
     """``x ⊙ ∂F(x)/∂x`` (Shrikumar et al. 2016): IG with a zero baseline for a model linear along the path.
 
-    Parameters
-    ----------
-    model : callable
-        ``model(x) -> logits`` of shape ``(batch, classes)``.
-    x : Tensor, shape (batch, ...)
-    target : int or Tensor of shape (batch,)
-
-    Returns
-    -------
-    Tensor, same shape as ``x``
-
-    Raises
-    ------
-    ValueError
-        As :func:`vanilla_gradient`.
+    Takes the arguments of :func:`vanilla_gradient` (with a target), returns a tensor shaped like ``x`` and
+    raises its errors.
     """
     x = _as_tensor(x)
     return x * vanilla_gradient(model, x, target)
@@ -279,10 +266,8 @@ def smoothgrad(model: Model, x: torch.Tensor, *, target, noise_level: float = 0.
 
     Parameters
     ----------
-    model : callable
-        ``model(x) -> logits`` of shape ``(batch, classes)``.
-    x : Tensor, shape (batch, ...)
-    target : int or Tensor of shape (batch,)
+    model, x, target
+        As :func:`integrated_gradients`.
     noise_level : float, default=0.15
         σ as a fraction of each input's range (0 gives the plain gradient).
     n_samples : int, default=50

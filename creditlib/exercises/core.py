@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from ..checking import (INVALID, compare_expression, compare_number, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, not_attempted,
-                        run_isolated)
+from ..checking import (INVALID, compare_expression, compare_function, compare_number, make_allclose, NOT_ATTEMPTED, NP_INTS,
+                        read_float_array, TIME_LIMIT, Verdict, not_attempted, run_isolated)
 from .progress import recorded
 
 
@@ -107,6 +107,25 @@ def expression_exercise(id: str, title: str, notebook: str, expects: str, symbol
     return register(Exercise(id=id, title=title, expects=expects, notebook=notebook,
                              verify=lambda a, exp: compare_expression(a, exp, symbols),
                              reference=reference, expected=expected, wrong_answers=wrong_answers))
+
+
+def array_function_exercise(id: str, title: str, notebook: str, expects: str, function: Callable,
+                            draw_input: Callable, rtol: float, atol: float,
+                            wrong_answers: Callable[[], list]) -> Exercise:
+    """Register "write this function": the reader's function must return the float array ``function`` returns,
+    to ``rtol``/``atol``, on random inputs ``draw_input(rng)`` (a tuple of arguments).
+
+    Returns
+    -------
+    Exercise
+        The registered exercise (checked by :func:`creditlib.checking.compare_function`).
+    """
+    return register(Exercise(
+        id=id, title=title, expects=expects, notebook=notebook,
+        verify=lambda a, reference: compare_function(a, reference, draw_input,
+                                                     read_output=lambda got: read_float_array(got, "the returned value"),
+                                                     same=make_allclose(rtol=rtol, atol=atol)),
+        reference=lambda: function, expected=lambda: function, wrong_answers=wrong_answers))
 
 
 def get_exercise(exercise_id: str) -> Exercise:

@@ -5,11 +5,11 @@ import numpy as np
 import sympy as sp
 import torch
 
-from ..checking import compare_function, compare_vector, make_allclose, read_float_array
+from ..checking import compare_vector
 from ..games import feature_game
 from ..saliency import integrated_gradients, vanilla_gradient
 from ..shapley import shapley_exact
-from .core import Exercise, expression_exercise, register
+from .core import Exercise, array_function_exercise, expression_exercise, register
 from .symbols import c_1, c_2, w_1, w_2, x_1, x_2, xb_1, xb_2
 
 NOTEBOOK = "06_saliency"
@@ -150,20 +150,16 @@ def _left_sum(model, x, baseline, target, n_steps):
     return integrated_gradients(model, x, baseline, target=target, n_steps=n_steps, method="riemann_left")[0]
 
 
-register(Exercise(
-    id="nb06.7", title="Integrated gradients by the midpoint Riemann sum", notebook=NOTEBOOK,
-    expects="a function ig_midpoint(model, x, baseline, target, n_steps) taking a model returning logits "
-            "(batch, classes), inputs and baselines of shape (batch, d), a class index and a step count, and "
-            "returning a (batch, d) torch.Tensor: (x − x′) times the mean of the gradients of the target logit "
-            "at x′ + α_k (x − x′), α_k = (k + ½)/n_steps (to a relative 1e-8).",
-    verify=lambda a, reference: compare_function(a, reference, _draw_ig_problem,
-                                                 read_output=lambda got: read_float_array(got, "the returned value"),
-                                                 same=make_allclose(rtol=1e-8, atol=1e-10)),
-    reference=lambda: _midpoint_ig,
-    expected=lambda: _midpoint_ig,
+array_function_exercise(
+    "nb06.7", "Integrated gradients by the midpoint Riemann sum", NOTEBOOK,
+    "a function ig_midpoint(model, x, baseline, target, n_steps) taking a model returning logits "
+    "(batch, classes), inputs and baselines of shape (batch, d), a class index and a step count, and "
+    "returning a (batch, d) torch.Tensor: (x − x′) times the mean of the gradients of the target logit "
+    "at x′ + α_k (x − x′), α_k = (k + ½)/n_steps (to a relative 1e-8).",
+    _midpoint_ig, _draw_ig_problem, rtol=1e-8, atol=1e-10,
     wrong_answers=lambda: [
         (lambda m, x, b, t, n: vanilla_gradient(m, x, t) * (x - b), "is wrong on input"),        # gradient ⊙ input
         (lambda m, x, b, t, n: _midpoint_ig(m, x, b, t, n) / (x - b), "is wrong on input"),       # forgets x − x′
         (_left_sum, "is wrong on input"),
     ],
-))
+)
