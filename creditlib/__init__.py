@@ -14,7 +14,8 @@ Modules, one idea each:
 * :mod:`creditlib.schemes`: alternative payment rules and the axioms each breaks.
 * :mod:`creditlib.interactions`: interaction indices, conditional values, best coalitions (Section 10.5).
 * :mod:`creditlib.matched_pair`: the matched pair of Section 10.5.1.
-* :mod:`creditlib.saliency`: gradient saliency (Section 10.4).
+* :mod:`creditlib.saliency`: gradients, integrated gradients, SmoothGrad, sanity checks, TCAV and attention (Section 10.4).
+* :mod:`creditlib.models`: the tiny models of the saliency notebook (a digits CNN, an attention classifier, a token task).
 * :mod:`creditlib.plotting`: the coalition lattice figure.
 * :mod:`creditlib.testing`: helpers for tests and notebooks (matrices with a chosen spectrum).
 * :mod:`creditlib.validation`: input validation shared by every module, and ``ConvergenceWarning``.

@@ -1,6 +1,7 @@
 """Small data sets that ship with scikit-learn, prepared as the notebooks and games use them (no downloads).
 
 * :func:`digit_pair`: two classes of the 8×8 digits, as float64 torch tensors (influence notebooks).
+* :func:`digits_images`: all ten digits as ``(n, 1, 8, 8)`` images (the saliency notebook's CNN).
 * :func:`breast_cancer_players`: a balanced draw of training points with optional label noise, as
   NumPy arrays (the data behind :func:`creditlib.games.data_valuation_game`).
 """
@@ -105,3 +106,22 @@ def breast_cancer_players(n_train: int = 12, n_test: int = 200, flip_fraction: f
     flipped = rng.choice(n_train, size=int(round(flip_fraction * n_train)), replace=False)
     y_train[flipped] = 1 - y_train[flipped]
     return X_train, y_train, y_clean, X_test, y_test, np.sort(flipped)
+
+
+def digits_images(test_fraction: float = 0.25, seed=0):
+    """scikit-learn's 8×8 digits as float64 images ``(n, 1, 8, 8)`` in [0, 1], shuffled and split.
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test : Tensor
+        Images and int64 labels 0–9.
+    """
+    import torch
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    order = check_random_state(seed).permutation(len(digits.target))
+    X = torch.tensor(digits.images[order] / 16.0, dtype=torch.float64)[:, None]
+    y = torch.tensor(digits.target[order], dtype=torch.long)
+    n_test = int(round(test_fraction * len(y)))
+    return X[n_test:], y[n_test:], X[:n_test], y[:n_test]

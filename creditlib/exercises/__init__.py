@@ -2,8 +2,8 @@
 
 Importing this package registers every exercise of the course; each module registers one notebook's.
 """
-from . import (capstone, datamodels, influence_functions, limitations, neumann_series, shapley_axioms,  # noqa: F401
-               shapley_estimators, welcome)
+from . import (capstone, datamodels, influence_functions, limitations, neumann_series, saliency,  # noqa: F401
+               shapley_axioms, shapley_estimators, welcome)
 from .core import CheckResult, Exercise, check, describe, get_exercise, list_exercises, register
 
 __all__ = ["check", "describe", "get_exercise", "list_exercises", "register", "Exercise", "CheckResult"]

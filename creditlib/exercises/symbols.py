@@ -17,6 +17,8 @@ Notebook 04 (Shapley estimators): ``N, k, B`` (positive) and
 ``U_N, U_empty`` (real).
 Notebook 05 (datamodels): ``p, rho`` (positive) and
 ``u_empty, u_1, u_2, u_12`` (real).
+Notebook 06 (saliency): ``x_1, x_2`` (an input), ``xb_1, xb_2`` (the baseline x′),
+``w_1, w_2`` and ``c_1, c_2`` (a model's coefficients), all real.
 Notebook 08 (credit side by side): ``p`` (the same symbol as notebook 05's).
 """
 from __future__ import annotations
@@ -40,7 +42,11 @@ U_N, U_empty = sp.symbols("U_N U_empty", real=True)
 # Notebook 05
 p = sp.Symbol("p", positive=True)
 u_empty, u_1, u_2, u_12 = sp.symbols("u_empty u_1 u_2 u_12", real=True)
+# Notebook 06
+x_1, x_2, xb_1, xb_2 = sp.symbols("x_1 x_2 xb_1 xb_2", real=True)
+w_1, w_2, c_1, c_2 = sp.symbols("w_1 w_2 c_1 c_2", real=True)
 
 __all__ = ["u_A", "u_B", "u_AB", "x", "y", "x_z", "y_z", "theta", "m2", "lam", "eps", "rho", "r", "i",
            "I_x", "I_bar", "n_train",
-           "N", "k", "B", "U_N", "U_empty", "p", "u_empty", "u_1", "u_2", "u_12"]
+           "N", "k", "B", "U_N", "U_empty", "p", "u_empty", "u_1", "u_2", "u_12",
+           "x_1", "x_2", "xb_1", "xb_2", "w_1", "w_2", "c_1", "c_2"]
