@@ -111,6 +111,13 @@ def breast_cancer_players(n_train: int = 12, n_test: int = 200, flip_fraction: f
 def digits_images(test_fraction: float = 0.25, seed=0):
     """scikit-learn's 8×8 digits as float64 images ``(n, 1, 8, 8)`` in [0, 1], shuffled and split.
 
+    Parameters
+    ----------
+    test_fraction : float, default=0.25
+        Share of the images held out, in (0, 1).
+    seed : None, int or numpy.random.Generator, default=0
+        Seed of the shuffle.
+
     Returns
     -------
     X_train, y_train, X_test, y_test : Tensor

@@ -58,6 +58,11 @@ def train_classifier(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epoc
         Adam's settings.
     seed : None, int or numpy.random.Generator, default=0
         Seed of the shuffling.
+
+    Returns
+    -------
+    nn.Module
+        ``model`` itself, trained, in eval mode.
     """
     epochs = check_int(epochs, "epochs", low=1)
     batch_size = check_int(batch_size, "batch_size", low=1)
@@ -74,7 +79,21 @@ def train_classifier(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epoc
 
 
 def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of ``X`` whose arg-max logit is ``y``."""
+    """Fraction of ``X`` whose arg-max logit is ``y``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps ``X`` to logits.
+    X : torch.Tensor
+        Inputs.
+    y : torch.Tensor
+        int64 labels.
+
+    Returns
+    -------
+    float
+    """
     with torch.no_grad():
         return float((model(X).argmax(-1) == y).double().mean())
 
@@ -88,6 +107,17 @@ def token_task(n: int, length: int = 8, vocab_size: int = 8, seed=0) -> tuple[to
 
     Tokens 0 and 3 … vocab_size−1 are fillers. Half the sequences are positive (one A, one B after it); the
     negatives are evenly: B before A, A only, B only.
+
+    Parameters
+    ----------
+    n : int
+        Number of sequences.
+    length : int, default=8
+        Tokens per sequence.
+    vocab_size : int, default=8
+        Tokens 0 … vocab_size−1 (at least 4).
+    seed : None, int or numpy.random.Generator, default=0
+        Seed of the draw.
 
     Returns
     -------

@@ -141,6 +141,20 @@ def gradient_times_input(model: Model, x: torch.Tensor, target) -> torch.Tensor:
 
     Takes the arguments of :func:`vanilla_gradient` (with a target), returns a tensor shaped like ``x`` and
     raises its errors.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        Maps inputs ``(batch, ...)`` to logits ``(batch, classes)``.
+    x : torch.Tensor
+        Inputs, shape ``(batch, ...)``.
+    target : int or torch.Tensor
+        The class explained, one for all or one per example.
+
+    Returns
+    -------
+    torch.Tensor
+        Shaped like ``x``.
     """
     x = _as_tensor(x)
     return x * vanilla_gradient(model, x, target)
@@ -302,6 +316,15 @@ def parameterised_layers(model: torch.nn.Module) -> list[str]:
 
     For a model whose modules are defined in the order of the forward pass, the last name is the layer
     producing the logits.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+
+    Returns
+    -------
+    list of str
+        Module names as in ``model.named_modules()``.
     """
     return [name for name, m in model.named_modules()
             if hasattr(m, "reset_parameters") and any(True for _ in m.parameters(recurse=False))]
@@ -465,6 +488,17 @@ def tcav_score(head: Model, layer_acts: torch.Tensor, cav, target) -> float:
 
     Parameters and errors as :func:`conceptual_sensitivity` (pass the activations of class-k inputs).
 
+    Parameters
+    ----------
+    head : torch.nn.Module or callable
+        Maps layer activations to logits.
+    layer_acts : torch.Tensor
+        Activations of the inputs of class ``target``, shape ``(n, ...)``.
+    cav : array_like
+        The unit concept activation vector (flattened activation space).
+    target : int
+        The class whose logit is differentiated.
+
     Returns
     -------
     float in [0, 1]
@@ -568,6 +602,15 @@ def erasure_importance(model: torch.nn.Module, tokens: torch.Tensor, target) -> 
     ``model(tokens, keep=mask)`` must ignore the tokens where ``mask`` is False (as
     :class:`creditlib.models.TinyAttention` does), so a token is erased, not replaced.
 
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A token classifier accepting ``keep=`` (e.g. :class:`creditlib.models.TinyAttention`).
+    tokens : torch.Tensor
+        int64, shape ``(batch, length)``.
+    target : int or torch.Tensor
+        The class explained.
+
     Returns
     -------
     Tensor, shape (batch, length)
@@ -588,6 +631,15 @@ def token_gradient_importance(model: torch.nn.Module, tokens: torch.Tensor, targ
 
     ``model.embed_tokens(tokens)`` gives the input embeddings and ``model(tokens, embeddings=e)`` runs on them.
 
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A token classifier with ``embed_tokens`` and ``embeddings=`` (e.g. :class:`creditlib.models.TinyAttention`).
+    tokens : torch.Tensor
+        int64, shape ``(batch, length)``.
+    target : int or torch.Tensor
+        The class explained.
+
     Returns
     -------
     Tensor, shape (batch, length)
@@ -599,7 +651,18 @@ def token_gradient_importance(model: torch.nn.Module, tokens: torch.Tensor, targ
 
 
 def jensen_shannon(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-    """Jensen–Shannon divergence (natural log, at most ln 2) between distributions on the last axis."""
+    """Jensen–Shannon divergence (natural log, at most ln 2) between distributions on the last axis.
+
+    Parameters
+    ----------
+    p, q : torch.Tensor
+        Probability vectors on the last axis, same shape.
+
+    Returns
+    -------
+    torch.Tensor
+        The divergences, shape ``p.shape[:-1]``.
+    """
     m = (p + q) / 2
 
     def kl(a, c):
@@ -617,6 +680,21 @@ def adversarial_attention(model: torch.nn.Module, tokens: torch.Tensor, *, delta
 
     ``model(tokens, pool_weights=a)`` must run with the final attention replaced by ``a`` and
     ``model.attention_maps(tokens)`` return ``(pool_weights, layer_attentions)``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        An attention classifier as :class:`creditlib.models.TinyAttention`.
+    tokens : torch.Tensor
+        int64, shape ``(batch, length)``.
+    delta : float, default=0.01
+        The largest change allowed in any class probability.
+    n_iter : int, default=300
+        Adam steps.
+    lr : float, default=0.1
+        Adam's learning rate.
+    seed : None, int or numpy.random.Generator, default=0
+        Seed of the starting point.
 
     Returns
     -------
