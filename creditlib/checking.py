@@ -1216,8 +1216,28 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
             else:
                 wrong = [n for n, g, e in zip(labels or [], got, expected) if not same((g,), (e,))]
                 shown = f": {' and '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong" if wrong else ""
-            return Verdict(INCORRECT, f"{what} is wrong on input {_show(args)}: it returned {_show(got)}{shown} {redo}.")
+            return Verdict(INCORRECT, f"{what} is wrong on input {_show(args)}: it returned {_show(got)}{shown} {redo}."
+                                      + _array_hint(got, expected))
     return Verdict(CORRECT, f"Correct on all {n_trials} random inputs.")
+
+
+def _array_hint(got: Any, expected: Any) -> str:
+    """Why an array output that looks right is not: its shape, or float32 round-off ("" otherwise)."""
+    if type(got) is not np.ndarray or got.dtype == object:
+        return ""
+    try:
+        want = np.asarray(expected.detach().cpu().numpy() if hasattr(expected, "detach") else expected,
+                          dtype=np.float64)
+    except (TypeError, ValueError):
+        return ""
+    if got.shape != want.shape:
+        same_size = got.size == want.size
+        return (f" Its shape is {got.shape}, the expected shape {want.shape}"
+                + (" (the same numbers? return a 1-D array: .reshape(-1))." if same_size else "."))
+    if np.all(np.isfinite(got)) and np.allclose(got, want, rtol=1e-4, atol=1e-6):
+        return (" The values agree only to about single precision: compute in float64 "
+                "(torch.float64 tensors, torch.set_default_dtype(torch.float64), or NumPy's default).")
+    return ""
 
 
 def _trials(func: Callable, inputs: list, read_output: Callable, emit: Callable[[list], None]) -> None:
@@ -1389,8 +1409,8 @@ def read_float_array(value: Any, what: str = "it") -> np.ndarray:
         When the output is a list, a tuple or an object array instead of a tensor of numbers.
     """
     if type(value) is list or type(value) is tuple:
-        raise _Invalid(f"{what} is a {_type_name(value)}; return a torch.Tensor (e.g. torch.stack(...) of the "
-                       "pieces, or torch.tensor(...)).")
+        raise _Invalid(f"{what} is a {_type_name(value)}; return an array of numbers: a torch.Tensor (e.g. "
+                       "torch.stack(...) of the pieces) or a NumPy array (np.array(...)), as the exercise asks.")
     _reject_non_answers(value, what)
     array = plain_array(value, what)
     if array.dtype == object:
@@ -1573,6 +1593,11 @@ def _run_child(body: Callable[[int], None], seconds: float, cap: int = 1 << 22) 
     read_end, write_end = _pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # "fork() in a multi-threaded process"
+        for stream in (sys.stdout, sys.stderr):     # or the child would send the caller's unflushed output again
+            try:
+                stream.flush()
+            except Exception:
+                pass
         pid = os.fork()
     if pid == 0:                                              # the child: never returns
         try:

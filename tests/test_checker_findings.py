@@ -376,7 +376,7 @@ def test_one_by_one_matrix_is_a_scalar():
 
 def test_function_returning_a_list_gets_a_hint():
     result = check("nb01.3", lambda f, t, v: function_hvp(f, t, v).tolist())
-    assert result.status == INVALID and "return a torch.Tensor" in result.message
+    assert result.status == INVALID and "return an array of numbers" in result.message
     assert check("nb01.3", lambda f, t, v: function_hvp(f, t, v).numpy()).status == CORRECT
 
 
@@ -453,3 +453,41 @@ def test_function_checks_using_torch_survive_the_fork_after_parallel_torch_work(
 
     result = check("nb01.3", answer, seconds=30)
     assert result.status == "correct", result.message
+
+
+# --- findings of the review of the function exercises (2026-11-24) -------------------------------------------
+def test_neumann_exercise_catches_a_sum_wrong_only_at_r_zero():
+    import torch  # noqa: F401
+
+    def starts_at_one_term(matvec, v, r):          # S_1 v at r = 0: right for every r ≥ 1
+        term = v - matvec(v)
+        total = v + term
+        for _ in range(r - 1):
+            term = term - matvec(term)
+            total = total + term
+        return total
+    for seed in range(3):
+        assert check("nb02.1", starts_at_one_term, seed=seed).status == INCORRECT
+
+
+def test_a_column_instead_of_a_vector_is_called_a_shape_mismatch():
+    from creditlib.datamodels import banzhaf_msr
+    result = check("nb05.6", lambda masks, u: np.asarray(banzhaf_msr(masks, u))[:, None], seed=1)
+    assert result.status == INCORRECT and "shape" in result.message and "reshape(-1)" in result.message
+
+
+def test_single_precision_gets_a_float64_hint():
+    import torch
+    from creditlib.saliency import integrated_gradients
+
+    def ig32(model, x, baseline, target, n_steps):
+        attributions, _ = integrated_gradients(model, x, baseline, target=target, n_steps=n_steps,
+                                               method="riemann_middle")
+        return attributions.float()                  # right to about 1e-7 only
+    result = check("nb06.7", ig32, seed=2)
+    assert result.status == INCORRECT and "float64" in result.message
+
+
+def test_a_negative_seed_is_invalid_not_a_checker_failure():
+    result = check("nb08.1", lambda t: t, seed=-1)
+    assert result.status == INVALID and "non-negative" in result.message

@@ -313,8 +313,9 @@ def check(exercise_id: str, answer: Any, *, seconds: float = TIME_LIMIT, seed: i
         return replace(not_attempted(exercise.expects), exercise_id=exercise.id)
     if type(seed) in NP_INTS:
         seed = int(seed)
-    if type(seconds) not in (int, float) or not 0 < seconds <= 3600 or (seed is not None and type(seed) is not int):
-        return Verdict(INVALID, "seconds should be a number of seconds and seed an int.", exercise.id)
+    if type(seconds) not in (int, float) or not 0 < seconds <= 3600 or (
+            seed is not None and (type(seed) is not int or seed < 0)):
+        return Verdict(INVALID, "seconds should be a number of seconds and seed a non-negative int.", exercise.id)
     verdict = run_isolated(lambda: exercise.verify(answer, exercise.expected_value()), float(seconds), seed)
     message = verdict.message
     if verdict.status == NOT_ATTEMPTED and "Expected:" not in message:

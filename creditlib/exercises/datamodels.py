@@ -112,6 +112,6 @@ array_function_exercise(
         (lambda masks, u: (masks.T @ u) / masks.sum(axis=0), "is wrong on input"),               # no "without" term
         (lambda masks, u: (masks.T @ u - (~masks).T @ u) / len(u), "is wrong on input"),          # sums, not means
         (lambda masks, u: 2 * (masks.astype(float).T @ u) / len(u), "is wrong on input"),
-        (lambda masks, u: list(banzhaf_msr(masks, u)), "return a torch.Tensor"),
+        (lambda masks, u: list(banzhaf_msr(masks, u)), "return an array of numbers"),
     ],
 )

@@ -196,6 +196,7 @@ register(Exercise(
     wrong_answers=lambda: [(slip, hint) for slip, hint in _LOGISTIC_SLIPS] + [
         (lambda X, y, t, xz, yz, wd: -(X @ xz) * (torch.sigmoid(X @ t) - y) * (torch.sigmoid(xz @ t) - yz),
          "Check ∇ℓ(x, θ)"),                                                     # H⁻¹ left out (H = I)
-        (lambda X, y, t, xz, yz, wd: list(logistic_influence_reference(X, y, t, xz, yz, wd)), "return a torch.Tensor"),
+        (lambda X, y, t, xz, yz, wd: list(logistic_influence_reference(X, y, t, xz, yz, wd)),
+         "return an array of numbers"),
     ],
 ))

@@ -133,17 +133,24 @@ def neumann_partial_sum_reference(matvec, v: torch.Tensor, r: int) -> torch.Tens
 
 
 def _draw_neumann_problem(rng: np.random.Generator) -> tuple:
+    # r = 0 (S_0 v = v) in a quarter of the draws: an off-by-one at r = 0 is caught with probability 1 − 0.75^20.
     dim = int(rng.integers(2, 7))
     A = matrix_with_spectrum(rng.uniform(0.05, 1.95, size=dim), seed=int(rng.integers(2**31)))
-    return SymmetricOperator(A), torch.tensor(rng.normal(size=dim)), int(rng.integers(1, 25))
+    r = 0 if rng.random() < 0.25 else int(rng.integers(1, 25))
+    return SymmetricOperator(A), torch.tensor(rng.normal(size=dim)), r
+
+
+def _partial_sum(matvec, v: torch.Tensor, r: int) -> torch.Tensor:
+    """``S_r v``, with the empty sum ``S_{-1} v = 0`` (for the slips below at r = 0)."""
+    return torch.zeros_like(v) if r < 0 else neumann_partial_sum_reference(matvec, v, r)
 
 
 _NEUMANN_SLIPS = [
-    (lambda A, v, r: neumann_partial_sum_reference(A, v, r - 1),
+    (lambda A, v, r: _partial_sum(A, v, r - 1),
      "One term short: the sum runs from i = 0 to r, that is r + 1 terms (the chapter's \"first r terms\" is "
      "ambiguous; here S_0 v = v)."),
     (lambda A, v, r: neumann_partial_sum_reference(A, v, r + 1), "One term too many: the sum stops at i = r."),
-    (lambda A, v, r: neumann_partial_sum_reference(A, v, r) - neumann_partial_sum_reference(A, v, r - 1),
+    (lambda A, v, r: _partial_sum(A, v, r) - _partial_sum(A, v, r - 1),
      "You returned only the last term (I − A)^r v, not the partial sum."),
 ]
 
@@ -160,6 +167,6 @@ register(Exercise(
     expected=lambda: neumann_partial_sum_reference,
     wrong_answers=lambda: [(slip, hint.split(":")[0]) for slip, hint in _NEUMANN_SLIPS] + [
         (lambda A, v, r: sum(torch.linalg.matrix_power(A.A, i) @ v for i in range(r + 1)), "term ← term"),  # Σ A^i v
-        (lambda A, v, r: list(v), "return a torch.Tensor"),
+        (lambda A, v, r: list(v), "return an array of numbers"),
     ],
 ))
