@@ -1,6 +1,8 @@
 """Every registered exercise against answers worked out by hand (typed in, independent of creditlib's
 expected-value code), in several forms; and wrong and invalid answers with their exact status."""
 from fractions import Fraction
+from itertools import combinations, permutations
+from math import factorial
 
 import numpy as np
 import pytest
@@ -14,6 +16,8 @@ from creditlib.exercises.symbols import lam as lam1, m2, theta, x, x_z, y, y_z
 from creditlib.exercises.symbols import eps, lam, r, rho
 from creditlib.exercises.symbols import B, N, U_N, U_empty, k
 from creditlib.exercises.symbols import u_A, u_AB, u_B
+from creditlib.exercises.symbols import I_bar, I_x, n_train
+from creditlib.exercises.symbols import c_1, c_2, w_1, w_2, x_1, x_2, xb_1, xb_2
 
 R = sp.Rational
 
@@ -40,6 +44,89 @@ def msr_by_hand(masks, u):
 
 def two_player_by_hand(e, a, b, ab):
     return (a - e + ab - b) / 2, (b - e + ab - a) / 2
+
+
+def logistic_influence_by_hand(X, y, t, xz, yz, wd):
+    """-∇ℓ(z)ᵀ H⁻¹ ∇ℓ(x_i), ∇ℓ = (σ(θ·x) − y) x, H = (1/n) Σ σ(1 − σ) x xᵀ + wd·I, by a loop over points."""
+    n, d = X.shape
+    H = wd * torch.eye(d, dtype=X.dtype)
+    for i in range(n):
+        s = torch.sigmoid(X[i] @ t)
+        H = H + s * (1 - s) * torch.outer(X[i], X[i]) / n
+    g_z = (torch.sigmoid(xz @ t) - yz) * xz
+    h = torch.linalg.solve(H, g_z)
+    return torch.stack([-(torch.sigmoid(X[i] @ t) - y[i]) * (X[i] @ h) for i in range(n)])
+
+
+def neumann_by_hand(matvec, v, r):
+    """v + (I − A)v + … + (I − A)^r v, one term at a time."""
+    term, total = v.clone(), v.clone()
+    for _ in range(r):
+        term = term - matvec(term)
+        total = total + term
+    return total
+
+
+def code_of(players):
+    return sum(1 << i for i in players)
+
+
+def shapley_by_orders(values):
+    """Average marginal gain over all N! orders (itertools), not eq. (10.12)'s subset weights."""
+    n = len(values).bit_length() - 1
+    total = np.zeros(n)
+    for order in permutations(range(n)):
+        for j, i in enumerate(order):
+            total[i] += values[code_of(order[:j + 1])] - values[code_of(order[:j])]
+    return total / factorial(n)
+
+
+def dividends_by_hand(values):
+    """Möbius inversion by recursion: c_T = U(T) − Σ_{S ⊊ T} c_S, subsets listed with itertools."""
+    n = len(values).bit_length() - 1
+    c = np.zeros(len(values))
+    for size in range(n + 1):
+        for T in combinations(range(n), size):
+            c[code_of(T)] = values[code_of(T)] - sum(c[code_of(S)] for s in range(size) for S in combinations(T, s))
+    return c
+
+
+def permutation_estimate_by_hand(values, orders):
+    total = np.zeros(orders.shape[1])
+    for order in orders:
+        for j, i in enumerate(order):
+            total[i] += values[code_of(order[:j + 1])] - values[code_of(order[:j])]
+    return total / len(orders)
+
+
+def difference_estimate_by_hand(values, subsets):
+    """D_i = Σ_k mean over draws of 1(i ∉ S)/(N − k − 1) · (U(S ∪ i) − mean_{j ∉ S} U(S ∪ j))."""
+    n = len(subsets) + 1
+    D = np.zeros(n)
+    for k, draws in enumerate(subsets):
+        for row in draws:
+            inside = [i for i in range(n) if row[i]]
+            outside = [i for i in range(n) if not row[i]]
+            v = {i: values[code_of(inside + [i])] for i in outside}
+            v_bar = sum(v.values()) / len(outside)
+            for i in outside:
+                D[i] += (v[i] - v_bar) / (n - k - 1) / len(draws)
+    return D
+
+
+def ig_midpoint_by_hand(model, x, baseline, target, n_steps):
+    """(x − x′) · (1/n) Σ_k ∇F_target(x′ + (k + ½)/n (x − x′)), gradients by autograd.grad one step at a time."""
+    total = torch.zeros_like(x)
+    for k in range(n_steps):
+        point = (baseline + (k + 0.5) / n_steps * (x - baseline)).detach().requires_grad_(True)
+        total = total + torch.autograd.grad(model(point)[:, target].sum(), point)[0]
+    return (x - baseline) * total / n_steps
+
+
+def loo_by_hand(table):
+    n = len(table).bit_length() - 1
+    everyone = code_of(range(n))
+    return np.array([table[everyone] - table[code_of([j for j in range(n) if j != i])] for i in range(n)])
 
 
 HAND = {   # exercise id -> list of correct answers in several forms
@@ -88,6 +175,27 @@ HAND = {   # exercise id -> list of correct answers in several forms
     "10.5.2a": vector_forms([R(1, 3), R(1, 3), R(1, 3), 0], ["TL", "TR", "BL", "BR"]),
     "10.5.2b": [{"BR"}, "BR", ["br"], frozenset({"BR"})],
     "10.5.2c": [{("TL", "TR"), ("TL", "BL"), ("TR", "BL")}, [("TR", "TL"), ["BL", "TL"], {"TR", "BL"}]],
+    "nb01.4": [logistic_influence_by_hand, lambda *args: logistic_influence_by_hand(*args).numpy()],
+    "nb01.5": [(I_bar - I_x) / n_train, I_bar / n_train - I_x / n_train, -(I_x - I_bar) * n_train**-1],
+    "nb02.1": [neumann_by_hand, lambda matvec, v, r: neumann_by_hand(matvec, v, r).numpy()],
+    "nb03.4": [shapley_by_orders, lambda values: list(shapley_by_orders(values))],
+    "nb03.5": [dividends_by_hand, lambda values: torch.tensor(dividends_by_hand(values))],
+    "nb04.4": [permutation_estimate_by_hand,
+               lambda values, orders: torch.tensor(permutation_estimate_by_hand(values, orders))],
+    "nb04.5": [1 / (N - k - 1), (N - k - 1) ** -1, -1 / (k + 1 - N)],
+    "nb04.6": [difference_estimate_by_hand,
+               lambda values, subsets: torch.tensor(difference_estimate_by_hand(values, subsets))],
+    "nb06.1": vector_forms([0, 1], ["the gradient", "IG"]),
+    "nb06.2": [w_1 * (x_1 - xb_1), w_1 * x_1 - w_1 * xb_1, -w_1 * (xb_1 - x_1)],
+    "nb06.3": [x_1 * x_2 / 2, R(1, 2) * x_1 * x_2, sp.integrate(sp.Symbol("a") * x_2 * x_1, (sp.Symbol("a"), 0, 1))],
+    "nb06.4": [c_1 * x_1**2 + c_2 * x_1 * x_2 / 2, x_1 * (2 * c_1 * x_1 + c_2 * x_2) / 2],
+    "nb06.5": vector_forms([1, 0], ["IG_1", "IG_2"]),
+    "nb06.6": vector_forms([R(1, 2), R(1, 2)], ["s_1", "s_2"]),
+    "nb06.7": [ig_midpoint_by_hand, lambda *args: ig_midpoint_by_hand(*args).numpy()],
+    "nb08.1": [loo_by_hand, lambda table: torch.tensor(loo_by_hand(table))],
+    "nb08.2": vector_forms([1, R(13, 4), R(19, 6)], ["LOO", "Banzhaf", "Shapley"]),
+    "nb08.3": [1 - p5, -(p5 - 1), (1 - p5**2) / (1 + p5)],
+    "nb08.4": ["Shapley", " shapley ", ["Shapley"], {"Shapley"}],
 }
 
 WRONG = {   # exercise id -> answers that are wrong (incorrect) or unreadable (invalid)
@@ -129,6 +237,38 @@ WRONG = {   # exercise id -> answers that are wrong (incorrect) or unreadable (i
     "10.5.2a": [([R(1, 4)] * 4, INCORRECT), ([0.25] * 4, INVALID)],
     "10.5.2b": [({"TL"}, INCORRECT), (set(), INCORRECT), ({"BR", "pixel"}, INVALID)],
     "10.5.2c": [({("TL", "TR")}, INCORRECT), ({("TL", "TR", "BL")}, INVALID), ({("TL", "TL")}, INVALID)],
+    "nb01.4": [(lambda X, y, t, xz, yz, wd: -logistic_influence_by_hand(X, y, t, xz, yz, wd), INCORRECT),
+               (lambda X, y, t, xz, yz, wd: logistic_influence_by_hand(X, y, t, xz, yz, 0.0), INCORRECT),
+               (lambda X, y, t, xz, yz, wd: logistic_influence_by_hand(X, y, t, xz, yz, wd).tolist(), INVALID)],
+    "nb01.5": [(-I_x / n_train, INCORRECT), ((I_x - I_bar) / n_train, INCORRECT), (0.5 * I_x, INVALID)],
+    "nb02.1": [(lambda A, v, r: neumann_by_hand(A, v, r - 1), INCORRECT),
+               (lambda A, v, r: neumann_by_hand(A, v, r + 1), INCORRECT),
+               (lambda A, v, r: neumann_by_hand(A, v, r).tolist(), INVALID)],
+    "nb03.4": [(lambda values: shapley_by_orders(values) * 2, INCORRECT),
+               (lambda values: shapley_by_orders(values)[::-1], INCORRECT), (lambda values: "s", INVALID)],
+    "nb03.5": [(lambda values: -dividends_by_hand(values), INCORRECT),
+               (lambda values: dividends_by_hand(values)[1:], INCORRECT)],
+    "nb04.4": [(lambda values, orders: len(orders) * permutation_estimate_by_hand(values, orders), INCORRECT),
+               (lambda values, orders: permutation_estimate_by_hand(values, orders[:, ::-1]), INCORRECT)],
+    "nb04.5": [(1 / (N - k), INCORRECT), (1 / ((N - 1) * (N - k - 1)), INCORRECT), (1.0 / (N - k - 1), INVALID)],
+    "nb04.6": [(lambda values, subsets: -difference_estimate_by_hand(values, subsets), INCORRECT),
+               (lambda values, subsets: 2 * difference_estimate_by_hand(values, subsets), INCORRECT)],
+    "nb06.1": [([1, 1], INCORRECT), ([0, 2], INCORRECT), ([0.0, 1.0], INVALID)],
+    "nb06.2": [(w_1 * x_1, INCORRECT), (w_1 * (xb_1 - x_1), INCORRECT), (0.5 * w_1 * x_1, INVALID)],
+    "nb06.3": [(x_1 * x_2, INCORRECT), (x_1 * x_2 / 3, INCORRECT), (0.5 * x_1 * x_2, INVALID)],
+    "nb06.4": [(2 * c_1 * x_1**2 + c_2 * x_1 * x_2, INCORRECT), ((c_1 * x_1**2 + c_2 * x_1 * x_2) / 2, INCORRECT)],
+    "nb06.5": [([R(1, 2), R(1, 2)], INCORRECT), ([0, 1], INCORRECT), ([1.0, 0.0], INVALID)],
+    "nb06.6": [([1, 0], INCORRECT), ([1, 1], INCORRECT), ([0.5, 0.5], INVALID)],
+    "nb06.7": [(lambda m, x, b, t, n: ig_midpoint_by_hand(m, x, b, t, n) / (x - b), INCORRECT),
+               (lambda m, x, b, t, n: -ig_midpoint_by_hand(m, x, b, t, n), INCORRECT),
+               (lambda m, x, b, t, n: ig_midpoint_by_hand(m, x, b, t, n).tolist(), INVALID)],
+    "nb08.1": [(lambda t: -loo_by_hand(t), INCORRECT),
+               (lambda t: t[1 << np.arange(len(t).bit_length() - 1)] - t[0], INCORRECT),
+               (lambda t: list(loo_by_hand(t)), INVALID)],
+    "nb08.2": [([5, R(13, 4), R(19, 6)], INCORRECT), ([1, R(13, 3), R(19, 6)], INCORRECT),
+               ([1, 3.25, R(19, 6)], INVALID)],
+    "nb08.3": [(p5, INCORRECT), (R(1, 2), INCORRECT), (1.0 - p5, INVALID)],
+    "nb08.4": [("Banzhaf", INCORRECT), ("leave-one-out", INCORRECT), ("Owen", INVALID)],
 }
 
 IDS = [ex.id for ex in list_exercises()]
