@@ -636,9 +636,9 @@ def token_gradient_importance(model: torch.nn.Module, tokens: torch.Tensor, targ
     model : torch.nn.Module
         A token classifier with ``embed_tokens`` and ``embeddings=`` (e.g. :class:`creditlib.models.TinyAttention`).
     tokens : torch.Tensor
-        int64, shape ``(batch, length)``.
+        Token ids (int64), shape ``(batch, length)``; their embeddings are what is differentiated.
     target : int or torch.Tensor
-        The class explained.
+        The class whose logit is differentiated, one for all or one per sequence.
 
     Returns
     -------
