@@ -23,3 +23,12 @@ def shapley_by_permutations(game):
             present[i] = True
             total[i] += game(present) - before
     return total / factorial(n)
+
+
+def neumann_partial_sum(matvec, v, r):
+    """``v + (I − A)v + … + (I − A)^r v``, one term at a time (``matvec(u) = A u``)."""
+    term, total = v.clone(), v.clone()
+    for _ in range(r):
+        term = term - matvec(term)
+        total = total + term
+    return total

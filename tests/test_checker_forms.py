@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
+from oracles import neumann_partial_sum
 
 from creditlib.checking import CORRECT, INCORRECT, INVALID
 from creditlib.exercises import check, list_exercises
@@ -17,7 +18,7 @@ from creditlib.exercises.symbols import eps, lam, r, rho
 from creditlib.exercises.symbols import B, N, U_N, U_empty, k
 from creditlib.exercises.symbols import u_A, u_AB, u_B
 from creditlib.exercises.symbols import I_bar, I_x, n_train
-from creditlib.exercises.symbols import c_1, c_2, w_1, w_2, x_1, x_2, xb_1, xb_2
+from creditlib.exercises.symbols import c_1, c_2, w_1, x_1, x_2, xb_1
 
 R = sp.Rational
 
@@ -58,13 +59,6 @@ def logistic_influence_by_hand(X, y, t, xz, yz, wd):
     return torch.stack([-(torch.sigmoid(X[i] @ t) - y[i]) * (X[i] @ h) for i in range(n)])
 
 
-def neumann_by_hand(matvec, v, r):
-    """v + (I − A)v + … + (I − A)^r v, one term at a time."""
-    term, total = v.clone(), v.clone()
-    for _ in range(r):
-        term = term - matvec(term)
-        total = total + term
-    return total
 
 
 def code_of(players):
@@ -103,22 +97,22 @@ def difference_estimate_by_hand(values, subsets):
     """D_i = Σ_k mean over draws of 1(i ∉ S)/(N − k − 1) · (U(S ∪ i) − mean_{j ∉ S} U(S ∪ j))."""
     n = len(subsets) + 1
     D = np.zeros(n)
-    for k, draws in enumerate(subsets):
+    for size, draws in enumerate(subsets):
         for row in draws:
             inside = [i for i in range(n) if row[i]]
             outside = [i for i in range(n) if not row[i]]
             v = {i: values[code_of(inside + [i])] for i in outside}
             v_bar = sum(v.values()) / len(outside)
             for i in outside:
-                D[i] += (v[i] - v_bar) / (n - k - 1) / len(draws)
+                D[i] += (v[i] - v_bar) / (n - size - 1) / len(draws)
     return D
 
 
 def ig_midpoint_by_hand(model, x, baseline, target, n_steps):
     """(x − x′) · (1/n) Σ_k ∇F_target(x′ + (k + ½)/n (x − x′)), gradients by autograd.grad one step at a time."""
     total = torch.zeros_like(x)
-    for k in range(n_steps):
-        point = (baseline + (k + 0.5) / n_steps * (x - baseline)).detach().requires_grad_(True)
+    for step in range(n_steps):
+        point = (baseline + (step + 0.5) / n_steps * (x - baseline)).detach().requires_grad_(True)
         total = total + torch.autograd.grad(model(point)[:, target].sum(), point)[0]
     return (x - baseline) * total / n_steps
 
@@ -177,7 +171,7 @@ HAND = {   # exercise id -> list of correct answers in several forms
     "10.5.2c": [{("TL", "TR"), ("TL", "BL"), ("TR", "BL")}, [("TR", "TL"), ["BL", "TL"], {"TR", "BL"}]],
     "nb01.4": [logistic_influence_by_hand, lambda *args: logistic_influence_by_hand(*args).numpy()],
     "nb01.5": [(I_bar - I_x) / n_train, I_bar / n_train - I_x / n_train, -(I_x - I_bar) * n_train**-1],
-    "nb02.1": [neumann_by_hand, lambda matvec, v, r: neumann_by_hand(matvec, v, r).numpy()],
+    "nb02.1": [neumann_partial_sum, lambda matvec, v, r: neumann_partial_sum(matvec, v, r).numpy()],
     "nb03.4": [shapley_by_orders, lambda values: list(shapley_by_orders(values))],
     "nb03.5": [dividends_by_hand, lambda values: torch.tensor(dividends_by_hand(values))],
     "nb04.4": [permutation_estimate_by_hand,
@@ -241,9 +235,9 @@ WRONG = {   # exercise id -> answers that are wrong (incorrect) or unreadable (i
                (lambda X, y, t, xz, yz, wd: logistic_influence_by_hand(X, y, t, xz, yz, 0.0), INCORRECT),
                (lambda X, y, t, xz, yz, wd: logistic_influence_by_hand(X, y, t, xz, yz, wd).tolist(), INVALID)],
     "nb01.5": [(-I_x / n_train, INCORRECT), ((I_x - I_bar) / n_train, INCORRECT), (0.5 * I_x, INVALID)],
-    "nb02.1": [(lambda A, v, r: neumann_by_hand(A, v, r - 1), INCORRECT),
-               (lambda A, v, r: neumann_by_hand(A, v, r + 1), INCORRECT),
-               (lambda A, v, r: neumann_by_hand(A, v, r).tolist(), INVALID)],
+    "nb02.1": [(lambda A, v, r: neumann_partial_sum(A, v, r - 1), INCORRECT),
+               (lambda A, v, r: neumann_partial_sum(A, v, r + 1), INCORRECT),
+               (lambda A, v, r: neumann_partial_sum(A, v, r).tolist(), INVALID)],
     "nb03.4": [(lambda values: shapley_by_orders(values) * 2, INCORRECT),
                (lambda values: shapley_by_orders(values)[::-1], INCORRECT), (lambda values: "s", INVALID)],
     "nb03.5": [(lambda values: -dividends_by_hand(values), INCORRECT),

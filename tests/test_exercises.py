@@ -6,6 +6,7 @@ import pytest
 from creditlib.checking import INCORRECT, INVALID, NOT_ATTEMPTED
 from creditlib.exercises import check, describe, list_exercises
 from creditlib.exercises.core import Exercise, register
+from oracles import neumann_partial_sum
 
 EXERCISES = list_exercises()
 IDS = [ex.id for ex in EXERCISES]
@@ -138,12 +139,6 @@ def _logistic_from_scratch(X, y, theta, x_z, y_z, weight_decay):
     return -((p - y)[:, None] * X) @ torch.linalg.solve(H, g_z)
 
 
-def _neumann_from_scratch(matvec, v, r):
-    term, total = v.clone(), v.clone()
-    for _ in range(r):
-        term = term - matvec(term)
-        total = total + term
-    return total
 
 
 def test_nb01_4_reference_is_the_derivative_of_definition_10_1_1():
@@ -196,7 +191,7 @@ def test_nb02_1_reference_is_the_dense_partial_sum():
 
 
 @pytest.mark.parametrize("exercise_id, written_by_hand", [("nb01.4", _logistic_from_scratch),
-                                                          ("nb02.1", _neumann_from_scratch)])
+                                                          ("nb02.1", neumann_partial_sum)])
 def test_function_exercises_accept_a_from_scratch_answer(exercise_id, written_by_hand):
     result = check(exercise_id, written_by_hand)
     assert result.passed, result.message
@@ -205,7 +200,7 @@ def test_function_exercises_accept_a_from_scratch_answer(exercise_id, written_by
 @pytest.mark.parametrize("exercise_id, buggy, hint", [
     ("nb01.4", lambda *a: -_logistic_from_scratch(*a), "opposite sign"),
     ("nb01.4", lambda X, y, t, xz, yz, wd: _logistic_from_scratch(X, y, t, xz, yz, 0.0), "weight-decay term"),
-    ("nb02.1", lambda A, v, r: _neumann_from_scratch(A, v, r - 1) if r else v, "One term short"),
+    ("nb02.1", lambda A, v, r: neumann_partial_sum(A, v, r - 1) if r else v, "One term short"),
 ])
 def test_function_exercises_diagnose_a_plausible_bug(exercise_id, buggy, hint):
     result = check(exercise_id, buggy)
