@@ -215,3 +215,27 @@ def _warm_torch_func():
     (the reference runs both as the answer and as the oracle) cannot push the check past its time limit."""
     from creditlib.exercises.influence_functions import _draw_logistic_problem, logistic_influence_reference
     logistic_influence_reference(*_draw_logistic_problem(np.random.default_rng(0)))
+
+
+def _run_as_notebook(code: str) -> dict:
+    namespace = {"__name__": "__main__"}
+    exec(compile(code, "<notebook cell>", "exec"), namespace)
+    return namespace
+
+
+def test_a_rebound_symbol_is_named_in_the_feedback():
+    """`for k in range(11)` after importing the symbol k turns a correct answer into a wrong one (notebook 04's
+    bug); the verdict then says which symbol no name holds any more, and how to get it back."""
+    head = "from creditlib.exercises import check\nfrom creditlib.exercises.symbols import B, N, k\n"
+    answer = "verdict = check('nb04.5', B / ((N - 1) * (N - k)))\n"
+    rebound = _run_as_notebook(head + "for k in range(11):\n    pass\n" + answer)["verdict"]
+    assert rebound.status == "incorrect"
+    assert "symbol k any more" in rebound.message
+    assert "from creditlib.exercises.symbols import k" in rebound.message
+    assert _run_as_notebook(head + answer)["verdict"].status == "correct"
+    wrong = _run_as_notebook(head + "verdict = check('nb04.5', B / ((N - 1) * (N + k)))\n")["verdict"]
+    assert wrong.status == "incorrect" and "Note:" not in wrong.message       # k is still held: no note
+    aliased = _run_as_notebook("from creditlib.exercises import check\n"
+                               "from creditlib.exercises.symbols import p as p_\n"
+                               "p = 0.3\nverdict = check('nb05.1', 1 - 2 * p_)\n")["verdict"]
+    assert aliased.status == "incorrect" and "Note:" not in aliased.message  # p_ holds the symbol p

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from creditlib.checking import CORRECT, STATUSES
 from creditlib.exercises import list_exercises
 from make_chapters import BEGIN, END, assigned_names, strip_solutions
 from make_chapters import main as make_chapters_main
@@ -133,3 +134,179 @@ def test_the_answer_use_check_catches_a_leak():
                 nbformat.v4.new_code_cell("def f(a):\n    # BEGIN SOLUTION\n    b = a\n    return b\n    # END SOLUTION\n"),
                 nbformat.v4.new_code_cell("print(r + 1, check('x', f))")]
     assert _uses_of_answers(nb) == [(2, ["r"])]
+
+
+# ---- Stored verdicts: a shipped solution never grades its own answer wrong -------------------------------------
+FEEDBACK_TAG = "shows-feedback"
+"""Tag of a code cell that checks a wrong answer on purpose, to show the reader what feedback looks like."""
+_ID = r"(nb\d\d\.\d+|10\.\d+\.\d+[a-z]?)"
+_STATUS = "|".join(sorted(STATUSES, key=len, reverse=True))
+VERDICT_SHOWN = [re.compile(rf"\[{_ID}\] ({_STATUS}):"),              # str(verdict), print(verdict)
+                 re.compile(rf"\*\*{_ID} — ({_STATUS})\.\*\*")]       # verdict._repr_markdown_()
+
+
+def _output_texts(output) -> list[str]:
+    data = output.get("data", {})
+    return [output.get("text", ""), data.get("text/plain", ""), data.get("text/markdown", "")]
+
+
+def stored_verdicts(nb) -> list[tuple[int, str, str, bool]]:
+    """(cell index, exercise id, status, on purpose?) for every verdict stored in a notebook's outputs."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        on_purpose = FEEDBACK_TAG in cell.get("metadata", {}).get("tags", [])
+        for output in cell.get("outputs", []):
+            shown = {}                                   # one verdict is shown as text and as markdown
+            for text in _output_texts(output):
+                for pattern in VERDICT_SHOWN:
+                    for exercise_id, status in pattern.findall(text):
+                        shown.setdefault((index, exercise_id, status, on_purpose))
+            found += shown
+    return found
+
+
+def wrong_stored_verdicts(nb) -> list[str]:
+    """Stored verdicts that are not `correct` in cells not tagged as showing feedback, and tagged cells that
+    show no wrong verdict (a tag must not outlive its purpose)."""
+    verdicts = stored_verdicts(nb)
+    wrong = [f"cell {i}: [{ex}] {status}" for i, ex, status, on_purpose in verdicts
+             if status != CORRECT and not on_purpose]
+    tagged = {i for i, cell in enumerate(nb.cells) if FEEDBACK_TAG in cell.get("metadata", {}).get("tags", [])}
+    shown = {i for i, _, status, _ in verdicts if status != CORRECT}
+    wrong += [f"cell {i}: tagged {FEEDBACK_TAG!r} but shows no wrong verdict" for i in sorted(tagged - shown)]
+    return wrong
+
+
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_stored_verdict_is_correct(path):
+    """A worked solution's check stores `correct`; only cells tagged `shows-feedback` store other verdicts."""
+    assert wrong_stored_verdicts(read(path)) == [], f"{path.name}: stored verdicts that are not `correct`"
+
+
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_check_call_stores_its_verdict(path):
+    """A check whose verdict is not stored cannot be held to `correct`: each cell that calls check("id", ...)
+    stores a verdict for that id."""
+    nb = read(path)
+    shown = {(i, ex) for i, ex, _, _ in stored_verdicts(nb)}
+    missing = [f"cell {i}: {ex}" for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+               for ex in CHECK_CALL.findall(cell.source) if (i, ex) not in shown]
+    assert missing == [], f"{path.name}: checks whose verdict is not in the stored outputs"
+
+
+def test_the_verdict_test_catches_a_wrong_verdict_and_a_stale_tag():
+    import nbformat
+    from creditlib.checking import Verdict
+
+    def cell_showing(verdict, tags=()):
+        cell = nbformat.v4.new_code_cell("check(...)", metadata={"tags": list(tags)})
+        cell.outputs = [nbformat.v4.new_output("execute_result", data={
+            "text/plain": str(verdict), "text/markdown": verdict._repr_markdown_()})]
+        return cell
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [cell_showing(Verdict(CORRECT, "Correct.", "nb04.2")),
+                cell_showing(Verdict("incorrect", "differs at B = 9/2.", "nb04.2")),
+                cell_showing(Verdict("undecided", "could not decide.", "10.5.2a"), tags=[FEEDBACK_TAG]),
+                cell_showing(Verdict(CORRECT, "Correct.", "nb00.1"), tags=[FEEDBACK_TAG])]
+    nb.cells.append(nbformat.v4.new_code_cell("print(check('nb00.2', 1))"))
+    nb.cells[-1].outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                   text=str(Verdict("invalid", "a float.", "nb00.2")) + "\n")]
+    assert wrong_stored_verdicts(nb) == ["cell 1: [nb04.2] incorrect", "cell 4: [nb00.2] invalid",
+                                         "cell 3: tagged 'shows-feedback' but shows no wrong verdict"]
+
+
+# ---- Exercise symbols: a later cell must not rebind the name an answer is written in -----------------------------
+SYMBOLS_MODULE = "creditlib.exercises.symbols"
+_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
+               ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def top_level_bindings(tree: ast.AST) -> list[tuple[str, int]]:
+    """(name, line) of every name a cell binds in the notebook's global namespace: assignments, loop and `with`
+    targets, imports, definitions, `except ... as`, `del`, and walrus targets (also inside comprehensions)."""
+    bound: list[tuple[str, int]] = []
+
+    def targets(node):
+        if isinstance(node, ast.Name):
+            bound.append((node.id, node.lineno))
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            for element in node.elts:
+                targets(element)
+        elif isinstance(node, ast.Starred):
+            targets(node.value)
+
+    def visit(node, top: bool):
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            for target in getattr(node, "targets", []):
+                targets(target) if top else None
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)) and top:
+            targets(node.target)
+        elif isinstance(node, ast.withitem) and top and node.optional_vars is not None:
+            targets(node.optional_vars)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and top:
+            if not (isinstance(node, ast.ImportFrom) and node.module == SYMBOLS_MODULE):
+                bound.extend(((a.asname or a.name).split(".")[0], node.lineno) for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and top and node.name:
+            bound.append((node.name, node.lineno))
+        elif isinstance(node, ast.NamedExpr):              # binds in the enclosing function or the notebook
+            targets(node.target) if top or isinstance(scope_of[id(node)], _COMPREHENSIONS) else None
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and top:
+            bound.append((node.name, node.lineno))
+        for child in ast.iter_child_nodes(node):
+            visit(child, top and not isinstance(node, _NEW_SCOPES))
+
+    _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    scope_of: dict[int, ast.AST] = {}
+    for parent in ast.walk(tree):
+        for child in ast.iter_child_nodes(parent):
+            scope_of[id(child)] = parent
+    visit(tree, True)
+    return bound
+
+
+def symbol_rebindings(nb) -> list[str]:
+    """Cells that rebind, after it was imported, a name bound to an exercise symbol (`for k in range(11)` after
+    `from creditlib.exercises.symbols import k` turns every later answer written in k into one in 10)."""
+    symbols: dict[str, int] = {}                  # local name -> cell that imported it
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        for name, line in top_level_bindings(tree):
+            if name in symbols:
+                found.append(f"cell {index}, line {line}: rebinds {name!r}, imported from {SYMBOLS_MODULE} "
+                             f"in cell {symbols[name]}")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == SYMBOLS_MODULE:
+                symbols.update({a.asname or a.name: index for a in node.names})
+    return found
+
+
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_cell_rebinds_an_exercise_symbol(path):
+    """An answer written in `k` must mean the symbol k: no cell after the import binds the name to anything else."""
+    assert symbol_rebindings(read(path)) == [], f"{path.name}: rename these variables"
+
+
+def test_the_rebinding_lint_catches_every_kind_of_binding():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from creditlib.exercises.symbols import B, N, k, p as p_"),
+                nbformat.v4.new_code_cell("for k in range(11):\n    pass"),
+                nbformat.v4.new_code_cell("def f(N):\n    k = 2\n    return [p_ for p_ in range(3)]\n"
+                                          "xs = [k for k in range(3)]\nB2 = 1"),
+                nbformat.v4.new_code_cell("N, (a, *B) = 1, (2, 3)\nwith open('f') as p_:\n    pass"),
+                nbformat.v4.new_code_cell("ys = [(k := j) for j in range(2)]\nimport numpy as N"),
+                nbformat.v4.new_code_cell("def k():\n    pass\ntry:\n    pass\nexcept ValueError as B:\n    pass")]
+    assert symbol_rebindings(nb) == [
+        "cell 1, line 1: rebinds 'k', imported from creditlib.exercises.symbols in cell 0",
+        "cell 3, line 1: rebinds 'N', imported from creditlib.exercises.symbols in cell 0",
+        "cell 3, line 1: rebinds 'B', imported from creditlib.exercises.symbols in cell 0",
+        "cell 3, line 2: rebinds 'p_', imported from creditlib.exercises.symbols in cell 0",
+        "cell 4, line 1: rebinds 'k', imported from creditlib.exercises.symbols in cell 0",
+        "cell 4, line 2: rebinds 'N', imported from creditlib.exercises.symbols in cell 0",
+        "cell 5, line 1: rebinds 'k', imported from creditlib.exercises.symbols in cell 0",
+        "cell 5, line 5: rebinds 'B', imported from creditlib.exercises.symbols in cell 0"]

@@ -8,15 +8,20 @@ inside the verifier, never typed in.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
+import sympy as sp
 
-from ..checking import (INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, compare_expression, compare_function,
-                        compare_number, make_allclose, not_attempted, read_float_array, run_isolated)
+from ..checking import (CORRECT, INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, compare_expression,
+                        compare_function, compare_number, make_allclose, not_attempted, read_float_array, run_isolated)
+from . import symbols as _symbols
 from .progress import recorded
 
+_SYMBOL_NAMES = {getattr(_symbols, name): name for name in _symbols.__all__}
+"""Each exercise symbol and the name it has in :mod:`creditlib.exercises.symbols` (``lambda`` is ``lam``)."""
 
 
 @dataclass(frozen=True)
@@ -322,4 +327,48 @@ def check(exercise_id: str, answer: Any, *, seconds: float = TIME_LIMIT, seed: i
         message = not_attempted(exercise.expects).message
     elif verdict.status == INVALID:
         message += f" Expected: {exercise.expects}"
+    if verdict.status not in (CORRECT, NOT_ATTEMPTED):
+        message += rebound_symbols_note(exercise, _callers_globals())
     return Verdict(verdict.status, message, exercise.id)
+
+
+def _callers_globals() -> dict:
+    """The global namespace of the code that called :func:`check` (a notebook's, in Jupyter)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in ("creditlib", "functools"):
+        frame = frame.f_back
+    return frame.f_globals if frame is not None else {}
+
+
+def rebound_symbols_note(exercise: Exercise, namespace: dict) -> str:
+    """A note when a symbol the answer is written in is no longer bound to any name of the reader's namespace.
+
+    ``for k in range(11):`` after ``from creditlib.exercises.symbols import k`` rebinds ``k`` to 10, and a
+    correct ``B/((N-1)*(N-k))`` then reaches the checker as ``B/((N-1)*(N-10))``. The checker cannot see the
+    name the reader typed, but it can see that no name holds the symbol any more. Only identities are compared
+    (``is``): nothing of the reader's objects runs.
+
+    Parameters
+    ----------
+    exercise : Exercise
+        An expression exercise (others get no note).
+    namespace : dict
+        The reader's global namespace.
+
+    Returns
+    -------
+    str
+        ``""``, or a sentence naming the symbols to re-import.
+    """
+    reference = exercise.reference()
+    if not isinstance(reference, sp.Basic):
+        return ""
+    held = {id(value) for value in namespace.values()}
+    lost = sorted((s for s in reference.free_symbols if id(s) not in held), key=lambda s: s.name)
+    if not lost:
+        return ""
+    names = ", ".join(_SYMBOL_NAMES.get(s, s.name) for s in lost)
+    return (f" Note: no name in your notebook holds the symbol{'s' * (len(lost) > 1)} {names} any more: a cell may "
+            f"have rebound {'them' if len(lost) > 1 else 'it'} (a loop `for {_SYMBOL_NAMES.get(lost[0], 'k')} in "
+            f"...`, say). Re-import with `from creditlib.exercises.symbols import {names}` and run your answer "
+            f"again.")

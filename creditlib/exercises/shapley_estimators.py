@@ -30,7 +30,7 @@ def _efficiency_offset() -> sp.Expr:
 
 
 expression_exercise(
-    "nb04.1", "The chance that both players of a pair are outside a random k-subset", NOTEBOOK,
+    "nb04.2", "The chance that both players of a pair are outside a random k-subset", NOTEBOOK,
     "a sympy expression in N and k (use the symbols N, k from this notebook).",
     symbols=[N, k],
     reference=lambda: (N - k) * (N - k - 1) / (N * (N - 1)),
@@ -44,7 +44,7 @@ expression_exercise(
 )
 
 expression_exercise(
-    "nb04.2", "Draws of size k when every size gets the same share of the budget", NOTEBOOK,
+    "nb04.5", "Draws of size k when every size gets the same share of the budget", NOTEBOOK,
     "a sympy expression in B, N and k.",
     symbols=[B, N, k],
     reference=lambda: B / ((N - 1) * (N - k)),
@@ -57,7 +57,7 @@ expression_exercise(
 )
 
 expression_exercise(
-    "nb04.3", "The mean Shapley value, from the efficiency axiom", NOTEBOOK,
+    "nb04.6", "The mean Shapley value, from the efficiency axiom", NOTEBOOK,
     "a sympy expression in U_N (= U([N])), U_empty (= U(∅)) and N.",
     symbols=[U_N, U_empty, N],
     reference=lambda: U_N / N - U_empty / N,
@@ -70,7 +70,7 @@ expression_exercise(
 )
 
 
-# nb04.4 — the naive estimator on given permutations ---------------------------------------
+# nb04.1 — the naive estimator on given permutations ---------------------------------------
 def _draw_table_and_orders(rng: np.random.Generator) -> tuple:
     n, m = int(rng.integers(2, 5)), int(rng.integers(1, 6))
     values = rng.integers(-9, 10, size=2**n).astype(np.float64)          # small integers: easy to read
@@ -97,7 +97,7 @@ def _alone(values, orders):
 
 
 array_function_exercise(
-    id="nb04.4", title="The naive estimator of Lemma 10.2.6 on given permutations", notebook=NOTEBOOK,
+    id="nb04.1", title="The naive estimator of Lemma 10.2.6 on given permutations", notebook=NOTEBOOK,
     expects="a function permutation_estimate(values, orders): values a float (2**N,) coalition table "
             "(values[code] = U(S), code = Σ_{i∈S} 2^i), orders an int (m, N) array of permutations; it returns "
             "an (N,) NumPy array, each player's marginal gain U(π_≤i) − U(π_<i) averaged over the m orders.",
@@ -112,7 +112,7 @@ array_function_exercise(
 )
 
 
-# nb04.5 — the weight of one draw -----------------------------------------------------------
+# nb04.3 — the weight of one draw -----------------------------------------------------------
 def _draw_weight() -> sp.Expr:
     # s_i − s̄ = (1/N) Σ_j (s_i − s_j); each stratum of Theorem 10.2.8 carries 1/(N−1), the reweighting
     # divides by P(i, j ∉ S), and Σ_{j∉S} (v_i − v_j) = (N − k)(v_i − v̄_out).
@@ -120,7 +120,7 @@ def _draw_weight() -> sp.Expr:
 
 
 expression_exercise(
-    "nb04.5", "The weight of one draw in the estimate of s_i minus the mean value", NOTEBOOK,
+    "nb04.3", "The weight of one draw in the estimate of s_i minus the mean value", NOTEBOOK,
     "a sympy expression in N and k: w_k in s_i − s̄ = Σ_k E_S[1(i ∉ S) · w_k · (v_i − v̄_out)].",
     symbols=[N, k],
     reference=lambda: 1 / (N - k - 1),
@@ -133,7 +133,7 @@ expression_exercise(
 )
 
 
-# nb04.6 — the difference estimator on given draws -----------------------------------------
+# nb04.4 — the difference estimator on given draws -----------------------------------------
 def _draw_table_and_subsets(rng: np.random.Generator) -> tuple:
     n = int(rng.integers(3, 5))
     values = rng.integers(-9, 10, size=2**n).astype(np.float64)
@@ -168,7 +168,7 @@ def _difference_variant(weight, centre=True, mean=True):
 
 
 array_function_exercise(
-    id="nb04.6", title="The difference estimator of Problem 10.2.7 on given draws", notebook=NOTEBOOK,
+    id="nb04.4", title="The difference estimator of Problem 10.2.7 on given draws", notebook=NOTEBOOK,
     expects="a function difference_estimate(values, subsets): values a float (2**N,) coalition table, subsets a "
             "list of N − 1 boolean arrays, subsets[k] of shape (m_k, N) holding m_k draws of size k; it returns an "
             "(N,) NumPy array D, D_i = Σ_k mean over the size-k draws of 1(i ∉ S) · w_k · (v_i − v̄_out).",
