@@ -394,7 +394,7 @@ def make_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.
 
 
 def function_hvp(f: Callable[[torch.Tensor], torch.Tensor], theta: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """``∇²f(θ) v`` for any scalar function of a vector, forward-over-reverse (the reference for nb01.3).
+    """``∇²f(θ) v`` for any scalar function of a vector, forward-over-reverse (the reference for nb01.5).
 
     Pearlmutter's trick (Pearlmutter 1994): the ``jvp`` of ``grad(f)`` at θ along v.
 

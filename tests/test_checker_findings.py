@@ -160,7 +160,7 @@ def _tensor_like_theta(value, args):
 
 def test_frame_peeking_function_fails():
     assert check("nb00.3", _peeking(lambda *a: (Fraction(0), Fraction(0)), _pair_of_numbers)).status == INCORRECT
-    assert check("nb01.3", _peeking(lambda f, t, v: torch.zeros_like(t), _tensor_like_theta)).status == INCORRECT
+    assert check("nb01.5", _peeking(lambda f, t, v: torch.zeros_like(t), _tensor_like_theta)).status == INCORRECT
 
 
 def test_tensor_subclass_with_allclose_true_is_invalid():
@@ -170,7 +170,7 @@ def test_tensor_subclass_with_allclose_true_is_invalid():
 
         def __eq__(self, other):
             return True
-    result = check("nb01.3", lambda f, t, v: torch.zeros_like(t).as_subclass(Liar))
+    result = check("nb01.5", lambda f, t, v: torch.zeros_like(t).as_subclass(Liar))
     assert result.status == INVALID and "subclass" in result.message
 
 
@@ -183,7 +183,7 @@ def test_lookup_table_built_from_messages_fails():
     assert "s_B is wrong" in half and "s_A" not in half
     seeds = {re.search(r"seed (\d+)", m).group(1) for m in messages[:3]}
     assert len(seeds) == 3                                      # fresh inputs per call
-    assert "reference returns tensor" in check("nb01.3", lambda f, t, v: t * 0).message   # not the answer there
+    assert "reference returns tensor" in check("nb01.5", lambda f, t, v: t * 0).message   # not the answer there
 
 
 def test_reported_seed_reproduces_the_failing_input():
@@ -216,8 +216,8 @@ def test_function_patching_numpy_cannot_pass_its_own_check():
         np.allclose = lambda *a, **k: True
         torch.allclose = lambda *a, **k: True
         return torch.zeros_like(t)
-    assert check("nb01.3", patching).status == INCORRECT
-    assert check("nb01.3", lambda f, t, v: function_hvp(f, t, v)).status == CORRECT
+    assert check("nb01.5", patching).status == INCORRECT
+    assert check("nb01.5", lambda f, t, v: function_hvp(f, t, v)).status == CORRECT
 
 
 # ---------------------------------------------------------------------------- 4. hangs, escapes, statuses
@@ -375,9 +375,9 @@ def test_one_by_one_matrix_is_a_scalar():
 
 
 def test_function_returning_a_list_gets_a_hint():
-    result = check("nb01.3", lambda f, t, v: function_hvp(f, t, v).tolist())
+    result = check("nb01.5", lambda f, t, v: function_hvp(f, t, v).tolist())
     assert result.status == INVALID and "return an array of numbers" in result.message
-    assert check("nb01.3", lambda f, t, v: function_hvp(f, t, v).numpy()).status == CORRECT
+    assert check("nb01.5", lambda f, t, v: function_hvp(f, t, v).numpy()).status == CORRECT
 
 
 def test_messages_without_bugs():
@@ -421,8 +421,8 @@ def test_number_tolerance_is_the_stated_one():
 
 
 def test_function_checks_are_tight():
-    assert check("nb01.3", lambda f, t, v: function_hvp(f, t, v) * (1 + 1e-5)).status == INCORRECT
-    assert check("nb01.3", lambda f, t, v: function_hvp(f, t, v) + 1e-6).status == INCORRECT
+    assert check("nb01.5", lambda f, t, v: function_hvp(f, t, v) * (1 + 1e-5)).status == INCORRECT
+    assert check("nb01.5", lambda f, t, v: function_hvp(f, t, v) + 1e-6).status == INCORRECT
     off = lambda *u: tuple(s * (1 + Fraction(1, 10**5)) for s in two_player_shapley_reference(*u))
     assert check("nb00.3", off).status == INCORRECT
 
@@ -451,7 +451,7 @@ def test_function_checks_using_torch_survive_the_fork_after_parallel_torch_work(
         (a @ a).sum()                              # a parallel region in the worker
         return function_hvp(f, theta, v)
 
-    result = check("nb01.3", answer, seconds=30)
+    result = check("nb01.5", answer, seconds=30)
     assert result.status == "correct", result.message
 
 

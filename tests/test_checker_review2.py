@@ -48,8 +48,8 @@ def _patch_reference(e, a, b, ab):
 
 # ---------------------------------------------------------------------------- A1. code that ran reader code never judges
 @pytest.mark.parametrize("exercise_id, answer", [
-    ("nb00.3", _forge), ("nb01.3", _forge), ("nb00.3", _patch_builtins_all), ("nb00.3", _patch_fraction_eq),
-    ("nb00.3", _patch_reference)], ids=["forge-nb00.3", "forge-nb01.3", "builtins.all", "Fraction.__eq__",
+    ("nb00.3", _forge), ("nb01.5", _forge), ("nb00.3", _patch_builtins_all), ("nb00.3", _patch_fraction_eq),
+    ("nb00.3", _patch_reference)], ids=["forge-nb00.3", "forge-nb01.5", "builtins.all", "Fraction.__eq__",
                                         "reference"])
 def test_a1_reader_function_cannot_forge_or_patch_the_verdict(exercise_id, answer):
     assert check(exercise_id, answer).status in (INCORRECT, INVALID)     # invalid: garbage in its own result pipe

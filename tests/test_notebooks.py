@@ -310,3 +310,25 @@ def test_the_rebinding_lint_catches_every_kind_of_binding():
         "cell 4, line 2: rebinds 'N', imported from creditlib.exercises.symbols in cell 0",
         "cell 5, line 1: rebinds 'k', imported from creditlib.exercises.symbols in cell 0",
         "cell 5, line 5: rebinds 'B', imported from creditlib.exercises.symbols in cell 0"]
+
+
+def _id_key(exercise_id: str) -> tuple:
+    """nb04.10 after nb04.9; 10.5.1b after 10.5.1a."""
+    return tuple(int(part) if part.isdigit() else part for part in re.findall(r"\d+|[a-z]+", exercise_id))
+
+
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercises_are_numbered_in_the_order_they_appear(path):
+    """A notebook's exercises are checked in the order of their numbers, and its own ids nbNN.1, nbNN.2, ...
+    have no gaps."""
+    seen = []
+    for cell in read(path).cells:
+        if cell.cell_type == "code":
+            seen += [i for i in CHECK_CALL.findall(cell.source) if i not in seen and i in REGISTERED]
+    own = [i for i in seen if i.startswith("nb")]
+    chapters = [i for i in seen if not i.startswith("nb")]
+    assert chapters == sorted(chapters, key=_id_key), f"{path.name}: the chapter's problems appear as {chapters}"
+    assert own == [f"nb{path.stem[:2]}.{k}" for k in range(1, len(own) + 1)], own
+
+
+REGISTERED = {ex.id for ex in list_exercises()}

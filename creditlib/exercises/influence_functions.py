@@ -64,9 +64,9 @@ register(Exercise(
 ))
 
 
-# nb01.5 — the counterfactual leave_one_out measures ---------------------------------------------
+# nb01.3 — the counterfactual leave_one_out measures ---------------------------------------------
 register(Exercise(
-    id="nb01.5", title="The first-order change that leave-one-out retraining measures", notebook=NOTEBOOK,
+    id="nb01.3", title="The first-order change that leave-one-out retraining measures", notebook=NOTEBOOK,
     expects="a sympy expression in I_x (= I(x, z)), I_bar (the mean of I(x_i, z) over the training set) and "
             "n_train (n): the first-order change in ℓ(z) when the model is retrained on the mean loss of the "
             "other n − 1 points with the same weight decay.",
@@ -80,7 +80,7 @@ register(Exercise(
 ))
 
 
-# nb01.3 — a Hessian-vector product by double backward ------------------------------------------
+# nb01.5 — a Hessian-vector product by double backward ------------------------------------------
 class RandomFunction:
     """``f(θ) = Σ a_i θ_i³ + θᵀBθ/2 + sin(c·θ)``: a smooth test function with a readable repr."""
 
@@ -103,7 +103,7 @@ def _draw_hvp_input(rng: np.random.Generator) -> tuple:
 
 
 register(Exercise(
-    id="nb01.3", title="A Hessian-vector product by double backward", notebook=NOTEBOOK,
+    id="nb01.5", title="A Hessian-vector product by double backward", notebook=NOTEBOOK,
     expects="a function hvp_double_backward(f, theta, v) returning ∇²f(θ)·v as a tensor, using torch.autograd.grad "
             "twice; it must agree with creditlib to a relative 1e-8.",
     verify=lambda a, reference: compare_function(a, reference, _draw_hvp_input,
