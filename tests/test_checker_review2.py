@@ -128,8 +128,8 @@ def test_a2_attributes_set_on_answers_are_refused_unread(exercise_id, make):
 def test_a3_uint64_is_read_exactly():
     dividends = {"A": 0, "B": 0, "C": 0, "AB": 1, "AC": 1, "BC": 0}
     for big in [np.array(2**64 - 1, dtype=np.uint64), torch.tensor(-1).to(torch.uint64), np.uint64(2**64 - 1)]:
-        assert check("nb03.2", {**dividends, "ABC": big}).status == INCORRECT
-    assert check("nb03.2", {**dividends, "ABC": np.array(-1, dtype=np.int64)}).status == CORRECT
+        assert check("nb03.5", {**dividends, "ABC": big}).status == INCORRECT
+    assert check("nb03.5", {**dividends, "ABC": np.array(-1, dtype=np.int64)}).status == CORRECT
     assert check("10.5.1a", np.array([30 + 2**64, 70], dtype=object)).status == INCORRECT
 
 
@@ -140,8 +140,8 @@ def test_b1_shapley_diagnosis_gives_one_hint_without_the_structure():
     for values in ([0, 0, 0, 1], [sp.Rational(1, 2), sp.Rational(1, 4), sp.Rational(1, 4), 0]):
         message = check("10.5.2a", values).message
         assert message.count("axiom fails") == 1 and "TL and" not in message and "BR is" not in message
-    assert check("nb03.1", [1, 2, 3]).message.count("axiom fails") == 1
-    assert "B and C are symmetric" in check("nb03.1", [sp.Rational(2, 3), sp.Rational(1, 3), 0]).message
+    assert check("nb03.2", [1, 2, 3]).message.count("axiom fails") == 1
+    assert "B and C are symmetric" in check("nb03.2", [sp.Rational(2, 3), sp.Rational(1, 3), 0]).message
 
 
 # ---------------------------------------------------------------------------- D. garbage is invalid with a hint

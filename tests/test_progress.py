@@ -126,9 +126,9 @@ def working_copy(tmp_path):
            "    raise NotImplementedError\n\n\ncheck('nb00.3', two_player_shapley)")
     _write(work / "03_shapley_axioms.ipynb",
            "from creditlib.exercises import check",
-           ANSWER + "voting = [1, 2]\ncheck('nb03.1', voting)",
+           ANSWER + "voting = [1, 2]\ncheck('nb03.2', voting)",
            "print('about to fail')\nundefined_name + 1",
-           ANSWER + "dividends = ...\ncheck('nb03.2', dividends)")
+           ANSWER + "voting_dividends = ...\ncheck('nb03.5', voting_dividends)")
     _write(work / "08_scratch.ipynb", "x = 1")               # a notebook with no registered exercises
     return work
 
@@ -140,11 +140,11 @@ def test_progress_reports_a_working_copy_with_a_mix_of_answers(working_copy, tmp
     rows = {tuple(line.split()[-3:]) if "not" in line else tuple(line.split()[-2:])
             for line in out.splitlines()}
     for exercise, status in [("nb00.1", "correct"), ("nb00.2", "incorrect"), ("nb00.3", "not attempted"),
-                             ("nb03.1", "invalid"), ("nb03.2", "not reached"), ("nb03.3", "not reached")]:
+                             ("nb03.2", "invalid"), ("nb03.5", "not reached"), ("nb03.3", "not reached")]:
         assert tuple([exercise] + status.split()) in rows, out
     assert 'STOPPED: cell 3 of 4 ("print(\'about to fail\')") raised NameError' in out
     assert re.search(r"^08_scratch +- +no exercises", out, flags=re.M), out
-    n03 = len(list_exercises("03_shapley_axioms"))                  # nb03.1 is answered, the rest not reached
+    n03 = len(list_exercises("03_shapley_axioms"))                  # nb03.2 is answered, the rest not reached
     assert (f"Total: 1 of {3 + n03} exercises correct (1 correct, 1 incorrect, 1 invalid, 1 not attempted, "
             f"{n03 - 1} not reached)") in out
     assert {p.name: p.read_bytes() for p in working_copy.iterdir()} == snapshot     # nothing written back

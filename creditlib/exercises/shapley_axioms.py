@@ -21,13 +21,13 @@ VOTING_WEIGHTS, VOTING_QUOTA, VOTING_PLAYERS = (3, 2, 1), 4, ["A", "B", "C"]
 
 
 def voting_game() -> Game:
-    """Three parties with 3, 2 and 1 votes; a coalition wins with 4 votes (used by nb03.1 and nb03.2)."""
+    """Three parties with 3, 2 and 1 votes; a coalition wins with 4 votes (used by nb03.2 and nb03.5)."""
     return weighted_voting_game(VOTING_WEIGHTS, VOTING_QUOTA, VOTING_PLAYERS)
 
 
-# nb03.1 -------------------------------------------------------------------------------------
+# nb03.2 -------------------------------------------------------------------------------------
 register_shapley_values_exercise(
-    "nb03.1", "Shapley values of a weighted voting game", NOTEBOOK, voting_game,
+    "nb03.2", "Shapley values of a weighted voting game", NOTEBOOK, voting_game,
     wrong_answers=lambda: [
         ([sp.Rational(1, 2), sp.Rational(1, 3), sp.Rational(1, 6)], "symmetry axiom fails"),  # ∝ votes
         ([sp.Rational(1, 3)] * 3, "Not right yet for"),
@@ -38,7 +38,7 @@ register_shapley_values_exercise(
 )
 
 
-# nb03.2 -------------------------------------------------------------------------------------
+# nb03.5 -------------------------------------------------------------------------------------
 def coalition_label(members, players) -> str:
     """``("B", "A") -> "AB"``: members in the players' order (the empty coalition is "").
 
@@ -120,7 +120,7 @@ def _verify_dividends(answer, expected) -> Verdict:
 
 
 register(Exercise(
-    id="nb03.2",
+    id="nb03.5",
     title="Harsanyi dividends of the voting game",
     expects="a dict {coalition: c_T} over the 7 non-empty coalitions, keys like ('A', 'B') or 'AB', exact values.",
     notebook=NOTEBOOK,
@@ -177,7 +177,7 @@ register(Exercise(
 ))
 
 
-# nb03.4 and nb03.5: eq. (10.12) and the Möbius transform, as functions ---------------------
+# nb03.1 and nb03.4: eq. (10.12) and the Möbius transform, as functions ---------------------
 def _draw_table(rng: np.random.Generator) -> tuple:
     n = int(rng.integers(1, 5))
     return (rng.integers(-9, 10, size=2**n).astype(np.float64),)     # small integers: easy to read
@@ -217,7 +217,7 @@ def _moebius_by_subsets(sign):
 
 
 array_function_exercise(
-    id="nb03.4", title="Exact Shapley values by enumeration of eq. (10.12)", notebook=NOTEBOOK,
+    id="nb03.1", title="Exact Shapley values by enumeration of eq. (10.12)", notebook=NOTEBOOK,
     expects="a function shapley_values(values) taking a float (2**N,) coalition table (values[code] = U(S), "
             "code = Σ_{i∈S} 2^i) and returning an (N,) NumPy array: eq. (10.12), "
             "s_i = Σ_{S ∌ i} |S|! (N−|S|−1)!/N! · (U(S ∪ {i}) − U(S)).",
@@ -233,7 +233,7 @@ array_function_exercise(
 )
 
 array_function_exercise(
-    id="nb03.5", title="Harsanyi dividends by Möbius inversion", notebook=NOTEBOOK,
+    id="nb03.4", title="Harsanyi dividends by Möbius inversion", notebook=NOTEBOOK,
     expects="a function dividends(values) taking a float (2**N,) coalition table and returning the (2**N,) NumPy "
             "array c with c[T] = Σ_{S ⊆ T} (−1)^{|T|−|S|} U(S) (so c[0] = U(∅)).",
     draw_input=_draw_table,
