@@ -82,15 +82,18 @@ def leave_one_out_payment(game: Game) -> np.ndarray:
 
 
 def proportional_split(game: Game) -> np.ndarray:
-    """Split ``U([N]) − U(∅)`` in proportion to the players' individual worths (equal split if they sum to 0).
+    """Split ``U([N]) − U(∅)`` in proportion to the players' individual worths (the Shapley value if they sum to 0).
 
-    Worths ``U({i}) − U(∅)`` summing to less than 1e-12 in absolute value count as 0.
-    Efficient but not linear.
+    Worths ``U({i}) − U(∅)`` summing to less than 1e-12 in absolute value count as 0: the proportions are then
+    undefined, and the rule pays the Shapley value, which keeps efficiency, symmetry and the null-player axiom
+    (an equal split there would pay null players, e.g. in a unanimity game, whose worths are all 0).
+    Efficient, symmetric, pays null players 0, but not linear.
 
     Parameters
     ----------
     game : Game
-        Evaluated (twice, via :func:`individual_worth` and :func:`equal_split`) on ``2N + 2`` coalitions.
+        Evaluated (twice, via :func:`individual_worth` and :func:`equal_split`) on ``2N + 2`` coalitions, and on
+        all ``2^N`` when the worths sum to 0.
 
     Returns
     -------
@@ -100,7 +103,8 @@ def proportional_split(game: Game) -> np.ndarray:
     worth = individual_worth(game)
     total = worth.sum()
     if abs(total) < 1e-12:
-        return equal_split(game)
+        from .shapley import shapley_exact       # schemes are compared with the Shapley value, not built on it
+        return shapley_exact(game)
     return worth / total * (equal_split(game).sum())
 
 

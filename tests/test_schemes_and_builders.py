@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 import torch
 
-from creditlib.axioms import EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY
+from creditlib.axioms import EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY, null_player_violations
 from creditlib.games import (Game, corner_detector_game, data_valuation_game, dataset_pricing_game, feature_game,
                              random_game, random_structured_game, squared_sum_game, symbolic_utilities,
                              weighted_voting_game)
@@ -34,7 +34,16 @@ def test_schemes_measure_from_the_empty_coalition():
     np.testing.assert_allclose(leave_one_out_payment(game), [20 - 11, 20 - 14])
     np.testing.assert_allclose(proportional_split(game), [8, 2])       # 10 split 4 : 1
     zero_sum = Game.from_table({(): 0, ("A",): 1, ("B",): -1, ("A", "B"): 6}, ["A", "B"])
-    np.testing.assert_allclose(proportional_split(zero_sum), [3, 3])   # worths sum to 0: equal split
+    # worths sum to 0: the Shapley value, s_A = (1 + (6 − (−1)))/2 = 4, s_B = (−1 + (6 − 1))/2 = 2
+    np.testing.assert_allclose(proportional_split(zero_sum), [4, 2])
+
+
+def test_proportional_split_pays_no_null_player_when_the_worths_sum_to_zero():
+    """A unanimity game u_{0,2} on 4 players has every individual worth 0: an equal split would pay the null
+    players 1 and 3 a quarter each."""
+    unanimity = Game(4, lambda masks: (masks[:, 0] & masks[:, 2]).astype(float))
+    np.testing.assert_allclose(proportional_split(unanimity), [0.5, 0, 0.5, 0])
+    assert null_player_violations(unanimity, proportional_split(unanimity)) == []
 
 
 def test_each_scheme_breaks_exactly_the_axioms_theory_says():
