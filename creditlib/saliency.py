@@ -8,9 +8,10 @@ index per example); it returns a tensor shaped like the inputs. The explained sc
 * Gradients: :func:`vanilla_gradient` (Simonyan et al. 2014), :func:`gradient_times_input`.
 * :func:`integrated_gradients` (Sundararajan et al. 2017, Section 10.4.1) with five quadrature rules
   (:func:`quadrature_rule`) and memory bounded by ``batch_size``; :func:`smoothgrad` (Smilkov et al. 2017).
-* Sanity checks (Adebayo et al. 2018): :func:`randomize_layers`, :func:`rank_correlation`.
-* TCAV (Kim et al. 2018, Section 10.4.2): :func:`concept_activation_vector`, :func:`conceptual_sensitivity`,
-  :func:`tcav_score`, :func:`tcav_significance`.
+* Sanity checks (Adebayo et al. 2018): :func:`randomize_layers`, :func:`rank_correlation`, and
+  :func:`top_k_precision` (does a ranking put known relevant positions first?).
+* TCAV (Kim et al. 2018, Section 10.4.2): :func:`concept_activation_vector`, :func:`mean_difference_cav`,
+  :func:`conceptual_sensitivity`, :func:`tcav_score`, :func:`tcav_significance`.
 * Attention (Section 10.4.3): :func:`erasure_importance`, :func:`token_gradient_importance`,
   :func:`jensen_shannon`, :func:`adversarial_attention` (Jain & Wallace 2019), :func:`removals_to_flip`
   (Serrano & Smith 2019), :func:`attention_rollout` (Abnar & Zuidema 2020), for models with the interface
@@ -406,6 +407,46 @@ def rank_correlation(a, b, absolute: bool = True, method: str = "spearman") -> n
     return np.array(out)
 
 
+def top_k_precision(importance, relevant, k: int) -> np.ndarray:
+    """Per example, the fraction of its ``k`` highest-scoring positions that are relevant: ``|top_k ∩ R| / k``.
+
+    A ranking measure that positions of no interest cannot dominate, unlike a rank correlation over all
+    positions: only the order of the top ``k`` matters, and only whether they are in ``R``. With exactly
+    ``k`` relevant positions it is also the fraction of them found in the top ``k`` (precision = recall).
+
+    Parameters
+    ----------
+    importance : Tensor or array_like, shape (batch, ...)
+        Scores, highest first (pass ``|a|`` to rank by magnitude); each example's entries are flattened.
+    relevant : Tensor or array_like of bool, same shape
+        The positions known to matter.
+    k : int
+        How many top positions to look at, 1 .. number of positions. Ties are broken by position (the
+        earlier first).
+
+    Returns
+    -------
+    ndarray of float64, shape (batch,)
+        Multiples of ``1/k`` in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Shapes differ, ``relevant`` is not boolean, or ``k`` is out of range.
+    """
+    imp = np.asarray(importance.detach() if isinstance(importance, torch.Tensor) else importance, dtype=np.float64)
+    rel = np.asarray(relevant.detach() if isinstance(relevant, torch.Tensor) else relevant)
+    if imp.shape != rel.shape or imp.ndim < 2:
+        raise ValueError(f"importance and relevant must be batches (batch, ...) of the same shape; got {imp.shape} "
+                         f"and {rel.shape}.")
+    if rel.dtype != np.bool_:
+        raise ValueError(f"relevant must be a boolean mask; got dtype {rel.dtype}.")
+    imp, rel = imp.reshape(len(imp), -1), rel.reshape(len(rel), -1)
+    k = check_int(k, "k", low=1, high=imp.shape[1])
+    top = np.argsort(-imp, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(rel, top, axis=1).sum(1) / k
+
+
 # ---------------------------------------------------------------------------- TCAV
 def concept_activation_vector(concept_acts, random_acts, seed=0) -> tuple[np.ndarray, float]:
     """The CAV ``v_C^l`` (Section 10.4.2, step 2): the unit normal of a linear classifier separating concept
@@ -449,6 +490,43 @@ def concept_activation_vector(concept_acts, random_acts, seed=0) -> tuple[np.nda
     clf.fit(X_train, y_train)
     v = clf.coef_[0].astype(np.float64)
     return v / np.linalg.norm(v), float(clf.score(X_test, y_test))
+
+
+def mean_difference_cav(concept_acts, random_acts) -> np.ndarray:
+    """A CAV in closed form: the unit difference of the mean concept and mean random activations.
+
+    ``v = (μ_C − μ_R) / ‖μ_C − μ_R‖`` is the normal of the simplest linear classifier, the nearest class mean
+    (an activation is called "concept" when it is closer to μ_C than to μ_R; the boundary is the hyperplane
+    through (μ_C + μ_R)/2 orthogonal to μ_C − μ_R). For a concept label t ∈ {0, 1} it is also the direction
+    ``cov(a, t) / var(t)`` of the activations' covariance with the label. Unlike :func:`concept_activation_vector`
+    (stochastic gradient descent, as tensorflow/tcav) it has no seed, so two implementations agree to round-off;
+    it is the CAV of exercise nb06.8 (Section 10.4.2, step 2, with the nearest-class-mean classifier).
+
+    Parameters
+    ----------
+    concept_acts, random_acts : Tensor or array_like, shape (n, ...)
+        Layer-l activations of concept examples and of random examples (each flattened).
+
+    Returns
+    -------
+    ndarray of float64, shape (d,)
+        Unit vector, pointing towards the concept.
+
+    Raises
+    ------
+    ValueError
+        An empty side, different activation sizes, or equal means (no direction).
+    """
+    pos = _flat_array(concept_acts)
+    neg = _flat_array(random_acts)
+    if pos.shape[1] != neg.shape[1] or min(len(pos), len(neg)) < 1:
+        raise ValueError(f"Need concept and random activations of the same size, at least one of each; got "
+                         f"{pos.shape} and {neg.shape}.")
+    diff = pos.mean(0) - neg.mean(0)
+    norm = np.linalg.norm(diff)
+    if not norm > 0:
+        raise ValueError("The concept and random activations have the same mean: no direction to point along.")
+    return diff / norm
 
 
 def _flat_array(a) -> np.ndarray:

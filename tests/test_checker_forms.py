@@ -117,6 +117,18 @@ def ig_midpoint_by_hand(model, x, baseline, target, n_steps):
     return (x - baseline) * total / n_steps
 
 
+def tcav_by_hand(head, layer_acts, concept_acts, random_acts, target):
+    """Fraction of inputs whose target logit rises along v = (μ_C − μ_R)/‖·‖, by central differences, a loop."""
+    C, Rnd = concept_acts.numpy(), random_acts.numpy()
+    v = np.array([C[:, j].sum() / len(C) - Rnd[:, j].sum() / len(Rnd) for j in range(C.shape[1])])
+    v = torch.as_tensor(v / np.sqrt((v**2).sum()))
+    eps, positive = 1e-6, 0
+    for a in layer_acts:
+        up, down = head((a + eps * v)[None])[0, target], head((a - eps * v)[None])[0, target]
+        positive += int((up - down) / (2 * eps) > 0)
+    return torch.tensor(positive / len(layer_acts), dtype=torch.float64)
+
+
 def loo_by_hand(table):
     n = len(table).bit_length() - 1
     everyone = code_of(range(n))
@@ -183,9 +195,10 @@ HAND = {   # exercise id -> list of correct answers in several forms
     "nb06.2": [w_1 * (x_1 - xb_1), w_1 * x_1 - w_1 * xb_1, -w_1 * (xb_1 - x_1)],
     "nb06.3": [x_1 * x_2 / 2, R(1, 2) * x_1 * x_2, sp.integrate(sp.Symbol("a") * x_2 * x_1, (sp.Symbol("a"), 0, 1))],
     "nb06.4": [c_1 * x_1**2 + c_2 * x_1 * x_2 / 2, x_1 * (2 * c_1 * x_1 + c_2 * x_2) / 2],
-    "nb06.5": vector_forms([1, 0], ["IG_1", "IG_2"]),
-    "nb06.6": vector_forms([R(1, 2), R(1, 2)], ["s_1", "s_2"]),
-    "nb06.7": [ig_midpoint_by_hand, lambda *args: ig_midpoint_by_hand(*args).numpy()],
+    "nb06.5": [ig_midpoint_by_hand, lambda *args: ig_midpoint_by_hand(*args).numpy()],
+    "nb06.6": vector_forms([1, 0], ["IG_1", "IG_2"]),
+    "nb06.7": vector_forms([R(1, 2), R(1, 2)], ["s_1", "s_2"]),
+    "nb06.8": [tcav_by_hand, lambda *args: tcav_by_hand(*args).numpy()],
     "nb08.1": [loo_by_hand, lambda table: torch.tensor(loo_by_hand(table))],
     "nb08.2": vector_forms([1, R(13, 4), R(19, 6)], ["LOO", "Banzhaf", "Shapley"]),
     "nb08.3": [1 - p5, -(p5 - 1), (1 - p5**2) / (1 + p5)],
@@ -251,11 +264,15 @@ WRONG = {   # exercise id -> answers that are wrong (incorrect) or unreadable (i
     "nb06.2": [(w_1 * x_1, INCORRECT), (w_1 * (xb_1 - x_1), INCORRECT), (0.5 * w_1 * x_1, INVALID)],
     "nb06.3": [(x_1 * x_2, INCORRECT), (x_1 * x_2 / 3, INCORRECT), (0.5 * x_1 * x_2, INVALID)],
     "nb06.4": [(2 * c_1 * x_1**2 + c_2 * x_1 * x_2, INCORRECT), ((c_1 * x_1**2 + c_2 * x_1 * x_2) / 2, INCORRECT)],
-    "nb06.5": [([R(1, 2), R(1, 2)], INCORRECT), ([0, 1], INCORRECT), ([1.0, 0.0], INVALID)],
-    "nb06.6": [([1, 0], INCORRECT), ([1, 1], INCORRECT), ([0.5, 0.5], INVALID)],
-    "nb06.7": [(lambda m, x, b, t, n: ig_midpoint_by_hand(m, x, b, t, n) / (x - b), INCORRECT),
+    "nb06.5": [(lambda m, x, b, t, n: ig_midpoint_by_hand(m, x, b, t, n) / (x - b), INCORRECT),
                (lambda m, x, b, t, n: -ig_midpoint_by_hand(m, x, b, t, n), INCORRECT),
                (lambda m, x, b, t, n: ig_midpoint_by_hand(m, x, b, t, n).tolist(), INVALID)],
+    "nb06.6": [([R(1, 2), R(1, 2)], INCORRECT), ([0, 1], INCORRECT), ([1.0, 0.0], INVALID)],
+    "nb06.7": [([1, 0], INCORRECT), ([1, 1], INCORRECT), ([0.5, 0.5], INVALID)],
+    "nb06.8": [(lambda h, a, c, r, t: 1 - tcav_by_hand(h, a, c, r, t), INCORRECT),      # the loss's sign
+               (lambda h, a, c, r, t: tcav_by_hand(h, a, c, r[:1] * 0, t), INCORRECT),   # μ_R dropped
+               (lambda h, a, c, r, t: tcav_by_hand(h, a, c, r, t)[None], INCORRECT),
+               (lambda h, a, c, r, t: float(tcav_by_hand(h, a, c, r, t)), INVALID)],
     "nb08.1": [(lambda t: -loo_by_hand(t), INCORRECT),
                (lambda t: t[1 << np.arange(len(t).bit_length() - 1)] - t[0], INCORRECT),
                (lambda t: list(loo_by_hand(t)), INVALID)],

@@ -10,8 +10,9 @@ from creditlib.games import random_game
 from creditlib.models import TinyAttention, token_task
 from creditlib.saliency import (METHODS, attention_rollout, concept_activation_vector, conceptual_sensitivity,
                                 erasure_importance, gradient_times_input, integrated_gradients, jensen_shannon,
-                                adversarial_attention, randomize_layers, rank_correlation, removals_to_flip,
-                                smoothgrad, tcav_score, tcav_significance, vanilla_gradient)
+                                adversarial_attention, mean_difference_cav, randomize_layers, rank_correlation,
+                                removals_to_flip, smoothgrad, tcav_score, tcav_significance, top_k_precision,
+                                vanilla_gradient)
 from creditlib.shapley import shapley_exact
 
 
@@ -213,6 +214,25 @@ def test_rank_correlation_hand_values():
         rank_correlation(a, b[:, :2])
 
 
+
+def test_top_k_precision_hand_values_and_brute_force():
+    imp = np.array([[0.1, 0.9, 0.5, 0.3], [4.0, 3.0, 2.0, 1.0], [1.0, 1.0, 0.0, 1.0]])
+    rel = np.array([[False, True, False, True], [False, False, True, True], [False, True, True, False]])
+    np.testing.assert_allclose(top_k_precision(imp, rel, 1), [1.0, 0.0, 0.0])        # ties: the earlier first
+    np.testing.assert_allclose(top_k_precision(imp, rel, 2), [0.5, 0.0, 0.5])
+    np.testing.assert_allclose(top_k_precision(imp, rel, 4), rel.mean(1))            # all positions: the share in R
+    rng = np.random.default_rng(0)
+    imp, rel = rng.normal(size=(30, 7)), rng.random((30, 7)) < 0.3
+    for k in (1, 3, 7):
+        brute = [sum(r[j] for j in sorted(range(7), key=lambda j: -s[j])[:k]) / k for s, r in zip(imp, rel)]
+        np.testing.assert_allclose(top_k_precision(torch.as_tensor(imp), torch.as_tensor(rel), k), brute)
+    with pytest.raises(ValueError, match="k"):
+        top_k_precision(imp, rel, 8)
+    with pytest.raises(ValueError, match="boolean"):
+        top_k_precision(imp, rel.astype(float), 2)
+    with pytest.raises(ValueError, match="same shape"):
+        top_k_precision(imp, rel[:, :3], 2)
+
 # ---------------------------------------------------------------------------- TCAV
 def concept_data(seed, d=10, n=60, shift=3.0):
     rng = np.random.default_rng(seed)
@@ -238,6 +258,30 @@ def test_cav_finds_the_planted_direction():
     cav, acc = concept_activation_vector(concept, randoms[0], seed=0)
     assert abs(np.linalg.norm(cav) - 1) < 1e-12 and cav @ u > 0.8 and acc > 0.9
 
+
+
+def test_mean_difference_cav_is_the_pattern_and_the_nearest_mean_normal():
+    rng = np.random.default_rng(3)
+    concept, randoms = rng.normal(size=(40, 6)) + rng.normal(size=6), rng.normal(size=(25, 6))
+    v = mean_difference_cav(torch.as_tensor(concept), randoms)
+    # oracle 1: the pattern cov(a, t) / var(t) of the activations with the concept label t, by np.cov
+    a, t = np.concatenate([concept, randoms]), np.r_[np.ones(40), np.zeros(25)]
+    pattern = np.cov(np.column_stack([a, t]), rowvar=False)[:-1, -1] / np.var(t, ddof=1)
+    np.testing.assert_allclose(v, pattern / np.linalg.norm(pattern), rtol=1e-12)
+    # oracle 2: the nearest-mean boundary — points equidistant from the two means differ from the midpoint
+    # by vectors orthogonal to v, and the concept mean lies on the side v points to
+    mu_c, mu_r = concept.mean(0), randoms.mean(0)
+    for _ in range(5):
+        p = rng.normal(size=6) * 3
+        d = np.linalg.norm(p - mu_c) ** 2 - np.linalg.norm(p - mu_r) ** 2
+        assert abs(d + 2 * np.linalg.norm(mu_c - mu_r) * (p - (mu_c + mu_r) / 2) @ v) < 1e-9
+    assert abs(np.linalg.norm(v) - 1) < 1e-12 and (mu_c - mu_r) @ v > 0
+    u, concept, randoms, _ = concept_data(0, n=2000)           # a planted direction, found
+    assert mean_difference_cav(concept, randoms[0]) @ u > 0.99
+    with pytest.raises(ValueError, match="same mean"):
+        mean_difference_cav(randoms[0], randoms[0])
+    with pytest.raises(ValueError, match="same size"):
+        mean_difference_cav(randoms[0], randoms[1][:, :3])
 
 def test_tcav_of_a_model_that_ignores_the_direction_is_not_significant():
     u, concept, randoms, acts = concept_data(1)

@@ -1,4 +1,5 @@
-"""Exercises of notebook 06_saliency (Section 10.4: gradients and integrated gradients)."""
+"""Exercises of notebook 06_saliency (Section 10.4: gradients, integrated gradients and TCAV), numbered in the
+order the notebook poses them."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,7 @@ import torch
 
 from ..checking import compare_vector
 from ..games import feature_game
-from ..saliency import integrated_gradients, vanilla_gradient
+from ..saliency import integrated_gradients, mean_difference_cav, tcav_score, vanilla_gradient
 from ..shapley import shapley_exact
 from .core import Exercise, array_function_exercise, expression_exercise, register
 from .symbols import c_1, c_2, w_1, w_2, x_1, x_2, xb_1, xb_2
@@ -78,44 +79,7 @@ expression_exercise(
                            (c_1 * x_1**2 / 2 + c_2 * x_1 * x_2 / 2, "differs from the expected one")],
 )
 
-MIN_POINT = [1.0, 3.0]
-
-
-def _min_model(x):
-    return torch.minimum(x[:, 0], x[:, 1])
-
-
-def _ig_of_min() -> tuple:
-    ig, _ = integrated_gradients(_one_feature(_min_model), torch.tensor([MIN_POINT], dtype=torch.float64),
-                                 target=0, n_steps=64, method="riemann_middle")
-    return _exact(ig[0])
-
-
-def _shapley_of_min() -> tuple:
-    game = feature_game(lambda X: _min_model(torch.as_tensor(X)).numpy(), np.array(MIN_POINT))
-    return _exact(shapley_exact(game))
-
-
-register(Exercise(
-    id="nb06.5", title="Integrated gradients of F = min(x_1, x_2) at (1, 3), baseline 0", notebook=NOTEBOOK,
-    expects="a list [IG_1, IG_2] of exact numbers.",
-    verify=lambda a, expected: compare_vector(a, expected, labels=["IG_1", "IG_2"]),
-    reference=lambda: [1, 0], expected=_ig_of_min,
-    wrong_answers=lambda: [([sp.Rational(1, 2), sp.Rational(1, 2)], "Not right yet for"),
-                           ([1, 3], "Not right yet for"), ([0, 1], "Not right yet for")],
-))
-
-register(Exercise(
-    id="nb06.6", title="Shapley values of the feature game of F = min(x_1, x_2) at (1, 3), absent = 0",
-    notebook=NOTEBOOK, expects="a list [s_1, s_2] of exact numbers.",
-    verify=lambda a, expected: compare_vector(a, expected, labels=["s_1", "s_2"]),
-    reference=lambda: [sp.Rational(1, 2), sp.Rational(1, 2)], expected=_shapley_of_min,
-    wrong_answers=lambda: [([1, 0], "Not right yet for"), ([1, 1], "Not right yet for"),
-                           ([sp.Rational(1, 4), sp.Rational(3, 4)], "Not right yet for")],
-))
-
-
-# nb06.7 — the reader's integrated gradients ------------------------------------------------
+# nb06.5 — the reader's integrated gradients ------------------------------------------------
 class TanhNet(torch.nn.Module):
     """``logits = tanh(x W₁) W₂``, random float64 weights from ``seed`` (the function exercise's models)."""
 
@@ -151,7 +115,7 @@ def _left_sum(model, x, baseline, target, n_steps):
 
 
 array_function_exercise(
-    "nb06.7", "Integrated gradients by the midpoint Riemann sum", NOTEBOOK,
+    "nb06.5", "Integrated gradients by the midpoint Riemann sum", NOTEBOOK,
     "a function ig_midpoint(model, x, baseline, target, n_steps) taking a model returning logits "
     "(batch, classes), inputs and baselines of shape (batch, d), a class index and a step count, and "
     "returning a (batch, d) torch.Tensor: (x − x′) times the mean of the gradients of the target logit "
@@ -161,5 +125,105 @@ array_function_exercise(
         (lambda m, x, b, t, n: vanilla_gradient(m, x, t) * (x - b), "is wrong on input"),        # gradient ⊙ input
         (lambda m, x, b, t, n: _midpoint_ig(m, x, b, t, n) / (x - b), "is wrong on input"),       # forgets x − x′
         (_left_sum, "is wrong on input"),
+    ],
+)
+
+
+MIN_POINT = [1.0, 3.0]
+
+
+def _min_model(x):
+    return torch.minimum(x[:, 0], x[:, 1])
+
+
+def _ig_of_min() -> tuple:
+    ig, _ = integrated_gradients(_one_feature(_min_model), torch.tensor([MIN_POINT], dtype=torch.float64),
+                                 target=0, n_steps=64, method="riemann_middle")
+    return _exact(ig[0])
+
+
+def _shapley_of_min() -> tuple:
+    game = feature_game(lambda X: _min_model(torch.as_tensor(X)).numpy(), np.array(MIN_POINT))
+    return _exact(shapley_exact(game))
+
+
+register(Exercise(
+    id="nb06.6", title="Integrated gradients of F = min(x_1, x_2) at (1, 3), baseline 0", notebook=NOTEBOOK,
+    expects="a list [IG_1, IG_2] of exact numbers.",
+    verify=lambda a, expected: compare_vector(a, expected, labels=["IG_1", "IG_2"]),
+    reference=lambda: [1, 0], expected=_ig_of_min,
+    wrong_answers=lambda: [([sp.Rational(1, 2), sp.Rational(1, 2)], "Not right yet for"),
+                           ([1, 3], "Not right yet for"), ([0, 1], "Not right yet for")],
+))
+
+register(Exercise(
+    id="nb06.7", title="Shapley values of the feature game of F = min(x_1, x_2) at (1, 3), absent = 0",
+    notebook=NOTEBOOK, expects="a list [s_1, s_2] of exact numbers.",
+    verify=lambda a, expected: compare_vector(a, expected, labels=["s_1", "s_2"]),
+    reference=lambda: [sp.Rational(1, 2), sp.Rational(1, 2)], expected=_shapley_of_min,
+    wrong_answers=lambda: [([1, 0], "Not right yet for"), ([1, 1], "Not right yet for"),
+                           ([sp.Rational(1, 4), sp.Rational(3, 4)], "Not right yet for")],
+))
+
+
+# nb06.8 — the reader's CAV, directional derivative and TCAV score ---------------------------------
+def _draw_tcav_problem(rng: np.random.Generator) -> tuple:
+    d, n = int(rng.integers(2, 6)), int(rng.integers(5, 25))
+    head = TanhNet(d, 3, int(rng.integers(2**31)))
+    centre = rng.normal(size=d)                      # random activations are not centred: μ_C ≠ μ_C − μ_R
+    random_acts = torch.as_tensor(centre + rng.normal(size=(int(rng.integers(3, 30)), d)))
+    concept_acts = torch.as_tensor(centre + rng.normal(size=d) + rng.normal(size=(int(rng.integers(3, 30)), d)))
+    layer_acts = torch.as_tensor(rng.normal(size=(n, d)))
+    return head, layer_acts, concept_acts, random_acts, int(rng.integers(3))
+
+
+def _tcav_library(head, layer_acts, concept_acts, random_acts, target):
+    return tcav_score(head, layer_acts, mean_difference_cav(concept_acts, random_acts), target)
+
+
+def _tcav_from_scratch(head, layer_acts, concept_acts, random_acts, target):
+    v = concept_acts.mean(0) - random_acts.mean(0)
+    v = v / v.norm()
+    S = vanilla_gradient(head, layer_acts, target) @ v
+    return (S > 0).double().mean()
+
+
+def _tcav_with(cav, score):
+    """A TCAV score from a CAV rule ``cav(C, R)`` and a per-example score ``score(head, acts, target)``."""
+    def tcav(head, layer_acts, concept_acts, random_acts, target):
+        return (score(head, layer_acts, target) @ cav(concept_acts, random_acts) > 0).double().mean()
+    return tcav
+
+
+def _unit(v):
+    return v / v.norm()
+
+
+def _logit_gradient(head, acts, target):
+    return vanilla_gradient(head, acts, target)
+
+
+def _loss_gradient(head, acts, target):            # tensorflow/tcav's convention: the opposite sign
+    return vanilla_gradient(lambda a: -torch.log_softmax(head(a), -1), acts, target)
+
+
+def _probability_gradient(head, acts, target):
+    return vanilla_gradient(lambda a: torch.softmax(head(a), -1), acts, target)
+
+
+array_function_exercise(
+    "nb06.8", "A CAV, its directional derivative and the TCAV score", NOTEBOOK,
+    "a function tcav_by_hand(head, layer_acts, concept_acts, random_acts, target) taking a head mapping "
+    "layer-l activations (n, d) to logits (n, classes), the activations of the inputs scored (n, d), concept "
+    "and random activations (m, d) and (m′, d), and a class index, and returning a 0-d torch.Tensor: the "
+    "fraction of the scored inputs whose target logit has a positive derivative along the CAV "
+    "v = (μ_C − μ_R)/‖μ_C − μ_R‖ (μ_C, μ_R the mean concept and random activations).",
+    _draw_tcav_problem, lambda: _tcav_from_scratch, expected=lambda: _tcav_library, accept_lists=False,
+    wrong_answers=lambda: [
+        (_tcav_with(lambda C, R: _unit(R.mean(0) - C.mean(0)), _logit_gradient), "is wrong on input"),   # CAV reversed
+        (_tcav_with(lambda C, R: _unit(C.mean(0)), _logit_gradient), "is wrong on input"),     # random mean ignored
+        (_tcav_with(lambda C, R: _unit(C.mean(0) - R.mean(0)), _loss_gradient), "is wrong on input"),
+        (_tcav_with(lambda C, R: _unit(C.mean(0) - R.mean(0)), _probability_gradient), "is wrong on input"),
+        (lambda *args: float(_tcav_from_scratch(*args)), "a tensor or an array was expected"),
     ],
 )
