@@ -135,6 +135,29 @@ def loo_by_hand(table):
     return np.array([table[everyone] - table[code_of([j for j in range(n) if j != i])] for i in range(n)])
 
 
+def weighted_banzhaf_by_hand(table, q):
+    """Σ over sizes and subsets S of the others (itertools) of q^|S| (1 − q)^(N−1−|S|) (U(S ∪ i) − U(S))."""
+    n = len(table).bit_length() - 1
+    values = np.zeros(n)
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        for size in range(n):
+            for S in combinations(others, size):
+                values[i] += q**size * (1 - q) ** (n - 1 - size) * (table[code_of(S) + (1 << i)] - table[code_of(S)])
+    return values
+
+
+def weighted_banzhaf_over_all_subsets(table, q):
+    """E over S ~ B_q on all of [N] (i's own coin included) of U(S ∪ i) − U(S ∖ i): i's coin does not matter."""
+    n = len(table).bit_length() - 1
+    values = np.zeros(n)
+    for m in range(len(table)):
+        size = bin(m).count("1")
+        for i in range(n):
+            values[i] += q**size * (1 - q) ** (n - size) * (table[m | 1 << i] - table[m & ~(1 << i)])
+    return values
+
+
 HAND = {   # exercise id -> list of correct answers in several forms
     "nb00.1": vector_forms([R(115, 2), R(65, 2)], ["A", "B"]),
     "nb00.2": [(u_A + u_AB - u_B) / 2, u_A / 2 - u_B / 2 + u_AB / 2, R(1, 2) * (u_A - (u_B - u_AB)),
@@ -201,8 +224,10 @@ HAND = {   # exercise id -> list of correct answers in several forms
     "nb06.8": [tcav_by_hand, lambda *args: tcav_by_hand(*args).numpy()],
     "nb08.1": [loo_by_hand, lambda table: torch.tensor(loo_by_hand(table))],
     "nb08.2": vector_forms([1, R(13, 4), R(19, 6)], ["LOO", "Banzhaf", "Shapley"]),
-    "nb08.3": [1 - p5, -(p5 - 1), (1 - p5**2) / (1 + p5)],
-    "nb08.4": ["Shapley", " shapley ", ["Shapley"], {"Shapley"}],
+    "nb08.3": [weighted_banzhaf_by_hand, weighted_banzhaf_over_all_subsets,
+               lambda table, q: torch.tensor(weighted_banzhaf_by_hand(table, q))],
+    "nb08.4": [1 - p5, -(p5 - 1), (1 - p5**2) / (1 + p5)],
+    "nb08.5": ["Shapley", " shapley ", ["Shapley"], {"Shapley"}],
 }
 
 WRONG = {   # exercise id -> answers that are wrong (incorrect) or unreadable (invalid)
@@ -278,8 +303,12 @@ WRONG = {   # exercise id -> answers that are wrong (incorrect) or unreadable (i
                (lambda t: list(loo_by_hand(t)), INVALID)],
     "nb08.2": [([5, R(13, 4), R(19, 6)], INCORRECT), ([1, R(13, 3), R(19, 6)], INCORRECT),
                ([1, 3.25, R(19, 6)], INVALID)],
-    "nb08.3": [(p5, INCORRECT), (R(1, 2), INCORRECT), (1.0 - p5, INVALID)],
-    "nb08.4": [("Banzhaf", INCORRECT), ("leave-one-out", INCORRECT), ("Owen", INVALID)],
+    "nb08.3": [(lambda t, q: weighted_banzhaf_by_hand(t, 0.5), INCORRECT),
+               (lambda t, q: weighted_banzhaf_by_hand(t, 1 - q), INCORRECT),
+               (lambda t, q: (1 - q) * weighted_banzhaf_by_hand(t, q), INCORRECT),   # i's own coin counted
+               (lambda t, q: list(weighted_banzhaf_by_hand(t, q)), INVALID)],
+    "nb08.4": [(p5, INCORRECT), (R(1, 2), INCORRECT), (1.0 - p5, INVALID)],
+    "nb08.5": [("Banzhaf", INCORRECT), ("leave-one-out", INCORRECT), ("Owen", INVALID)],
 }
 
 IDS = [ex.id for ex in list_exercises()]

@@ -6,7 +6,7 @@ import sympy as sp
 
 from ..checking import compare_expression, compare_names, compare_vector
 from ..games import Game
-from ..shapley import banzhaf_exact, semivalue_from_table, shapley_exact
+from ..shapley import banzhaf_exact, semivalue_from_table, shapley_exact, weighted_banzhaf_exact
 from .core import Exercise, array_function_exercise, register
 from .symbols import p
 
@@ -64,7 +64,56 @@ register(Exercise(
 ))
 
 
-# ---------------------------------------------------------------------------- nb08.3: a perfect duplicate under WB_p
+# ---------------------------------------------------------------------------- nb08.3: WB_p from a table
+def _weighted_banzhaf_by_hand(table, p: float) -> np.ndarray:
+    """WB_p(i) = Σ_{S ⊆ [N]∖{i}} p^|S| (1 − p)^(N−1−|S|) (U(S ∪ {i}) − U(S)), one subset at a time, as a
+    reader would write it (the checker compares with creditlib's weighted_banzhaf_exact)."""
+    table = np.asarray(table, dtype=np.float64)
+    n = len(table).bit_length() - 1
+    values = np.zeros(n)
+    for i in range(n):
+        for m in range(len(table)):
+            if not m >> i & 1:
+                size = bin(m).count("1")
+                values[i] += p**size * (1 - p) ** (n - 1 - size) * (table[m | 1 << i] - table[m])
+    return values
+
+
+def _weighted_banzhaf_library(table, p: float) -> np.ndarray:
+    return weighted_banzhaf_exact(Game.from_bitmask_table(np.asarray(table, dtype=np.float64)), p)
+
+
+def _draw_table_and_p(rng: np.random.Generator) -> tuple:
+    return rng.normal(size=2 ** int(rng.integers(1, 7))), float(rng.uniform(0.05, 0.95))
+
+
+def _with_size_weights(weight):
+    """A wrong answer: the semivalue with weights weight(size, n, p) instead of p^size (1 − p)^(n−1−size)."""
+    def wrong(table, p):
+        n = len(table).bit_length() - 1
+        return semivalue_from_table(np.asarray(table, dtype=np.float64), [weight(k, n, p) for k in range(n)])
+    return wrong
+
+
+array_function_exercise(
+    id="nb08.3", title="Weighted Banzhaf values WB_p from a table of every subset", notebook=NOTEBOOK,
+    expects="a function weighted_banzhaf_from_table(table, p) taking a 1-D NumPy array of 2^N utilities indexed "
+            "by bitmask and a probability 0 < p < 1, and returning an (N,) NumPy array: WB_p(i), the expected gain "
+            "f(S ∪ {i}) − f(S) when each other point is in S independently with probability p (to a relative "
+            "1e-10).",
+    reference=lambda: _weighted_banzhaf_by_hand, expected=lambda: _weighted_banzhaf_library,
+    draw_input=_draw_table_and_p, accept_lists=False,
+    wrong_answers=lambda: [
+        (_with_size_weights(lambda k, n, p: 0.5 ** (n - 1)), "is wrong on input"),             # Banzhaf, any p
+        (_with_size_weights(lambda k, n, p: (1 - p) ** k * p ** (n - 1 - k)), "is wrong on input"),  # p, 1 − p swap
+        (_with_size_weights(lambda k, n, p: p**k * (1 - p) ** (n - k)), "is wrong on input"),  # i's own coin counted
+        (_with_size_weights(lambda k, n, p: p**k * (1 - p) ** (n - 1 - k) / 2 ** (n - 1)), "is wrong on input"),
+        (lambda t, p: -_weighted_banzhaf_by_hand(t, p), "is wrong on input"),                 # f(S) − f(S ∪ i)
+        (lambda t, p: list(_weighted_banzhaf_by_hand(t, p)), "the returned value"),
+    ],
+)
+
+# ---------------------------------------------------------------------------- nb08.4: a perfect duplicate under WB_p
 def _duplicate_share() -> sp.Expr:
     # Players a, b (perfect duplicates: U depends only on whether a copy is present) and c, symbolic utilities.
     u0, ua, uc, uac = sp.symbols("u0 ua uc uac", real=True)
@@ -76,7 +125,7 @@ def _duplicate_share() -> sp.Expr:
 
 
 register(Exercise(
-    id="nb08.3", title="What a perfect duplicate keeps of its weighted Banzhaf value", notebook=NOTEBOOK,
+    id="nb08.4", title="What a perfect duplicate keeps of its weighted Banzhaf value", notebook=NOTEBOOK,
     expects="a sympy expression in p (the symbol p from this notebook, 0 < p < 1): WB_p(a) in the game with its "
             "duplicate b divided by WB_p(a) in the game without b.",
     verify=lambda a, expected: compare_expression(a, expected, [p], domain={"p": (0, 1)}),
@@ -86,11 +135,11 @@ register(Exercise(
                            ((1 - p) / 2, "differs from the expected one")],
 ))
 
-# ---------------------------------------------------------------------------- nb08.4: which notion keeps most
+# ---------------------------------------------------------------------------- nb08.5: which notion keeps most
 NOTIONS = ["leave-one-out", "Banzhaf", "Shapley", "WB_0.9"]
 
 register(Exercise(
-    id="nb08.4", title="Which notion leaves the duplicated image the largest share of its credit", notebook=NOTEBOOK,
+    id="nb08.5", title="Which notion leaves the duplicated image the largest share of its credit", notebook=NOTEBOOK,
     expects=f"one name from {NOTIONS}: the notion under which the duplicated image keeps the largest share of the "
             "credit it gets when its twin is not in the training set.",
     verify=lambda a, expected: compare_names(
@@ -99,7 +148,7 @@ register(Exercise(
                                if given & {"leave-one-out", "WB_0.9"} else
                                "Compare 1 − p averaged with equal weight over p with 1 − p at p = ½, when the solo "
                                "value is larger at small p." if "Banzhaf" in given else ""]),
-    # Shapley averages WB_p over p; the duplicate keeps a share 1 − p of WB_p (exercise nb08.3), and the solo values
+    # Shapley averages WB_p over p; the duplicate keeps a share 1 − p of WB_p (exercise nb08.4), and the solo values
     # are largest at small p, where the share is largest. Notebook 08 measures it on its table.
     reference=lambda: "Shapley",
     expected=lambda: {"Shapley"},
