@@ -332,3 +332,14 @@ def test_exercises_are_numbered_in_the_order_they_appear(path):
 
 
 REGISTERED = {ex.id for ex in list_exercises()}
+
+
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_model_answer_has_a_place_to_answer_before_it(path):
+    """The reader's copy drops a model answer but keeps the `**Your answer.**` cell before it
+    (`python tools/answer_cells.py` adds them)."""
+    from answer_cells import is_answer_cell, is_model_answer
+
+    cells = read(path).cells
+    missing = [i for i, cell in enumerate(cells) if is_model_answer(cell) and not (i and is_answer_cell(cells[i - 1]))]
+    assert missing == [], f"{path.name}: model answers without an answer cell before them: cells {missing}"
