@@ -936,7 +936,8 @@ def noise_stability_estimate(utility: Callable[[np.ndarray], np.ndarray], n_trai
     subsets x ∼ B_p and, for each, one partner at correlation ρ and one at 2ρ. Then
     ``h(1) = E f²`` (all ``3·n_pairs`` evaluations), ``h(0) = B₀ = (E f)²`` (unbiased, from the independent
     x's), ``B₁ ≈ (4h(ρ) − h(2ρ) − 3h(0)) / (2ρ)`` (the slope at 0 of the parabola through the three points:
-    the ``B₂`` term cancels, the bias is ``−2ρ²B₃ − 6ρ³B₄ − …``), and ``B_{≥2} = h(1) − B₀ − B₁``.
+    the ``B₂`` term cancels, the bias of ``B₁`` is ``−Σ_{k≥3} (2^{k−1} − 2) ρ^{k−1} B_k = −2ρ²B₃ − 6ρ³B₄ − …``),
+    and ``B_{≥2} = h(1) − B₀ − B₁``, whose bias is therefore ``+2ρ²B₃ + 6ρ³B₄ + … ≥ 0``: it overestimates.
     The number of evaluations does not depend on N. f is first centred by its sample mean (the B_k with k ≥ 1
     do not change; the products then have far smaller variance), at the price of a bias of order 1/n_pairs.
     ``weight_0`` is reported as the squared sample mean.

@@ -472,7 +472,7 @@ def test_neumann_exercise_catches_a_sum_wrong_only_at_r_zero():
 
 def test_a_column_instead_of_a_vector_is_called_a_shape_mismatch():
     from creditlib.datamodels import banzhaf_msr
-    result = check("nb05.6", lambda masks, u: np.asarray(banzhaf_msr(masks, u))[:, None], seed=1)
+    result = check("nb05.8", lambda masks, u: np.asarray(banzhaf_msr(masks, u))[:, None], seed=1)
     assert result.status == INCORRECT and "shape" in result.message and "reshape(-1)" in result.message
 
 

@@ -43,6 +43,33 @@ def msr_by_hand(masks, u):
     return np.array([u[masks[:, i]].mean() - u[~masks[:, i]].mean() for i in range(masks.shape[1])])
 
 
+def datamodel_by_lstsq(masks, out):
+    """Least squares by numpy.linalg.lstsq on the design [1, 2·mask − 1]; the intercept column dropped."""
+    design = np.column_stack([np.ones(len(masks))] + [2.0 * masks[:, i] - 1 for i in range(masks.shape[1])])
+    return np.linalg.lstsq(design, out, rcond=None)[0][1:].T
+
+
+def lds_by_scipy(scores, masks, out):
+    """scipy's Spearman correlation per test point, of Σ over the points present against the outputs."""
+    from scipy.stats import spearmanr
+    return np.array([spearmanr([sum(scores[j, i] for i in np.flatnonzero(row)) for row in masks], out[:, j]).statistic
+                     for j in range(out.shape[1])])
+
+
+def fourier_by_loops(table, p):
+    """f̂(S) = Σ_x B_p(x) f(x) Π_{i∈S} (x_i − (2p − 1))/(2√(p(1−p))), with itertools over x ∈ {±1}^N."""
+    from itertools import product
+    n = len(table).bit_length() - 1
+    out = np.zeros(len(table))
+    for x in product([-1.0, 1.0], repeat=n):                      # x[i] is coordinate i
+        m = sum(1 << i for i in range(n) if x[i] > 0)
+        weight = np.prod([p if v > 0 else 1 - p for v in x])
+        for S in range(len(table)):
+            phi = np.prod([(x[i] - (2 * p - 1)) / (2 * np.sqrt(p * (1 - p))) for i in range(n) if S >> i & 1])
+            out[S] += weight * table[m] * phi
+    return out
+
+
 def two_player_by_hand(e, a, b, ab):
     return (a - e + ab - b) / 2, (b - e + ab - a) / 2
 
@@ -187,13 +214,16 @@ HAND = {   # exercise id -> list of correct answers in several forms
                (1 - k / N) * (1 - k / (N - 1))],
     "nb04.5": [B / ((N - 1) * (N - k)), B / (N - 1) / (N - k)],
     "nb04.6": [(U_N - U_empty) / N, U_N / N - U_empty / N],
-    "nb05.1": [2 * p5 - 1, p5 - (1 - p5), sp.Matrix([[2 * p5 - 1]])],
-    "nb05.2": [2 * sp.sqrt(p5 * (1 - p5)), sp.sqrt(4 * p5 - 4 * p5**2), sp.sqrt(1 - (2 * p5 - 1) ** 2)],
-    "nb05.3": [((1 - p5) * (u_1 - u_empty) + p5 * (u_12 - u_2)) / 2,
+    "nb05.1": [datamodel_by_lstsq, lambda masks, out: torch.tensor(datamodel_by_lstsq(masks, out))],
+    "nb05.2": [lds_by_scipy, lambda scores, masks, out: torch.tensor(lds_by_scipy(scores, masks, out))],
+    "nb05.3": [2 * p5 - 1, p5 - (1 - p5), sp.Matrix([[2 * p5 - 1]])],
+    "nb05.4": [2 * sp.sqrt(p5 * (1 - p5)), sp.sqrt(4 * p5 - 4 * p5**2), sp.sqrt(1 - (2 * p5 - 1) ** 2)],
+    "nb05.5": [fourier_by_loops, lambda table, p: torch.tensor(fourier_by_loops(table, p))],
+    "nb05.6": [((1 - p5) * (u_1 - u_empty) + p5 * (u_12 - u_2)) / 2,
                sp.expand((1 - p5) * (u_1 - u_empty) / 2 + p5 * (u_12 - u_2) / 2)],
-    "nb05.4": [3 * rho5 / 4 + rho5**3 / 4, rho5 * (3 + rho5**2) / 4],
-    "nb05.5": vector_forms([R(85, 2), R(65, 2), R(75, 2)], ["A", "B", "C"]),
-    "nb05.6": [msr_by_hand, lambda masks, u: torch.tensor(msr_by_hand(masks, u))],
+    "nb05.7": vector_forms([R(85, 2), R(65, 2), R(75, 2)], ["A", "B", "C"]),
+    "nb05.8": [msr_by_hand, lambda masks, u: torch.tensor(msr_by_hand(masks, u))],
+    "nb05.9": [3 * rho5 / 4 + rho5**3 / 4, rho5 * (3 + rho5**2) / 4],
     "10.5.1a": vector_forms([30, 70], ["C added to A", "C added to B"]),
     "10.5.1b": vector_forms([R(115, 3), R(85, 3), R(100, 3)], ["A", "B", "C"]),
     "10.5.1c": ["A", " a ", {"A"}, ["A"]],
@@ -253,12 +283,21 @@ WRONG = {   # exercise id -> answers that are wrong (incorrect) or unreadable (i
     "nb04.2": [((N - k) / N, INCORRECT), (((N - k) / N) ** 2, INCORRECT)],
     "nb04.5": [(B / (N - 1), INCORRECT), (B / (N * (N - k)), INCORRECT)],
     "nb04.6": [(U_N / N, INCORRECT), ((U_N - U_empty) / (N - 1), INCORRECT)],
-    "nb05.1": [(1 - 2 * p5, INCORRECT), (2.0 * p5 - 1, INVALID)],
-    "nb05.2": [(sp.sqrt(p5 * (1 - p5)), INCORRECT), (4 * p5 * (1 - p5), INCORRECT)],
-    "nb05.3": [((1 - p5) * (u_1 - u_empty) + p5 * (u_12 - u_2), INCORRECT), ((u_1 - u_empty) / 2, INCORRECT)],
-    "nb05.4": [(3 * rho5 / 4, INCORRECT), (0.75 * rho5 + rho5**3 / 4, INVALID)],
-    "nb05.5": [([R(115, 3), R(85, 3), R(100, 3)], INCORRECT), ([42.5, 32.5, 37.5], INVALID)],
-    "nb05.6": [(lambda masks, u: (masks.T @ u) / masks.sum(axis=0), INCORRECT),
+    "nb05.1": [(lambda masks, out: 2 * datamodel_by_lstsq(masks, out), INCORRECT),            # the 0/1 slopes
+               (lambda masks, out: datamodel_by_lstsq(masks, out)[:, ::-1], INCORRECT),
+               (lambda masks, out: datamodel_by_lstsq(masks, out).tolist(), INVALID)],
+    "nb05.2": [(lambda scores, masks, out: lds_by_scipy(scores, masks, out) ** 2, INCORRECT),
+               (lambda scores, masks, out: lds_by_scipy(-scores, masks, out), INCORRECT),
+               (lambda scores, masks, out: lds_by_scipy(scores, masks, out).tolist(), INVALID)],
+    "nb05.3": [(1 - 2 * p5, INCORRECT), (2.0 * p5 - 1, INVALID)],
+    "nb05.4": [(sp.sqrt(p5 * (1 - p5)), INCORRECT), (4 * p5 * (1 - p5), INCORRECT)],
+    "nb05.5": [(lambda table, p: fourier_by_loops(table, 0.5), INCORRECT),                    # the uniform measure
+               (lambda table, p: fourier_by_loops(table, p)[::-1], INCORRECT),
+               (lambda table, p: fourier_by_loops(table, p).tolist(), INVALID)],
+    "nb05.6": [((1 - p5) * (u_1 - u_empty) + p5 * (u_12 - u_2), INCORRECT), ((u_1 - u_empty) / 2, INCORRECT)],
+    "nb05.7": [([R(115, 3), R(85, 3), R(100, 3)], INCORRECT), ([42.5, 32.5, 37.5], INVALID)],
+    "nb05.9": [(3 * rho5 / 4, INCORRECT), (0.75 * rho5 + rho5**3 / 4, INVALID)],
+    "nb05.8": [(lambda masks, u: (masks.T @ u) / masks.sum(axis=0), INCORRECT),
                (lambda masks, u: msr_by_hand(masks, u).tolist(), INVALID)],
     "10.5.1a": [([80, 90], INCORRECT), ([30.0, 70.0], INVALID)],
     "10.5.1b": [([50, 20, 30], INCORRECT), ([100 / 3] * 3, INVALID)],

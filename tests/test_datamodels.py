@@ -224,6 +224,21 @@ def test_noise_stability_estimate_is_unbiased_for_a_degree_two_function_and_coun
     assert abs(b1.mean() - truth[1]) < 4 * b1.std(ddof=1) / np.sqrt(len(b1))
 
 
+def test_noise_stability_estimate_overestimates_the_weight_above_one_by_two_rho_squared_b3():
+    # f = x₁ + x₁x₂x₃ at p = ½: the characters are plain products, so B₁ = 1 and B₃ = 1 by hand (B₂ = 0).
+    # The parabola through h(0), h(ρ), h(2ρ) misses the ρ³ term: E[B₁ estimate] = B₁ − 2ρ²B₃, so the
+    # estimate of B_{≥2} = h(1) − B₀ − B₁ is too large by +2ρ²B₃ (0.125 at ρ = 0.25).
+    n, rho = 3, 0.25
+    x = hypercube(n)
+    f = x[:, 0] + x[:, 0] * x[:, 1] * x[:, 2]
+    lookup = lambda masks: f[coalition_codes(masks)]
+    above = np.array([noise_stability_estimate(lookup, n, 0.5, n_pairs=100_000, rho=rho, seed=s).weight_above_1
+                      for s in range(20)])
+    error = 4 * above.std(ddof=1) / np.sqrt(len(above))
+    assert abs(above.mean() - (1 + 2 * rho**2)) < error
+    assert above.mean() - 1 > error                                # the bias is positive and visible
+
+
 def test_noise_stability_estimate_refuses_bad_inputs():
     lookup = lambda masks: np.zeros(len(masks))
     with pytest.raises(ValueError, match="at most 1/2"):
