@@ -705,9 +705,13 @@ def erasure_importance(model: torch.nn.Module, tokens: torch.Tensor, target) -> 
 
 
 def token_gradient_importance(model: torch.nn.Module, tokens: torch.Tensor, target) -> torch.Tensor:
-    """``|∂F/∂e_j · e_j|``: the derivative of the target logit with respect to token j's one-hot indicator.
+    """``|∇_{h_j} F · h_j|``: gradient ⊙ input at the model's input layer, summed over the embedding dimensions.
 
-    ``model.embed_tokens(tokens)`` gives the input embeddings and ``model(tokens, embeddings=e)`` runs on them.
+    ``h = model.embed_tokens(tokens)`` gives the vectors the model starts from (for :class:`creditlib.models.TinyAttention`,
+    each token's embedding plus its position embedding), ``model(tokens, embeddings=h)`` runs on them, and F is the
+    target logit. ``∇_{h_j} F · h_j`` is the derivative of F along ``h_j`` when ``h_j`` alone is rescaled. It is not the
+    derivative with respect to token j's one-hot indicator, which would multiply the gradient by the token embedding
+    alone.
 
     Parameters
     ----------
@@ -808,7 +812,10 @@ def adversarial_attention(model: torch.nn.Module, tokens: torch.Tensor, *, delta
 
 
 def removals_to_flip(model: torch.nn.Module, tokens: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
-    """Erase tokens in the given order until the predicted class changes (Serrano & Smith 2019).
+    """Erase tokens in the given order until the predicted class changes.
+
+    Adapted from Serrano & Smith (2019), who zero attention weights over intermediate representations; here the
+    tokens are erased from the input (``keep=False`` masks them out of every attention).
 
     Parameters
     ----------

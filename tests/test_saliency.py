@@ -11,8 +11,8 @@ from creditlib.models import TinyAttention, token_task
 from creditlib.saliency import (METHODS, attention_rollout, concept_activation_vector, conceptual_sensitivity,
                                 erasure_importance, gradient_times_input, integrated_gradients, jensen_shannon,
                                 adversarial_attention, mean_difference_cav, randomize_layers, rank_correlation,
-                                removals_to_flip, smoothgrad, tcav_score, tcav_significance, top_k_precision,
-                                vanilla_gradient)
+                                removals_to_flip, smoothgrad, tcav_score, tcav_significance, token_gradient_importance,
+                                top_k_precision, vanilla_gradient)
 from creditlib.shapley import shapley_exact
 
 
@@ -352,3 +352,24 @@ def test_attention_helpers_on_the_tiny_model():
     assert (moved <= 0.05 + 1e-12).all() and (jsd <= math.log(2) + 1e-12).all()
     torch.testing.assert_close(jsd, jensen_shannon(weights, alpha.detach()))
     torch.testing.assert_close(weights.sum(-1), torch.ones(5, dtype=torch.float64))
+
+
+def test_token_gradient_importance_is_the_derivative_along_each_input_vector():
+    # oracle: a central finite difference of the target logit when h_j alone is rescaled by 1 + t
+    tokens, _ = token_task(4, length=6, seed=1)
+    model = TinyAttention(8, 6, n_layers=2, seed=3)
+    target = torch.tensor([0, 1, 1, 0])
+    imp = token_gradient_importance(model, tokens, target)
+    with torch.no_grad():
+        h = model.embed_tokens(tokens)
+        eps = 1e-6
+        for j in range(6):
+            scale = torch.ones(1, 6, 1, dtype=torch.float64)
+            plus, minus = scale.clone(), scale.clone()
+            plus[0, j], minus[0, j] = 1 + eps, 1 - eps
+            rows = torch.arange(4)
+            fd = (model(tokens, embeddings=h * plus)[rows, target] - model(tokens, embeddings=h * minus)[rows, target]) / (2 * eps)
+            torch.testing.assert_close(imp[:, j], fd.abs(), rtol=1e-6, atol=1e-9)
+    # the input vector includes the position embedding: the token embedding alone gives another number
+    g = vanilla_gradient(lambda z: model(tokens, embeddings=z), h, target)
+    assert not torch.allclose(imp, (g * model.embed(tokens)).sum(-1).abs().detach(), atol=1e-6)
