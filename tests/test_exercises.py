@@ -237,5 +237,5 @@ def test_a_rebound_symbol_is_named_in_the_feedback():
     assert wrong.status == "incorrect" and "Note:" not in wrong.message       # k is still held: no note
     aliased = _run_as_notebook("from creditlib.exercises import check\n"
                                "from creditlib.exercises.symbols import p as p_\n"
-                               "p = 0.3\nverdict = check('nb05.1', 1 - 2 * p_)\n")["verdict"]
+                               "p = 0.3\nverdict = check('nb05.3', 1 - 2 * p_)\n")["verdict"]
     assert aliased.status == "incorrect" and "Note:" not in aliased.message  # p_ holds the symbol p
