@@ -932,7 +932,8 @@ def noise_stability_estimate(utility: Callable[[np.ndarray], np.ndarray], n_trai
                              n_pairs: int, rho: float = 0.1, seed=None) -> NoiseStabilityEstimate:
     """Estimate ``B_{≥2}`` (the best linear datamodel's irreducible error) without fitting any regression.
 
-    Saunshi et al. (2023): ``h(ρ) = E[f(x) f(x')] = Σ_k B_k ρ^k`` for ρ-correlated pairs. Draw ``n_pairs``
+    Saunshi et al. (2023) read the spectrum off noise stability: ``h(ρ) = E[f(x) f(x')] = Σ_k B_k ρ^k`` for
+    ρ-correlated pairs. The three-point estimator below is this library's variant. Draw ``n_pairs``
     subsets x ∼ B_p and, for each, one partner at correlation ρ and one at 2ρ. Then
     ``h(1) = E f²`` (all ``3·n_pairs`` evaluations), ``h(0) = B₀ = (E f)²`` (unbiased, from the independent
     x's), ``B₁ ≈ (4h(ρ) − h(2ρ) − 3h(0)) / (2ρ)`` (the slope at 0 of the parabola through the three points:
