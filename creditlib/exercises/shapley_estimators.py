@@ -44,7 +44,7 @@ expression_exercise(
 )
 
 expression_exercise(
-    "nb04.5", "Draws of size k when every size gets the same share of the budget", NOTEBOOK,
+    "nb04.5", "Draws of size k under the split of the budget that minimises the sum of the bounds", NOTEBOOK,
     "a sympy expression in B, N and k.",
     symbols=[B, N, k],
     reference=lambda: B / ((N - 1) * (N - k)),
@@ -57,7 +57,7 @@ expression_exercise(
 )
 
 expression_exercise(
-    "nb04.6", "The mean Shapley value, from the efficiency axiom", NOTEBOOK,
+    "nb04.6", "The mean Shapley value, without sampling", NOTEBOOK,
     "a sympy expression in U_N (= U([N])), U_empty (= U(∅)) and N.",
     symbols=[U_N, U_empty, N],
     reference=lambda: U_N / N - U_empty / N,
