@@ -434,8 +434,9 @@ def top_k_precision(importance, relevant, k: int) -> np.ndarray:
     ValueError
         Shapes differ, ``relevant`` is not boolean, or ``k`` is out of range.
     """
-    imp = np.asarray(importance.detach() if isinstance(importance, torch.Tensor) else importance, dtype=np.float64)
-    rel = np.asarray(relevant.detach() if isinstance(relevant, torch.Tensor) else relevant)
+    imp = np.asarray(importance.detach().cpu() if isinstance(importance, torch.Tensor) else importance,
+                     dtype=np.float64)                      # NumPy from a CPU copy, wherever the scores live
+    rel = np.asarray(relevant.detach().cpu() if isinstance(relevant, torch.Tensor) else relevant)
     if imp.shape != rel.shape or imp.ndim < 2:
         raise ValueError(f"importance and relevant must be batches (batch, ...) of the same shape; got {imp.shape} "
                          f"and {rel.shape}.")
@@ -530,7 +531,7 @@ def mean_difference_cav(concept_acts, random_acts) -> np.ndarray:
 
 
 def _flat_array(a) -> np.ndarray:
-    a = np.asarray(a.detach() if isinstance(a, torch.Tensor) else a, dtype=np.float64)
+    a = np.asarray(a.detach().cpu() if isinstance(a, torch.Tensor) else a, dtype=np.float64)
     return a.reshape(len(a), -1)
 
 
