@@ -20,6 +20,7 @@ Modules, one idea each:
 * :mod:`creditlib.testing`: helpers for tests and notebooks (matrices with a chosen spectrum).
 * :mod:`creditlib.validation`: input validation shared by every module, and ``ConvergenceWarning``.
 * :mod:`creditlib.checking`: sympy-based verification primitives (numbers, vectors, expressions, functions).
+* :mod:`creditlib.sandbox`: the seccomp filter under which a reader's function answer runs.
 * :mod:`creditlib.exercises`: the exercise registry and ``check(id, answer)``; the symbols answers are
   written in (:mod:`creditlib.exercises.symbols`).
 """

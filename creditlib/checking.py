@@ -6,11 +6,13 @@ that says what is off without giving the answer away.
 
 Rules, in order of importance:
 
-* The reader's objects never run and never decide. An answer is first read
-  into plain values by *exact* type checks (``type(x) is int``, a ``Fraction``
-  whose parts are ``int``, sympy objects of sympy's own classes rebuilt from
-  their ``.args``, tensors and arrays copied to plain numbers); only those
-  plain values are compared. Nothing a reader gives reaches ``sympify``, and
+* The reader's objects never run and never decide. The first step of every
+  check is :func:`plain_copy`: every type is decided by identity over the real
+  MRO (``type(x) is int``, never ``isinstance``, ``==`` or a hash of a reader's
+  object), only exact built-in containers are walked, sympy objects of sympy's
+  own classes are rebuilt from their ``.args``, tensors and arrays are copied to
+  plain numbers, and sizes are checked before anything is expanded; everything
+  after it reads the copy. Nothing a reader gives reaches ``sympify``, and
   strings are never evaluated.
 * Sound: ``correct`` needs a proof (structural equality, exact rational
   arithmetic, or ``simplify(answer − expected) == 0``). Evaluation at random
@@ -20,28 +22,30 @@ Rules, in order of importance:
   the message says whether the values would be right written exactly.
 * Never raise on garbage; every step runs under a time limit (see
   :func:`run_isolated`, which :func:`creditlib.exercises.check` uses). Any
-  failure while *reading* an answer makes it ``invalid`` ("could not be read");
-  a failure while judging is a checker bug and makes it ``undecided``.
+  failure while reading or evaluating an answer makes it ``invalid``, with its
+  reason (:func:`judge_answer`); only a failure to compute the expected value
+  is the checker's and makes it ``undecided``.
 * Code that ran the reader's code never judges. ``check`` judges in a forked
   worker; a reader's *function* runs in a child of that worker
   (:func:`_call_in_child`) that closes every inherited file descriptor but its
-  result pipe and returns plain JSON, which the worker decodes (never
-  unpickles) and compares with the reference it computes itself. Sympy
-  objects, matrices and tensors with attributes set on their instances are
-  refused before anything is read from them.
+  result pipe, runs under the seccomp filter of :mod:`creditlib.sandbox` (no
+  signals, processes, file writes or sockets) and returns plain JSON, which
+  the worker decodes (never unpickles) and compares with the reference it
+  computes itself. A given seed never earns ``correct`` alone: a fresh set of
+  inputs is always tried too.
 
-Known limitations. The threat model is a reader's own kernel: a process of the
-same user can still open another process's pipes through ``/proc/<pid>/fd``,
-and a child that leaves its process group (``setsid``) outlives the kill, so a
-determined reader can forge a verdict; the design only guarantees that an
-answer object or function cannot decide through the checker's own objects or
-inherited pipes. Integrals, sums and derivatives in answers are evaluated with
-sympy's ``doit()``, whose result is trusted: a sympy integration bug could make
-a wrong ``Integral`` answer pass (no numerical cross-check is made).
+Known limitations. Code in the reader's own kernel is not defended against: it
+can patch this module before calling ``check``, and a process of the same user
+can open another process's pipes through ``/proc/<pid>/fd``. Where seccomp is
+refused, a function answer is held only by the process boundary. Integrals,
+sums and derivatives in answers are evaluated with sympy's ``doit()``, whose
+result is trusted: a sympy integration bug could make a wrong ``Integral``
+answer pass (no numerical cross-check is made).
 """
 from __future__ import annotations
 
 import copy
+import functools
 import gc
 import json
 import math
@@ -63,6 +67,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 from sympy.core.singleton import Singleton
+
+from .sandbox import confine
 
 CORRECT, INCORRECT, INVALID, UNDECIDED, NOT_ATTEMPTED = (
     "correct", "incorrect", "invalid", "undecided", "not attempted")
@@ -182,7 +188,8 @@ def _show(x: Any) -> str:
     if type(x) is float:
         return f"{x:.6g}"
     if type(x) is np.ndarray:
-        return np.array2string(x, precision=4, threshold=20)
+        return np.array2string(x, precision=4, threshold=20, edgeitems=3, max_line_width=75, suppress_small=False,
+                               sign="-", floatmode="maxprec", legacy=False, formatter={})   # not the kernel's options
     if isinstance(x, sp.Basic):
         return _short(sp.sstr(x) if _size(x) < 500 else f"a sympy {type(x).__name__} of {_size(x)}+ nodes")
     return _short(repr(x))
@@ -197,6 +204,9 @@ def _size(expr: sp.Basic, cap: int = 500) -> int:
 
 
 def _type_name(x: Any) -> str:
+    """The name of ``x``'s type, read from ``type`` itself (a metaclass's ``__name__`` never runs)."""
+    if type(x) is Opaque:
+        return x.type_name
     name = type.__dict__["__name__"].__get__(type(x))
     return name if type(name) is str else "unknown"
 
@@ -230,6 +240,7 @@ def _sympy_classes() -> dict[int, type]:
 
 _SYMPY = _sympy_classes()
 _ATOMS_REJECTED = (sp.Dummy, sp.Wild)
+_NOT_VALUES = {sp.Order: "an order term O(...), which stands for a set of functions, not a value"}
 
 
 def is_stub(value: Any) -> bool:
@@ -368,7 +379,7 @@ def plain_array(value: Any, what: str) -> np.ndarray:
         if value.dtype.kind in "iuO":
             return value.copy()
         raise _Invalid(f"{what} is an array of dtype {value.dtype}; real numbers were expected.")
-    if tensor is not None and isinstance(value, tensor):
+    if tensor is not None and _subclass_of(t, (tensor,)) is not None:
         raise _Invalid(f"{what} is a {_type_name(value)} (a subclass of torch.Tensor); give a plain torch.Tensor.")
     raise _Invalid(f"{what} has type {_type_name(value)}; a tensor or an array was expected.")
 
@@ -403,6 +414,8 @@ def _rebuild(x: Any, budget: list[int], depth: int = 0) -> sp.Basic:
         if not math.isfinite(float(number)):
             raise _Invalid("your answer contains a float too large for a float (like 1e400); give an exact number.")
         return number
+    if t in _NOT_VALUES:
+        raise _Invalid(f"your answer contains {_NOT_VALUES[t]}; give an expression without it.")
     if t.is_Atom or _is(t, _ATOMS_REJECTED):
         raise _Invalid(f"your answer contains a sympy {_type_name(x)}, which the checker does not read; "
                        "use sp.Symbol, numbers and functions.")
@@ -417,6 +430,223 @@ def _rebuild(x: Any, budget: list[int], depth: int = 0) -> sp.Basic:
         raise _Invalid(f"your answer contains a sympy {_type_name(x)} that the checker cannot read; "
                        "give an expression built from symbols, numbers and functions.") from None
 
+
+# ---------------------------------------------------------------------------- a plain copy of an answer
+MAX_ITEMS = 100_000
+"""The most numbers, names, entries and sympy nodes one answer may hold (more is refused before it is read)."""
+MAX_TEXT = 10_000
+"""The most characters in all the strings of one answer together."""
+MAX_DEPTH = 60
+
+
+def _real_mro(t: type) -> tuple:
+    """``t.__mro__`` read from ``type`` itself, so a metaclass's ``__mro__`` or ``__getattribute__`` never runs."""
+    mro = type.__dict__["__mro__"].__get__(t)
+    return mro if type(mro) is tuple else ()
+
+
+def _subclass_of(t: type, classes: Sequence[type]) -> type | None:
+    """The first of ``classes`` in ``t``'s real MRO, by identity (``issubclass`` may consult ABCs and metaclasses)."""
+    for base in _real_mro(t):
+        for c in classes:
+            if base is c:
+                return c
+    return None
+
+
+class Opaque:
+    """A reader's object of a type the checker does not read, kept unread: a function answer, or a top-level
+    object whose type name a message reports. Only :func:`compare_function` unwraps it (to run it in a child)."""
+
+    __slots__ = ("value", "type_name")
+
+    def __init__(self, value: Any, type_name: str) -> None:
+        self.value, self.type_name = value, type_name
+
+
+_SCALARS = (type(None), type(Ellipsis), bool, int, float, complex, np.bool_, np.complex64, np.complex128) \
+    + NP_INTS + _NP_FLOATS
+_PLAIN = (int, float, complex, str, bytes, list, tuple, dict, set, frozenset, Fraction, np.ndarray, np.generic)
+
+
+def plain_copy(value: Any) -> Any:
+    """A copy of a reader's answer made only of plain Python, NumPy and sympy objects, read without running
+    anything the answer's objects or their types define.
+
+    This is the first step of every check (in the checker's worker): everything after it reads the copy.
+    Types are decided by identity (``type(x) is list``), never by ``isinstance``, ``==`` or hashing of the
+    reader's objects; containers are walked with the exact types' own methods; sympy objects are rebuilt
+    from sympy's own classes (:func:`_rebuild`); a tensor becomes a NumPy copy (:func:`plain_array`). Sizes
+    are checked before anything is expanded: more than ``MAX_ITEMS`` entries or ``MAX_TEXT`` characters
+    is refused. A top-level object of any other type (a function, say) comes back as an :class:`Opaque`;
+    nested, it is refused.
+
+    Parameters
+    ----------
+    value : object
+        A reader's answer.
+
+    Returns
+    -------
+    object
+        The plain copy (immutable scalars are returned as they are).
+
+    Raises
+    ------
+    _Invalid
+        For an object of a foreign type inside a container, a subclass of a plain type, or an answer too large.
+    """
+    budget = [MAX_ITEMS, MAX_TEXT]
+    if _copy_kind(value) is None:
+        return Opaque(value, _type_name(value))
+    return _copy(value, budget, 0)
+
+
+def _copy_kind(x: Any) -> str | None:
+    t = type(x)
+    if _is(t, _SCALARS) or t is str or t is bytes or t is Fraction:
+        return "scalar"
+    if t is list or t is tuple or t is dict or t is set or t is frozenset:
+        return "container"
+    if t is np.ndarray or (_tensor_type() is not None and t is _tensor_type()):
+        return "array"
+    if _is(t, _MATRICES) or _SYMPY.get(id(t)) is t:
+        return "sympy"
+    return None
+
+
+def _too_large() -> _Invalid:
+    return _Invalid(f"your answer is too large for this checker (more than {MAX_ITEMS} entries or {MAX_TEXT} "
+                    "characters); no exercise asks for that much.")
+
+
+def _copy(x: Any, budget: list[int], depth: int) -> Any:
+    t = type(x)
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _too_large()
+    if depth > MAX_DEPTH:
+        raise _Invalid("your answer is nested too deep (a list that contains itself?).")
+    if t is str or t is bytes:
+        budget[1] -= len(x)
+        if budget[1] < 0:
+            raise _too_large()
+        return x
+    if t is Fraction:
+        p, q = x.numerator, x.denominator            # Fraction's own properties
+        if type(p) is not int or type(q) is not int or q <= 0:
+            raise _Invalid("your answer contains a Fraction whose numerator or denominator is not an int.")
+        return Fraction(p, q)
+    if _is(t, _SCALARS):
+        return x
+    if t is list or t is tuple:
+        if len(x) > budget[0]:
+            raise _too_large()
+        items = [_copy(v, budget, depth + 1) for v in x]
+        return items if t is list else tuple(items)
+    if t is set or t is frozenset:
+        if len(x) > budget[0]:
+            raise _too_large()
+        return t(_copy(v, budget, depth + 1) for v in x)
+    if t is dict:
+        if len(x) > budget[0]:
+            raise _too_large()
+        return {_copy(k, budget, depth + 1): _copy(v, budget, depth + 1) for k, v in dict.items(x)}
+    if t is np.ndarray:
+        if x.size > budget[0]:
+            raise _too_large()
+        budget[0] -= x.size
+        if x.dtype.kind == "O":
+            items = [_copy(v, budget, depth + 1) for v in x.ravel().tolist()]
+            out = np.empty(len(items), dtype=object)
+            out[:] = items if items else []
+            return out.reshape(x.shape)
+        if x.dtype.kind in "biufc":
+            return x.copy()
+        raise _Invalid(f"your answer contains an array of dtype {x.dtype}, which the checker does not read; "
+                       "give numbers.")
+    tensor = _tensor_type()
+    if tensor is not None and t is tensor:
+        if tensor.numel(x) > budget[0]:
+            raise _too_large()
+        budget[0] -= tensor.numel(x)
+        return plain_array(x, "your answer")
+    if _is(t, _MATRICES):
+        d = _instance_dict(x)
+        rows, cols = d.get("rows", d.get("_rows")), d.get("cols", d.get("_cols"))
+        if type(rows) is int and type(cols) is int and rows * cols > budget[0]:
+            raise _too_large()
+        rows, cols, entries = _matrix_entries(x, "your answer")
+        return t(rows, cols, [_copy(e, budget, depth + 1) for e in entries])
+    if _SYMPY.get(id(t)) is t:
+        nodes = [MAX_NODES]
+        copied = _rebuild(x, nodes)
+        budget[0] -= MAX_NODES - nodes[0]
+        if budget[0] < 0:
+            raise _too_large()
+        return copied
+    plain = _subclass_of(t, _PLAIN)
+    if plain is not None:
+        raise _Invalid(f"your answer contains a {_type_name(x)}, a subclass of {plain.__name__}; give a plain "
+                       f"{plain.__name__} (the checker does not read subclasses: their methods are the reader's).")
+    if tensor is not None and _subclass_of(t, (tensor,)):
+        raise _Invalid(f"your answer contains a {_type_name(x)} (a subclass of torch.Tensor); give a plain "
+                       "torch.Tensor (e.g. t.detach() for a Parameter, or torch.tensor(values)).")
+    raise _Invalid(f"your answer contains an object of type {_type_name(x)}, which the checker does not read: "
+                   "give numbers, lists, tuples, dicts, sets, NumPy arrays, torch tensors or sympy objects.")
+
+
+
+def _reads_a_plain_copy(compare: Callable[..., Verdict]) -> Callable[..., Verdict]:
+    """Make ``compare(answer, ...)`` read :func:`plain_copy` ``(answer)`` (an answer that cannot be copied is
+    ``invalid``), so that nothing it does runs code of the reader's objects."""
+    @functools.wraps(compare)
+    def reading_a_copy(answer: Any, *args: Any, **kwargs: Any) -> Verdict:
+        try:
+            answer = plain_copy(answer)
+        except _Invalid as err:
+            return Verdict(INVALID, str(err))
+        return compare(answer, *args, **kwargs)
+    return reading_a_copy
+
+
+def judge_answer(answer: Any, verify: Callable[[Any, Any], Verdict], expected: Callable[[], Any]) -> Verdict:
+    """Judge one answer: compute the expected value, copy the answer (:func:`plain_copy`), then ``verify``.
+
+    What goes wrong becomes a verdict: the expected value cannot be computed (the checker's fault:
+    ``undecided``); the answer cannot be copied, or reading or evaluating the copy fails (``invalid``, with
+    the reason: e.g. a sympy object that cannot be evaluated at a point).
+
+    Parameters
+    ----------
+    answer : object
+        The reader's answer, as given.
+    verify : callable
+        ``verify(copy, expected) -> Verdict`` (an exercise's verifier).
+    expected : callable
+        ``expected() -> value``.
+
+    Returns
+    -------
+    Verdict
+    """
+    try:
+        value = expected()
+    except Exception as err:
+        return Verdict(UNDECIDED, f"The checker could not compute the expected value ({_type_name(err)}"
+                                  f"{_exception_text(err)}); ask an instructor to look at this exercise.")
+    try:
+        copied = plain_copy(answer)
+    except _Invalid as err:
+        return Verdict(INVALID, str(err))
+    try:
+        return verify(copied, value)
+    except (_Invalid, _NotAttempted) as err:
+        return Verdict(INVALID, str(err)) if type(err) is _Invalid else not_attempted()
+    except Exception as err:
+        return Verdict(INVALID, f"The checker could not read or evaluate your answer ({_type_name(err)}"
+                                f"{_exception_text(err)}). Give numbers or an expression built from the exercise's "
+                                "symbols, numbers and elementary functions.")
 
 def read_sympy(value: Any, what: str = "your answer") -> sp.Basic:
     """Read one number, sympy object or 1×1 matrix into a plain sympy object (floats become ``sp.Float``).
@@ -455,7 +685,7 @@ def read_sympy(value: Any, what: str = "your answer") -> sp.Basic:
         return sp.Float(f)
     if t is complex or _is(t, (np.complex64, np.complex128)):
         raise _Invalid(f"{what} is a complex number; a real number was expected.")
-    if t is np.ndarray or (_tensor_type() is not None and isinstance(value, _tensor_type())):
+    if t is np.ndarray or (_tensor_type() is not None and t is _tensor_type()):
         array = plain_array(value, what)
         if array.size != 1:
             raise _Invalid(f"{what} has shape {array.shape}; one number was expected.")
@@ -467,7 +697,7 @@ def read_sympy(value: Any, what: str = "your answer") -> sp.Basic:
         return read_sympy(entries[0], what)
     if _SYMPY.get(id(t)) is t:
         return _rebuild(value, [MAX_NODES])
-    if issubclass(t, (int, float, Fraction)):
+    if _subclass_of(t, (int, float, Fraction)) is not None:
         raise _Invalid(f"{what} has type {_type_name(value)}, a subclass of a number type; give a plain "
                        "int, Fraction or sympy number.")
     raise _Invalid(f"{what} has type {_type_name(value)}; a number or a sympy expression was expected.")
@@ -621,7 +851,7 @@ def read_list(value: Any, length: int, labels: Sequence[str] | None = None, what
         rows, cols, items = _matrix_entries(value, what)
         if 1 not in (rows, cols):
             raise _Invalid(f"{what} is a {(rows, cols)} matrix; a vector of {length} values was expected.")
-    elif t is np.ndarray or (_tensor_type() is not None and isinstance(value, _tensor_type())):
+    elif t is np.ndarray or (_tensor_type() is not None and t is _tensor_type()):
         array = plain_array(value, what)
         if array.ndim == 2 and 1 in array.shape:          # a row or a column, as for a sympy Matrix
             array = array.reshape(-1)
@@ -836,6 +1066,7 @@ def _reading(read: Callable[[], Any], what: str) -> Any:
         return _unreadable(what, err)
 
 
+@_reads_a_plain_copy
 def compare_number(answer: Any, expected: Any, *, tol: float | None = None, what: str = "your answer") -> Verdict:
     """Compare one number with an exact expected value.
 
@@ -880,6 +1111,7 @@ def compare_number(answer: Any, expected: Any, *, tol: float | None = None, what
 
 
 # ---------------------------------------------------------------------------- comparing vectors
+@_reads_a_plain_copy
 def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | None = None,
                    tol: float | None = None, diagnose: Callable[[list], list[str]] | None = None,
                    what: str = "your answer") -> Verdict:
@@ -965,6 +1197,7 @@ def _read_names(value: Any, vocabulary: Sequence[str], what: str, single: bool =
     return {name(x) for x in value}
 
 
+@_reads_a_plain_copy
 def compare_names(answer: Any, expected: set, vocabulary: Sequence[str], *, pairs: bool = False,
                   single: bool = False, explain: Callable[[set], list[str]] | None = None,
                   what: str = "your answer") -> Verdict:
@@ -1036,6 +1269,7 @@ def compare_names(answer: Any, expected: set, vocabulary: Sequence[str], *, pair
     return Verdict(INCORRECT, " ".join(hints + ["Not right yet."]))
 
 
+@_reads_a_plain_copy
 def compare_choices(answer: Any, expected: Mapping[str, set], vocabulary: Sequence[str], *,
                     explain: Callable[[str, str, bool], str] | None = None,
                     what: str = "your answer") -> Verdict:
@@ -1095,6 +1329,7 @@ def compare_choices(answer: Any, expected: Mapping[str, set], vocabulary: Sequen
 
 
 # ---------------------------------------------------------------------------- comparing expressions
+@_reads_a_plain_copy
 def compare_expression(answer: Any, expected: sp.Expr, symbols: Sequence[sp.Symbol], *,
                        domain: Mapping[str, tuple] | None = None, seed: int = 0,
                        what: str = "your expression") -> Verdict:
@@ -1141,8 +1376,11 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
     """Call the reader's function on ``n_trials`` fresh random inputs, then compare with the reference.
 
     Inputs are drawn with a fresh seed per call (reported, so a failure can be
-    reproduced with ``check(..., seed=...)``). The reader's function runs in a
-    process of its own (:func:`_call_in_child`), which reads each output into
+    reproduced with ``check(..., seed=...)``). A given ``seed`` draws its inputs
+    again *and* a fresh set: it reproduces a failure but never earns ``correct``
+    alone (the messages show the reference's outputs, so a table of them would
+    otherwise pass). The reader's function runs in a confined process of its
+    own (:func:`_call_in_child`), which reads each output into
     plain values with ``read_output`` (raising ``_Invalid``) and sends them as
     JSON; this process never runs the reader's code: it computes the reference
     and decides with ``same(plain, expected)``. A function still raising
@@ -1166,7 +1404,7 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
     n_trials : int, default=20
         Random inputs tried.
     seed : int, optional
-        Seed of the inputs; ``None`` draws one and reports it.
+        Seed of inputs to draw again (tried before a fresh set); ``None``: only a fresh set, whose seed is reported.
     show_expected : bool, default=True
         Show the reference's output when they differ.
     labels : sequence of str, optional
@@ -1180,18 +1418,27 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
         ``correct`` when every input agrees; otherwise the first input where the function
         differs, raises, runs too long or returns something unreadable.
     """
+    if type(func) is Opaque:
+        func = func.value
     if func is Ellipsis:
         return not_attempted()
     if not callable(func):
         return Verdict(INVALID, f"{what} should be a function (pass it without calling it); got {_type_name(func)}.")
-    seed = seed if seed is not None else _Run.seed if _Run.seed is not None else secrets.randbelow(2**31)
-    rng = np.random.default_rng(seed)
-    inputs = [draw_input(rng) for _ in range(n_trials)]
-    redo = f"(inputs drawn with seed {seed}; check(..., seed={seed}) draws them again)"
+    asked = seed if seed is not None else _Run.seed
+    seeds = ([asked] if asked is not None else []) + [secrets.randbelow(2**31)]   # a seed alone never passes
+    inputs, seed_of = [], []
+    for s in seeds:
+        rng = np.random.default_rng(s)
+        inputs += [draw_input(rng) for _ in range(n_trials)]
+        seed_of += [s] * n_trials
+
+    def redo(index: int) -> str:
+        return (f"(inputs drawn with seed {seed_of[index]}; check(..., seed={seed_of[index]}) draws them again)")
+
     limit = max(0.05, min(_Run.deadline - time.monotonic(), _Run.seconds * WORKER_SHARE) - 0.2 * _Run.seconds)
     records, finished = _call_in_child(func, inputs, read_output, limit)
     outputs = []
-    for args, record in zip(inputs, records):
+    for index, (args, record) in enumerate(zip(inputs, records)):
         kind = record[0]
         if kind == "output":
             outputs.append(record[1])
@@ -1202,13 +1449,16 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
                                     f"{_short(record[1], 300)}")
         else:
             return Verdict(INCORRECT, f"{what} raised {_short(record[1], 60)}{_short(record[2], 300)} on input "
-                                      f"{_show(args)} {redo}.")
-    if len(outputs) < n_trials:
-        args = _show(inputs[len(outputs)])
+                                      f"{_show(args)} {redo(index)}.")
+    if len(outputs) < len(inputs):
+        index = len(outputs)
+        args = _show(inputs[index])
         if not finished:
-            return Verdict(INCORRECT, f"{what} took longer than {limit:.2g} s on input {args} (an endless loop?) {redo}.")
-        return Verdict(INCORRECT, f"{what} ended its process (os._exit, a crash, out of memory?) on input {args} {redo}.")
-    for args, got in zip(inputs, outputs):
+            return Verdict(INCORRECT, f"{what} took longer than {limit:.2g} s on input {args} (an endless loop?) "
+                                      f"{redo(index)}.")
+        return Verdict(INCORRECT, f"{what} ended its process (os._exit, a crash, out of memory?) on input {args} "
+                                  f"{redo(index)}.")
+    for index, (args, got) in enumerate(zip(inputs, outputs)):
         expected = reference(*args)
         if not same(got, expected):
             if show_expected:
@@ -1216,8 +1466,11 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
             else:
                 wrong = [n for n, g, e in zip(labels or [], got, expected) if not same((g,), (e,))]
                 shown = f": {' and '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong" if wrong else ""
-            return Verdict(INCORRECT, f"{what} is wrong on input {_show(args)}: it returned {_show(got)}{shown} {redo}."
-                                      + _array_hint(got, expected))
+            return Verdict(INCORRECT, f"{what} is wrong on input {_show(args)}: it returned {_show(got)}{shown} "
+                                      f"{redo(index)}." + _array_hint(got, expected))
+    if asked is not None:
+        return Verdict(CORRECT, f"Correct on the {n_trials} inputs of seed {asked} and on {n_trials} fresh random "
+                                "inputs.")
     return Verdict(CORRECT, f"Correct on all {n_trials} random inputs.")
 
 
@@ -1284,11 +1537,27 @@ def _call_in_child(func: Callable, inputs: list, read_output: Callable, seconds:
         os.closerange(3, write_end)
         os.closerange(write_end + 1, 1 << 20)
         _die_with_parent()
+        _confine_reader_code()
         _trials(func, inputs, read_output, lambda record: os.write(write_end, json.dumps(record).encode() + b"\n"))
 
     data, finished = _run_child(child, seconds)
     lines = data.split(b"\n")[:-1]               # a last line without its newline was cut off
     return [_decoded(line) for line in lines[:len(inputs)]], finished
+
+
+def _confine_reader_code() -> None:
+    """In the child that runs a reader's function, before it runs: no terminal input, none of the course's
+    settings in the environment (``CREDITLIB_PROGRESS_FILE``), and the seccomp filter of
+    :mod:`creditlib.sandbox` (no signals to other processes, no new processes, no writes to files, no sockets)."""
+    try:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+    except OSError:
+        pass
+    for name in [n for n in os.environ if n.startswith("CREDITLIB_")]:
+        del os.environ[name]
+    confine()
 
 
 def _decoded(line: bytes) -> list:
@@ -1555,6 +1824,7 @@ def run_isolated(work: Callable[[], Verdict], seconds: float = TIME_LIMIT, seed:
         return _run_in_thread(work, seconds, seed)
 
     def worker(write_end: int) -> None:
+        _default_signal_handlers()
         _single_threaded_torch()
         gc.freeze()                       # garbage left by the reader's session is never collected (no __del__) here
         sys.settrace(None)
@@ -1667,6 +1937,17 @@ def _die_with_parent() -> None:
         pass
     if os.getppid() != parent:
         os._exit(0)
+
+
+def _default_signal_handlers() -> None:
+    """In a forked worker: the default action for every signal that has a Python handler (the reader's kernel
+    may have installed its own; none of them runs in the worker)."""
+    for signum in signal.valid_signals():
+        try:
+            if callable(signal.getsignal(signum)):
+                signal.signal(signum, signal.SIG_DFL)
+        except (OSError, ValueError, TypeError):
+            pass
 
 
 def _single_threaded_torch() -> None:

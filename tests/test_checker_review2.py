@@ -68,7 +68,8 @@ def test_c1_expected_value_is_computed_within_the_time_limit(monkeypatch):
 
 
 # ---------------------------------------------------------------------------- C2. a forking function
-def test_c2_function_that_forks_is_judged_and_its_child_killed(tmp_path):
+def test_c2_function_that_forks_is_refused_the_fork(tmp_path):
+    """Since issue 20 a function answer runs confined (creditlib.sandbox): its fork fails, nothing outlives it."""
     pid_file = tmp_path / "child.pid"
 
     def forker(e, a, b, ab):
@@ -78,14 +79,10 @@ def test_c2_function_that_forks_is_judged_and_its_child_killed(tmp_path):
             os._exit(0)
         return (a + ab - b - e) / 2, (b + ab - a - e) / 2
     start = time.monotonic()
-    assert check("nb00.3", forker, seconds=5).status == CORRECT
+    verdict = check("nb00.3", forker, seconds=5)
+    assert verdict.status == INCORRECT and "PermissionError" in verdict.message
     assert time.monotonic() - start < 3
-    deadline = time.monotonic() + 2
-    while not pid_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    state = f"/proc/{pid_file.read_text()}/stat"
-    time.sleep(0.2)
-    assert not os.path.exists(state) or open(state).read().split(") ")[1][0] == "Z"     # gone, or a dead zombie
+    assert not pid_file.exists()
 
 
 # ---------------------------------------------------------------------------- A2. attributes set on sympy objects, matrices, tensors

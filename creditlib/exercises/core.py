@@ -16,7 +16,8 @@ import numpy as np
 import sympy as sp
 
 from ..checking import (CORRECT, INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, compare_expression,
-                        compare_function, compare_number, make_allclose, not_attempted, read_float_array, run_isolated)
+                        compare_function, compare_number, judge_answer, make_allclose, not_attempted, read_float_array,
+                        run_isolated)
 from . import symbols as _symbols
 from .progress import recorded
 
@@ -319,9 +320,10 @@ def check(exercise_id: str, answer: Any, *, seconds: float = TIME_LIMIT, seed: i
     if type(seed) in NP_INTS:
         seed = int(seed)
     if type(seconds) not in (int, float) or not 0 < seconds <= 3600 or (
-            seed is not None and (type(seed) is not int or seed < 0)):
-        return Verdict(INVALID, "seconds should be a number of seconds and seed a non-negative int.", exercise.id)
-    verdict = run_isolated(lambda: exercise.verify(answer, exercise.expected_value()), float(seconds), seed)
+            seed is not None and (type(seed) is not int or not 0 <= seed < 2**63)):
+        return Verdict(INVALID, "seconds should be a number of seconds in (0, 3600] and seed a non-negative int "
+                                "below 2**63 (the seed a message reported).", exercise.id)
+    verdict = run_isolated(lambda: judge_answer(answer, exercise.verify, exercise.expected_value), float(seconds), seed)
     message = verdict.message
     if verdict.status == NOT_ATTEMPTED and "Expected:" not in message:
         message = not_attempted(exercise.expects).message
