@@ -21,6 +21,7 @@ Modules, one idea each:
 * :mod:`creditlib.validation`: input validation shared by every module, and ``ConvergenceWarning``.
 * :mod:`creditlib.checking`: sympy-based verification primitives (numbers, vectors, expressions, functions).
 * :mod:`creditlib.sandbox`: the seccomp filter under which a reader's function answer runs.
+* :mod:`creditlib.judging`: the judge process, started once per kernel, that forks a worker for every check.
 * :mod:`creditlib.exercises`: the exercise registry and ``check(id, answer)``; the symbols answers are
   written in (:mod:`creditlib.exercises.symbols`).
 """

@@ -205,7 +205,7 @@ def _size(expr: sp.Basic, cap: int = 500) -> int:
 
 def _type_name(x: Any) -> str:
     """The name of ``x``'s type, read from ``type`` itself (a metaclass's ``__name__`` never runs)."""
-    if type(x) is Opaque:
+    if type(x) is Opaque or type(x) is FunctionAnswer:
         return x.type_name
     name = type.__dict__["__name__"].__get__(type(x))
     return name if type(name) is str else "unknown"
@@ -464,6 +464,137 @@ class Opaque:
         self.value, self.type_name = value, type_name
 
 
+class FunctionAnswer:
+    """A reader's function sent to the judge process as bytes (``cloudpickle``), rebuilt and called only in the
+    confined child that runs it (:func:`_trials`); ``type_name`` names what the reader gave."""
+
+    __slots__ = ("payload", "type_name")
+
+    def __init__(self, payload: bytes, type_name: str) -> None:
+        self.payload, self.type_name = payload, type_name
+
+
+def copy_answer(answer: Any) -> Any:
+    """:func:`plain_copy` of ``answer``, or the ``invalid`` :class:`Verdict` that says why it cannot be copied.
+
+    Parameters
+    ----------
+    answer : object
+        A reader's answer.
+
+    Returns
+    -------
+    object or Verdict
+    """
+    try:
+        return plain_copy(answer)
+    except _Invalid as err:
+        return Verdict(INVALID, str(err))
+    except Exception as err:
+        return _unreadable("your answer", err)
+
+
+class SympyTree(tuple):
+    """A sympy object of a plain copy as data, ``(kind, class key, data)``, so that it crosses to the judge process
+    unevaluated (unpickling a sympy object evaluates it again: ``Pow(3, 10**12, evaluate=False)`` would hang)."""
+
+    __slots__ = ()
+
+
+_SYMPY_BY_KEY = {f"{c.__module__}.{c.__qualname__}": c for c in _SYMPY.values()}
+
+
+def encode_plain(x: Any) -> Any:
+    """A plain copy (:func:`plain_copy`) with every sympy object and matrix replaced by a :class:`SympyTree`.
+
+    Parameters
+    ----------
+    x : object
+        A plain copy.
+
+    Returns
+    -------
+    object
+        Picklable without sympy objects; :func:`decode_plain` inverts it.
+    """
+    t = type(x)
+    if t is list:
+        return [encode_plain(v) for v in x]
+    if t is tuple:
+        return tuple(encode_plain(v) for v in x)
+    if t is set or t is frozenset:
+        return t(encode_plain(v) for v in x)
+    if t is dict:
+        return {encode_plain(k): encode_plain(v) for k, v in x.items()}
+    if t is np.ndarray and x.dtype == object:
+        out = np.empty(x.size, dtype=object)
+        out[:] = [encode_plain(v) for v in x.ravel().tolist()] if x.size else []
+        return out.reshape(x.shape)
+    if _is(t, _MATRICES):
+        key = f"{t.__module__}.{t.__qualname__}"
+        return SympyTree(("matrix", key, (x.rows, x.cols, tuple(encode_plain(e) for e in x))))
+    if _SYMPY.get(id(t)) is t:
+        key = f"{t.__module__}.{t.__qualname__}"
+        if isinstance(t, Singleton):
+            return SympyTree(("singleton", key, ()))
+        if t is sp.Symbol:
+            return SympyTree(("symbol", key, x.name))
+        if t is sp.Integer or t is sp.Rational:
+            return SympyTree(("rational", key, (x.p, x.q)))
+        if t is sp.Float:
+            return SympyTree(("float", key, (x._mpf_, x._prec)))
+        return SympyTree(("node", key, tuple(encode_plain(a) for a in x.args)))
+    return x
+
+
+def decode_plain(x: Any) -> Any:
+    """The inverse of :func:`encode_plain` (sympy objects rebuilt unevaluated, from sympy's own classes only).
+
+    Parameters
+    ----------
+    x : object
+        What :func:`encode_plain` returned.
+
+    Returns
+    -------
+    object
+        The plain copy.
+    """
+    t = type(x)
+    if t is list:
+        return [decode_plain(v) for v in x]
+    if t is tuple:
+        return tuple(decode_plain(v) for v in x)
+    if t is set or t is frozenset:
+        return t(decode_plain(v) for v in x)
+    if t is dict:
+        return {decode_plain(k): decode_plain(v) for k, v in x.items()}
+    if t is np.ndarray and x.dtype == object:
+        out = np.empty(x.size, dtype=object)
+        out[:] = [decode_plain(v) for v in x.ravel().tolist()] if x.size else []
+        return out.reshape(x.shape)
+    if t is SympyTree:
+        kind, key, data = x
+        cls = _SYMPY_BY_KEY.get(key) if kind != "matrix" else {f"{c.__module__}.{c.__qualname__}": c
+                                                               for c in _MATRICES}.get(key)
+        if cls is None:
+            raise _Invalid("your answer contains a sympy object the checker cannot rebuild.")
+        if kind == "matrix":
+            rows, cols, entries = data
+            return cls(rows, cols, [decode_plain(e) for e in entries])
+        if kind == "singleton":
+            return cls()
+        if kind == "symbol":
+            return sp.Symbol(data)
+        if kind == "rational":
+            return sp.Rational(*data)
+        if kind == "float":
+            return sp.Float._new(*data)
+        with sp.evaluate(False):
+            return cls(*[decode_plain(a) for a in data])
+    return x
+
+
 _SCALARS = (type(None), type(Ellipsis), bool, int, float, complex, np.bool_, np.complex64, np.complex128) \
     + NP_INTS + _NP_FLOATS
 _PLAIN = (int, float, complex, str, bytes, list, tuple, dict, set, frozenset, Fraction, np.ndarray, np.generic)
@@ -506,6 +637,8 @@ def _copy_kind(x: Any) -> str | None:
     t = type(x)
     if _is(t, _SCALARS) or t is str or t is bytes or t is Fraction:
         return "scalar"
+    if t is Opaque:
+        return "opaque"
     if t is list or t is tuple or t is dict or t is set or t is frozenset:
         return "container"
     if t is np.ndarray or (_tensor_type() is not None and t is _tensor_type()):
@@ -538,6 +671,12 @@ def _copy(x: Any, budget: list[int], depth: int) -> Any:
             raise _Invalid("your answer contains a Fraction whose numerator or denominator is not an int.")
         return Fraction(p, q)
     if _is(t, _SCALARS):
+        if t is int and x.bit_length() > 100_000:
+            raise _too_large()
+        return x
+    if t is Opaque:
+        if depth > 0:
+            raise _Invalid(f"your answer contains an object of type {x.type_name}, which the checker does not read.")
         return x
     if t is list or t is tuple:
         if len(x) > budget[0]:
@@ -1418,12 +1557,13 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
         ``correct`` when every input agrees; otherwise the first input where the function
         differs, raises, runs too long or returns something unreadable.
     """
+    given = _type_name(func)
     if type(func) is Opaque:
         func = func.value
     if func is Ellipsis:
         return not_attempted()
-    if not callable(func):
-        return Verdict(INVALID, f"{what} should be a function (pass it without calling it); got {_type_name(func)}.")
+    if not (callable(func) or type(func) is FunctionAnswer):
+        return Verdict(INVALID, f"{what} should be a function (pass it without calling it); got {given}.")
     asked = seed if seed is not None else _Run.seed
     seeds = ([asked] if asked is not None else []) + [secrets.randbelow(2**31)]   # a seed alone never passes
     inputs, seed_of = [], []
@@ -1448,8 +1588,12 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
             return Verdict(INVALID, f"{what} returned something the checker cannot read on input {_show(args)}: "
                                     f"{_short(record[1], 300)}")
         else:
+            confined = (" (The checker runs your function where it may not write files, start processes, send "
+                        "signals or open sockets: compute and return the result instead.)"
+                        if record[1] in ("PermissionError", "BlockingIOError") or "Operation not permitted" in record[2]
+                        else "")
             return Verdict(INCORRECT, f"{what} raised {_short(record[1], 60)}{_short(record[2], 300)} on input "
-                                      f"{_show(args)} {redo(index)}.")
+                                      f"{_show(args)} {redo(index)}.{confined}")
     if len(outputs) < len(inputs):
         index = len(outputs)
         args = _show(inputs[index])
@@ -1496,8 +1640,18 @@ def _array_hint(got: Any, expected: Any) -> str:
 def _trials(func: Callable, inputs: list, read_output: Callable, emit: Callable[[list], None]) -> None:
     """Call ``func`` on each input (copies) and ``emit`` one plain record per call; stop at the first failure.
 
-    Runs the reader's code: only in :func:`_call_in_child`'s child (or, off Linux, under a time limit).
+    Runs the reader's code: only in :func:`_call_in_child`'s child (or, off Linux, under a time limit). A
+    :class:`FunctionAnswer` is rebuilt here first (unpickling may run the reader's code too).
     """
+    if type(func) is FunctionAnswer:
+        try:
+            import cloudpickle
+            func = cloudpickle.loads(func.payload)
+        except _Timeout:
+            raise
+        except BaseException as err:
+            return emit(["raised", _type_name(err), f" (while the checker rebuilt your function in its own process)"
+                                                    f"{_exception_text(err)}"])
     for args in inputs:
         try:
             got = func(*copy.deepcopy(args))
@@ -1557,6 +1711,11 @@ def _confine_reader_code() -> None:
         pass
     for name in [n for n in os.environ if n.startswith("CREDITLIB_")]:
         del os.environ[name]
+    import tempfile
+    try:
+        tempfile.gettempdir()         # found (by writing a probe file) now: torch's lazy imports ask for it later
+    except OSError:
+        pass
     confine()
 
 
@@ -1824,6 +1983,7 @@ def run_isolated(work: Callable[[], Verdict], seconds: float = TIME_LIMIT, seed:
         return _run_in_thread(work, seconds, seed)
 
     def worker(write_end: int) -> None:
+        _die_with_parent()
         _default_signal_handlers()
         _single_threaded_torch()
         gc.freeze()                       # garbage left by the reader's session is never collected (no __del__) here

@@ -168,6 +168,8 @@ MUTANTS = [
      "seeds = [asked] if asked is not None else [secrets.randbelow(2**31)]"),
     ("answers judged without their plain copy", "creditlib/checking.py",
      "    budget = [MAX_ITEMS, MAX_TEXT]\n", "    return value\n"),
+    ("checks judged in a fork of the kernel (no judge process)", "creditlib/exercises/core.py",
+     '    if sys.platform.startswith("linux"):        # a clean judge process', '    if False:        # a clean judge process'),
     ("a function answer runs unconfined", "creditlib/checking.py",
      "        _confine_reader_code()\n", ""),
     ("the filter lets fork through", "creditlib/sandbox.py",
