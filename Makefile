@@ -31,9 +31,10 @@ endef
 .PHONY: help install lab progress fresh test test-unit test-solutions test-chapters test-portable chapters check-chapters solutions lock benchmarks clean
 
 help:
-	@echo "make lab        create .venv if needed, install, copy new chapters into $(MY_NOTEBOOKS)/, open JupyterLab on 00_welcome (later: on the notebook you changed last)"
-	@echo "make progress   run your notebooks in $(MY_NOTEBOOKS)/ (those changed since the last report; RERUN=1: all) and list every exercise"
-	@echo "make progress NOTEBOOK=03   just one notebook (a prefix of its name is enough)"
+	@echo "make lab        create .venv if needed, install, copy new chapters into $(MY_NOTEBOOKS)/, open JupyterLab"
+	@echo "                on 00_welcome (later: on the notebook you changed last)"
+	@echo "make progress   run your notebooks in $(MY_NOTEBOOKS)/ and list every exercise: correct, incorrect, not attempted..."
+	@echo "                (only those changed since their last report; RERUN=1 runs all, NOTEBOOK=03 just one)"
 	@echo "make fresh NOTEBOOK=03   a fresh copy of one notebook (yours moves to $(MY_NOTEBOOKS)/old/)"
 	@echo "make test       create .venv if needed, install, run the whole test suite"
 	@echo "make test-portable  unit tests and solutions/ under other CPU kernels and thread counts"

@@ -143,14 +143,17 @@ class Ticker:
         self.width = 0                                 # of the line now shown on the terminal
 
     def _show(self, text: str, final: bool = False) -> None:
-        if self.tty:
-            pad = " " * max(0, self.width - len(text))
-            self.stream.write("\r" + text + pad + ("\n" if final else ""))
-            self.width = 0 if final else len(text)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
         self.last_line = self.clock()
+        try:
+            if self.tty:
+                pad = " " * max(0, self.width - len(text))
+                self.stream.write("\r" + text + pad + ("\n" if final else ""))
+                self.width = 0 if final else len(text)
+            else:
+                self.stream.write(text + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):          # a closed pipe or stream: progress lines are not worth a crash
+            pass
 
     def _where(self) -> str:
         cell = "starting the kernel" if self.cell_index is None else f"cell {self.cell_index + 1}/{self.cells}"
@@ -564,7 +567,9 @@ def main(argv=None) -> int:
     if not paths:
         print(f"make progress: no notebooks in {', '.join(args.targets)} (`make lab` creates your working copies).")
         return 2
-    where = ", ".join(_shown(t) for t in args.targets)
+    folders = [t for t in args.targets if Path(t).is_dir()]
+    where = ", ".join([_shown(t) for t in folders]
+                      + [_shown(p) for p in paths if not any(p.parent == Path(f) for f in folders)])
     cache = Cache(args.cache)
     keys = {path: notebook_key(path, args.chapters) for path in paths}
     kept = {} if args.rerun else {path: cache.get(path, keys[path]) for path in paths}
