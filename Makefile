@@ -13,6 +13,8 @@ LAB_ARGS ?=
 MY_NOTEBOOKS ?= my-notebooks
 TIMEOUT ?= 600
 NOTEBOOK ?=
+# make progress re-runs only the notebooks changed since their last report; RERUN=1 re-runs them all.
+RERUN ?=
 # Keep the Python 3.11 debugger warning out of notebook stderr (nbval compares stderr).
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
@@ -29,9 +31,11 @@ endef
 .PHONY: help install lab progress fresh test test-unit test-solutions test-chapters test-portable chapters check-chapters solutions lock benchmarks clean
 
 help:
-	@echo "make lab        create .venv if needed, install, copy new chapters into $(MY_NOTEBOOKS)/, open JupyterLab there"
+	@echo "make lab        create .venv if needed, install, copy new chapters into $(MY_NOTEBOOKS)/, open JupyterLab"
+	@echo "                on 00_welcome (later: on the notebook you changed last)"
 	@echo "make progress   run your notebooks in $(MY_NOTEBOOKS)/ and list every exercise: correct, incorrect, not attempted..."
-	@echo "make fresh NOTEBOOK=03_shapley_axioms   a fresh copy of one notebook (yours moves to $(MY_NOTEBOOKS)/old/)"
+	@echo "                (only those changed since their last report; RERUN=1 runs all, NOTEBOOK=03 just one)"
+	@echo "make fresh NOTEBOOK=03   a fresh copy of one notebook (yours moves to $(MY_NOTEBOOKS)/old/)"
 	@echo "make test       create .venv if needed, install, run the whole test suite"
 	@echo "make test-portable  unit tests and solutions/ under other CPU kernels and thread counts"
 	@echo "make chapters   regenerate chapters/ from solutions/"
@@ -52,16 +56,19 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
+# JupyterLab opens my-notebooks/00_welcome.ipynb, or the notebook you changed last (tools/workspace.py start).
 lab: $(STAMP)
 	@$(BIN)/python tools/workspace.py seed --work $(MY_NOTEBOOKS)
-	@echo "Starting JupyterLab on $(MY_NOTEBOOKS)/ (chapters/ and solutions/ are one folder up). Stop it with Ctrl-C."
-	@JUPYTER_CONFIG_PATH="$(CURDIR)/tools/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	@first=$$($(BIN)/python tools/workspace.py start --work $(MY_NOTEBOOKS)) || exit 1; \
+	echo "Starting JupyterLab on $$first (chapters/ and solutions/ are one folder up). Stop it with Ctrl-C."; \
+	JUPYTER_CONFIG_PATH="$(CURDIR)/tools/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 		$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.root_dir=. \
-		--LabApp.default_url=/lab/tree/$(MY_NOTEBOOKS) $(LAB_ARGS)
+		--LabApp.default_url=/lab/tree/$$first $(LAB_ARGS)
 
 progress: $(STAMP)
 	@$(BIN)/python tools/workspace.py seed --work $(MY_NOTEBOOKS)
-	@$(BIN)/python tools/progress.py --timeout $(TIMEOUT) \
+	@$(BIN)/python tools/progress.py --timeout $(TIMEOUT) --cache $(MY_NOTEBOOKS)/.progress-cache.json \
+		$(if $(filter-out 0 no,$(RERUN)),--rerun) \
 		$(if $(NOTEBOOK),$(MY_NOTEBOOKS)/$(basename $(notdir $(NOTEBOOK))).ipynb,$(MY_NOTEBOOKS))
 
 fresh:

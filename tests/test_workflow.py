@@ -1,9 +1,11 @@
 """The reader's workflow: working copies in my-notebooks/, the CPU install of torch, the Makefile's recipes."""
 import http.server
+import os
 import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -92,6 +94,39 @@ def test_fresh_moves_the_old_copy_aside(course, capsys):
     _chapter(chapters / "02_neumann_series.ipynb", "answer = ...  # improved")
     workspace.fresh("02_neumann_series", work, chapters)
     assert workspace.seed(work, chapters, quiet=True)["newer"] == []         # fresh resets the notice
+    assert workspace.fresh("02", work, chapters) == work / "02_neumann_series.ipynb"   # a prefix names it
+    assert len(list((work / "old").iterdir())) == 5
+    with pytest.raises(FileNotFoundError, match="'0' matches 3 notebooks"):
+        workspace.fresh("0", work, chapters)
+
+
+def test_a_notebook_is_found_by_its_name_or_an_unambiguous_prefix(course):
+    chapters, _ = course
+    assert workspace.find_notebook("01", chapters) == chapters / "01_influence_functions.ipynb"
+    assert workspace.find_notebook("my-notebooks/02_neumann_series.ipynb", chapters).name == "02_neumann_series.ipynb"
+    _chapter(chapters / "01_influence_functions_extra.ipynb", "answer = ...")
+    assert workspace.find_notebook("01_influence_functions", chapters).stem == "01_influence_functions"  # exact wins
+    with pytest.raises(FileNotFoundError, match="'01_in' matches 2 notebooks"):
+        workspace.find_notebook("01_in", chapters)
+    with pytest.raises(FileNotFoundError, match="the notebooks are: 00_welcome, 01_influence_functions, "
+                                                "01_influence_functions_extra, 02_neumann_series"):
+        workspace.find_notebook("welcome", chapters)
+    with pytest.raises(FileNotFoundError, match="does not exist yet"):
+        workspace.find_notebook("00", chapters / "nowhere")
+
+
+def test_the_lab_opens_00_welcome_first_then_the_notebook_changed_last(course, capsys):
+    chapters, work = course
+    workspace.seed(work, chapters, quiet=True)
+    assert workspace.start(work, chapters) == work / "00_welcome.ipynb"
+    _edit(work / "02_neumann_series.ipynb", "answer = 2")
+    assert workspace.start(work, chapters) == work / "02_neumann_series.ipynb"
+    _edit(work / "01_influence_functions.ipynb", "answer = 1")
+    os.utime(work / "02_neumann_series.ipynb", (time.time() - 60, time.time() - 60))
+    assert workspace.start(work, chapters) == work / "01_influence_functions.ipynb"
+    assert workspace.main(["start", "--work", str(work), "--chapters", str(chapters)]) == 0
+    assert capsys.readouterr().out.strip().endswith("my-notebooks/01_influence_functions.ipynb")
+    assert workspace.start(work / "empty", chapters) == work / "empty" / "00_welcome.ipynb"
 
 
 def test_a_readers_saved_work_leaves_the_course_tests_green(tmp_path, capsys):
@@ -112,7 +147,7 @@ def test_working_copies_are_git_ignored_and_outside_every_test_path():
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     for path in ["my-notebooks/00_welcome.ipynb", "my-notebooks/old/00_welcome.20250101-120000.ipynb",
-                 "my-notebooks/.course-versions.json"]:
+                 "my-notebooks/.course-versions.json", "my-notebooks/.progress-cache.json"]:
         assert subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT).returncode == 0, path
     makefile = (ROOT / "Makefile").read_text()
     nbval_targets = re.findall(r"^NBVAL_\w+\s*:=\s*(.*)$", makefile, flags=re.M)
@@ -152,9 +187,46 @@ def test_make_knows_the_readers_commands():
                          cwd=ROOT, capture_output=True, text=True)
     assert dry.returncode == 0, dry.stderr
     dry.stdout = re.sub(r"\s*\\\n\s*", " ", dry.stdout)    # join continued lines
-    assert "--LabApp.default_url=/lab/tree/my-notebooks" in dry.stdout
-    assert "tools/progress.py --timeout 600 my-notebooks/03_shapley_axioms.ipynb" in dry.stdout
+    assert "first=$(/nonexistent/bin/python tools/workspace.py start --work my-notebooks)" in dry.stdout
+    assert "--LabApp.default_url=/lab/tree/$first" in dry.stdout
+    assert re.search(r"tools/progress\.py --timeout 600 --cache my-notebooks/\.progress-cache\.json\s+"
+                     r"my-notebooks/03_shapley_axioms\.ipynb", dry.stdout), dry.stdout
     assert "tools/workspace.py fresh --work my-notebooks solutions/03_shapley_axioms.ipynb" in dry.stdout
+    dry = subprocess.run(["make", "-n", "-W", "requirements.txt", "VENV=/nonexistent", "progress", "NOTEBOOK=03",
+                          "RERUN=1"], cwd=ROOT, capture_output=True, text=True)
+    assert re.search(r"--cache my-notebooks/\.progress-cache\.json\s+\\?\s*--rerun\s+\\?\s*my-notebooks/03\.ipynb",
+                     dry.stdout), dry.stdout
+
+
+def test_make_lab_starts_jupyterlab_on_00_welcome_then_on_the_notebook_changed_last(tmp_path):
+    """The lab recipe run for real, with a stand-in for jupyter that prints its command line."""
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(sys.executable)            # workspace.py needs only the standard library
+    jupyter = venv / "bin" / "jupyter"
+    jupyter.write_text('#!/bin/sh\nfor a in "$@"; do echo "ARG $a"; done\necho "CONFIG $JUPYTER_CONFIG_PATH"\n')
+    jupyter.chmod(0o755)
+    (venv / ".installed").touch()                                     # newer than requirements.txt: no install
+    work = tmp_path / "my-notebooks"
+
+    def lab():
+        done = subprocess.run(["make", "--no-print-directory", "lab", f"VENV={venv}", f"MY_NOTEBOOKS={work}",
+                               "LAB_ARGS=--no-browser"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    out = lab()
+    args = [line[4:] for line in out.splitlines() if line.startswith("ARG ")]
+    assert args[0] == "lab" and "--ServerApp.root_dir=." in args and args[-1] == "--no-browser"
+    assert f"--LabApp.default_url=/lab/tree/{work}/00_welcome.ipynb" in args, out
+    assert f"Starting JupyterLab on {work}/00_welcome.ipynb" in out
+    assert f"CONFIG {ROOT}/tools/jupyter" in out
+    assert sorted(p.name for p in work.glob("*.ipynb")) == sorted(p.name for p in CHAPTERS.glob("*.ipynb"))
+
+    _edit(work / "03_shapley_axioms.ipynb", "answer = 3")            # the reader works on 03 and comes back
+    assert f"--LabApp.default_url=/lab/tree/{work}/03_shapley_axioms.ipynb" in lab()
 
 
 # ---------------------------------------------------------------- the CPU install of torch

@@ -10,6 +10,12 @@ chapter a copy started from is kept in ``my-notebooks/.course-versions.json``.
 ``python tools/workspace.py fresh NOTEBOOK`` (``make fresh NOTEBOOK=03_shapley_axioms``): moves
 your copy to ``my-notebooks/old/NOTEBOOK.<date-time>.ipynb`` and copies in the current version.
 
+``python tools/workspace.py start`` (``make lab`` runs it): prints the notebook JupyterLab opens
+first: ``my-notebooks/00_welcome.ipynb`` until you have worked on a notebook, then the one you
+changed last.
+
+Names may be shortened to an unambiguous prefix: ``03`` is ``03_shapley_axioms``.
+
 ``chapters/`` is never written: it stays as shipped, so the course's tests stay green.
 """
 from __future__ import annotations
@@ -49,6 +55,33 @@ def _rel(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def find_notebook(name: str, folder: Path) -> Path:
+    """The notebook in ``folder`` that ``name`` designates: its stem, or a prefix of just one stem.
+
+    ``name`` may carry a folder and the ``.ipynb`` suffix (only its last part counts). Raises
+    FileNotFoundError, with the valid names, when nothing or more than one notebook matches.
+    """
+    stem = Path(name).name
+    stem = stem[:-len(".ipynb")] if stem.endswith(".ipynb") else stem
+    stems = sorted(p.stem for p in folder.glob("*.ipynb") if not p.name.endswith("-checkpoint.ipynb"))
+    if stem in stems:
+        return folder / f"{stem}.ipynb"
+    matches = [s for s in stems if stem and s.startswith(stem)]
+    if len(matches) == 1:
+        return folder / f"{matches[0]}.ipynb"
+    where = _rel(folder) + "/"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"there is no notebook {stem!r}: {where} does not exist yet (`make lab` or "
+                                f"`make progress` creates it)")
+    if not stems:
+        raise FileNotFoundError(f"there is no notebook {stem!r} in {where}: the folder holds no notebooks")
+    if matches:
+        raise FileNotFoundError(f"{stem!r} matches {len(matches)} notebooks in {where}: {', '.join(matches)}; "
+                                f"give more of the name")
+    raise FileNotFoundError(f"there is no notebook {stem!r} in {where}; the notebooks are: {', '.join(stems)} "
+                            f"(a prefix such as {stems[-1][:2]} is enough)")
 
 
 def seed(work: Path = WORK, chapters: Path = CHAPTERS, quiet: bool = False) -> dict:
@@ -97,12 +130,8 @@ def seed(work: Path = WORK, chapters: Path = CHAPTERS, quiet: bool = False) -> d
 
 def fresh(name: str, work: Path = WORK, chapters: Path = CHAPTERS) -> Path:
     """Replace the working copy of one notebook by the current chapter; the old copy moves to old/."""
-    stem = Path(name).name
-    stem = stem[:-len(".ipynb")] if stem.endswith(".ipynb") else stem
-    src = chapters / f"{stem}.ipynb"
-    if not src.exists():
-        known = ", ".join(p.stem for p in sorted(chapters.glob("*.ipynb")))
-        raise FileNotFoundError(f"there is no chapters/{stem}.ipynb; the notebooks are: {known}")
+    src = find_notebook(name, chapters)
+    stem = src.stem
     work.mkdir(parents=True, exist_ok=True)
     dst = work / src.name
     if dst.exists():
@@ -123,9 +152,25 @@ def fresh(name: str, work: Path = WORK, chapters: Path = CHAPTERS) -> Path:
     return dst
 
 
+def start(work: Path = WORK, chapters: Path = CHAPTERS) -> Path:
+    """The notebook ``make lab`` opens: the working copy changed last, or the first one (00_welcome).
+
+    A copy counts as changed when it differs from the chapter it started from (see :func:`seed`);
+    saving a notebook after running it counts.
+    """
+    manifest = _load(work)
+    copies = sorted(p for p in work.glob("*.ipynb") if not p.name.endswith("-checkpoint.ipynb"))
+    changed = [p for p in copies if manifest.get(p.name) not in (None, digest(p))]
+    if changed:
+        return max(changed, key=lambda p: p.stat().st_mtime)
+    if (work / "00_welcome.ipynb").exists() or not copies:
+        return work / "00_welcome.ipynb"
+    return copies[0]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Your working copies of the course notebooks.")
-    parser.add_argument("command", choices=["seed", "fresh"])
+    parser.add_argument("command", choices=["seed", "fresh", "start"])
     parser.add_argument("notebook", nargs="?", help="for fresh: the notebook, e.g. 03_shapley_axioms")
     parser.add_argument("--work", type=Path, default=WORK, help="the working folder (default: my-notebooks/)")
     parser.add_argument("--chapters", type=Path, default=CHAPTERS, help=argparse.SUPPRESS)
@@ -133,6 +178,9 @@ def main(argv=None) -> int:
     args = parser.parse_intermixed_args(argv)     # make fresh passes: fresh --work DIR NOTEBOOK
     if args.command == "seed":
         seed(args.work, args.chapters, args.quiet)
+        return 0
+    if args.command == "start":
+        print(_rel(start(args.work, args.chapters)))
         return 0
     if not args.notebook:
         print("Say which notebook: make fresh NOTEBOOK=03_shapley_axioms")
