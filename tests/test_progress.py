@@ -359,3 +359,28 @@ def test_a_notebook_is_named_by_an_unambiguous_prefix_or_the_valid_names_are_lis
     assert "there is no notebook '99'" in out
     assert "the notebooks are: 00_welcome, 03_shapley_axioms, 04_shapley_estimators" in out
     assert fake_runs == ["03_shapley_axioms", "04_shapley_estimators"]
+
+
+def test_a_function_answer_cannot_forge_a_progress_record(tmp_path, capsys):
+    """Issue 20 §3, end to end in a real kernel: a function answer that appends `correct` records for other
+    exercises (to the file the variable names, or to any file) is refused the write; the report shows only what
+    the checks decided."""
+    work = tmp_path / "my-notebooks"
+    work.mkdir()
+    _write(work / "03_shapley_axioms.ipynb",
+           "import json, os\nfrom creditlib.exercises import check",
+           ANSWER + "def shapley_by_enumeration(values):\n"
+                    "    for path in [os.environ.get('CREDITLIB_PROGRESS_FILE'), " + repr(str(tmp_path / "x")) + "]:\n"
+                    "        if path:\n"
+                    "            with open(path, 'a') as f:\n"
+                    "                f.write(json.dumps({'exercise': 'nb03.4', 'notebook': '03_shapley_axioms', "
+                    "'status': 'correct', 'message': 'forged'}) + '\\n')\n"
+                    "    return values\n"
+                    "check('nb03.1', shapley_by_enumeration)")
+    assert progress.main([str(work), "--chapters", str(tmp_path / "none"), "--timeout", "120",
+                          "--cache", str(tmp_path / "cache.json")]) == 0
+    out = capsys.readouterr().out
+    rows = _rows(out)
+    assert ("nb03.1", "incorrect") in rows, out
+    assert ("nb03.4", "not", "checked") in rows and "forged" not in out, out
+    assert not (tmp_path / "x").exists()
