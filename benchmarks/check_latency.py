@@ -14,14 +14,14 @@ import torch
 from creditlib.exercises import check, get_exercise
 
 
-def seconds(fn, repeats: int = 15) -> float:
-    times = []
+def seconds(fn, repeats: int = 15) -> tuple[float, str]:
+    """The median latency and the statuses seen (a correct answer that comes back otherwise is worth seeing)."""
+    times, statuses = [], set()
     for _ in range(repeats):
         start = time.perf_counter()
-        verdict = fn()
+        statuses.add(fn().status)
         times.append(time.perf_counter() - start)
-        assert verdict.status == "correct", verdict
-    return statistics.median(times)
+    return statistics.median(times), ", ".join(sorted(statuses))
 
 
 def main() -> None:
@@ -34,7 +34,8 @@ def main() -> None:
     for name, kind in [("nb00.1", "exact vector"), ("nb00.2", "expression"), ("nb03.1", "function, NumPy"),
                        ("nb01.4", "function, autograd")]:
         answer = answers[name]
-        print(f"{name:8} {kind:20} median {seconds(lambda: check(name, answer)) * 1000:7.0f} ms")
+        median, statuses = seconds(lambda: check(name, answer))
+        print(f"{name:8} {kind:20} median {median * 1000:7.0f} ms  ({statuses})", flush=True)
 
 
 if __name__ == "__main__":

@@ -1694,19 +1694,20 @@ def _call_in_child(func: Callable, inputs: list, read_output: Callable, seconds:
         _confine_reader_code()
         _trials(func, inputs, read_output, lambda record: os.write(write_end, json.dumps(record).encode() + b"\n"))
 
-    data, finished = _run_child(child, seconds)
+    data, finished, _ = _run_child(child, seconds)
     lines = data.split(b"\n")[:-1]               # a last line without its newline was cut off
     return [_decoded(line) for line in lines[:len(inputs)]], finished
 
 
 def _confine_reader_code() -> None:
-    """In the child that runs a reader's function, before it runs: no terminal input, none of the course's
+    """In the child that runs a reader's function, before it runs: no terminal, none of the course's
     settings in the environment (``CREDITLIB_PROGRESS_FILE``), and the seccomp filter of
     :mod:`creditlib.sandbox` (no signals to other processes, no new processes, no writes to files, no sockets)."""
-    try:
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
+    try:                          # no terminal input; output to nowhere (the caller's stdout is not its to write)
+        for fd, mode in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+            null = os.open(os.devnull, mode)
+            os.dup2(null, fd)
+            os.close(null)
     except OSError:
         pass
     for name in [n for n in os.environ if n.startswith("CREDITLIB_")]:
@@ -1992,12 +1993,12 @@ def run_isolated(work: Callable[[], Verdict], seconds: float = TIME_LIMIT, seed:
         verdict = _guarded(work, seconds, seed)
         os.write(write_end, json.dumps([verdict.status, verdict.message[:4000]]).encode() + b"\n")
 
-    data, finished = _run_child(worker, seconds)
+    data, finished, clean_exit = _run_child(worker, seconds)
     if not finished:
         return _timeout_verdict(seconds)
     try:
         status, message = json.loads(data.decode())
-        if status in STATUSES and type(message) is str and data.count(b"\n") == 1:
+        if status in STATUSES and type(message) is str and data.count(b"\n") == 1 and clean_exit:
             return Verdict(status, message)
     except (ValueError, TypeError):
         pass
@@ -2017,9 +2018,10 @@ def _pipe() -> tuple[int, int]:
     return ends[0], ends[1]
 
 
-def _run_child(body: Callable[[int], None], seconds: float, cap: int = 1 << 22) -> tuple[bytes, bool]:
+def _run_child(body: Callable[[int], None], seconds: float, cap: int = 1 << 22) -> tuple[bytes, bool, bool]:
     """Fork a child in a new process group that runs ``body(write_end)``; collect what it writes until it
-    exits or ``seconds`` pass, then kill its whole group. Returns (data, whether the child exited)."""
+    exits or ``seconds`` pass, then kill its whole group. Returns (data, whether the child exited, whether it
+    exited by itself with status 0: a worker killed by a signal sent no verdict, whatever its pipe holds)."""
     read_end, write_end = _pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # "fork() in a multi-threaded process"
@@ -2041,19 +2043,22 @@ def _run_child(body: Callable[[int], None], seconds: float, cap: int = 1 << 22) 
     except OSError:
         pass
     os.close(write_end)
+    status = None
     try:
-        return _collect(pid, read_end, seconds, cap)
+        data, finished = _collect(pid, read_end, seconds, cap)
     finally:
         os.close(read_end)
-        for kill in (os.killpg, os.kill):
+        for kill in (os.killpg, os.kill):          # a zombie ignores this: its status stays its own
             try:
                 kill(pid, signal.SIGKILL)
             except OSError:
                 pass
         try:
-            os.waitpid(pid, 0)
+            status = os.waitpid(pid, 0)[1]
         except ChildProcessError:
             pass
+    clean_exit = finished and status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    return data, finished, clean_exit
 
 
 def _collect(pid: int, fd: int, seconds: float, cap: int) -> tuple[bytes, bool]:

@@ -92,6 +92,11 @@ def serve(requests: int, replies: int) -> None:
         The file descriptors of the two pipes shared with the kernel.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)         # Ctrl-C is the kernel's; it kills the judge if it must
+    try:                                                  # and its forks: /proc/<pid>/{mem,fd,environ} closed to
+        import ctypes                                     # other processes of the user (root aside)
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)            # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
     from . import exercises                               # noqa: F401 - the registry
     from .exercises import core
     _warm_imports()
