@@ -874,6 +874,7 @@ def read_expression(value: Any, symbols: Sequence[sp.Symbol], what: str = "your 
         raise _Invalid(f"{what} is a sympy {type(expr).__name__}, not an expression (an equation, a set, a "
                        "Lambda?). Give the expression itself.")
     by_name = {s.name: s for s in symbols}
+    expr = _reevaluated(expr, what)           # before any rebuilding: it refuses huge powers and exposes 0·∞
     expr = _evaluated(expr.xreplace({s: by_name[s.name] for s in expr.free_symbols if s.name in by_name}), what)
     unknown = sorted(s.name for s in expr.free_symbols if s.name not in by_name)
     if unknown:
@@ -892,11 +893,41 @@ def read_expression(value: Any, symbols: Sequence[sp.Symbol], what: str = "your 
     return expr
 
 
+def _reevaluated(expr: sp.Basic, what: str = "your answer") -> sp.Basic:
+    """``expr`` evaluated again from its leaves up, after refusing powers too large to compute with.
+
+    An answer read unevaluated (``evaluate=False``) can hide an undefined term that evaluating its parent drops
+    unseen: ``ref + Mul(0, Pow(0, -1))`` is ``ref + 0·∞ = nan``, but ``Add`` drops a term whose coefficient is 0.
+    Evaluating every node from the leaves makes it ``nan``, which the readers refuse."""
+    _refuse_huge_powers(expr, what)
+
+    def again(e: sp.Basic) -> sp.Basic:
+        if not e.args or isinstance(e, (sp.Integral, sp.Sum, sp.Product, sp.Derivative, sp.Limit, sp.Subs,
+                                        sp.Piecewise, sp.Lambda)):
+            return e
+        return e.func(*[again(a) for a in e.args])
+
+    try:
+        return again(expr)
+    except (TypeError, ValueError, ZeroDivisionError, AttributeError, RecursionError) as err:
+        raise _Invalid(f"{what} cannot be evaluated ({type(err).__name__}: {_short(str(err), 100)}).") from None
+
+
+def _refuse_huge_powers(expr: sp.Basic, what: str) -> None:
+    for power in expr.atoms(sp.Pow):
+        if not power.exp.free_symbols and not power.base.free_symbols and (_huge(power.exp)
+                                                                           or _bits(power) > MAX_BITS):
+            raise _Invalid(f"{what} contains the power {_show(power)}, far too large to compute with; "
+                           "simplify it.")
+
+
 def _evaluated(expr: sp.Basic, what: str = "your answer") -> sp.Basic:
     """``expr`` with its integrals, sums, products, derivatives, limits and substitutions evaluated;
     refused when it holds a power too large to compute with, such as ``2**(2**100)``."""
+    expr = _reevaluated(expr, what)
     for power in expr.atoms(sp.Pow):
-        if not power.exp.free_symbols and not power.base.free_symbols and _huge(power.exp):
+        if not power.exp.free_symbols and not power.base.free_symbols and (_huge(power.exp)
+                                                                           or _bits(power) > MAX_BITS):
             raise _Invalid(f"{what} contains the power {_show(power)}, far too large to compute with; "
                            "simplify it.")
     if expr.has(sp.Integral, sp.Sum, sp.Product, sp.Derivative, sp.Limit, sp.Subs):
@@ -910,6 +941,28 @@ def _huge(exponent: sp.Basic) -> bool:
         return not value.is_Number or abs(value) > 10**6
     except Exception:
         return True
+
+
+MAX_BITS = 2 * 10**6
+"""A constant power whose value may need more bits than this is refused (``(2**(10**6))**(10**6)``)."""
+
+
+def _bits(e: sp.Basic, depth: int = 0) -> float:
+    """An upper estimate of log2 max(|e|, 1/|e|, 2) for a constant built from numbers, sums, products and powers
+    (towers included, which a check of each exponent alone misses); ``inf`` when in doubt."""
+    if depth > 60:
+        return math.inf
+    if e.is_Integer or e.is_Rational:
+        return float(max(abs(int(e.p)).bit_length(), int(e.q).bit_length(), 1))
+    if e.is_Pow:
+        exponent = _bits(e.exp, depth + 1)
+        size = 2.0 ** exponent if exponent < 1000 else math.inf
+        return size * _bits(e.base, depth + 1)
+    if e.is_Add or e.is_Mul:
+        return sum(_bits(a, depth + 1) for a in e.args) + 1
+    if e.is_Number or e.is_NumberSymbol or not e.args:
+        return 2.0
+    return max([_bits(a, depth + 1) for a in e.args] + [2.0])
 
 
 def read_number(value: Any, what: str = "your answer") -> sp.Expr:
@@ -1582,8 +1635,10 @@ def compare_function(func: Any, reference: Callable, draw_input: Callable[[np.ra
         kind = record[0]
         if kind == "output":
             outputs.append(record[1])
+        elif kind == "not attempted" and index == 0:         # the stub raises at once; a function that raises
+            return not_attempted()                           # NotImplementedError later has been attempted
         elif kind == "not attempted":
-            return not_attempted()
+            return Verdict(INCORRECT, f"{what} raised NotImplementedError on input {_show(args)} {redo(index)}.")
         elif kind == "invalid":
             return Verdict(INVALID, f"{what} returned something the checker cannot read on input {_show(args)}: "
                                     f"{_short(record[1], 300)}")

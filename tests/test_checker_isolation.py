@@ -494,3 +494,38 @@ def test_a_verdict_counts_only_from_a_worker_that_exited_by_itself():
         os.write(write_end, b'["correct", "Correct."]\n')
 
     assert checking._run_child(honest, 5)[1:] == (True, True)
+
+
+@pytest.mark.parametrize("exercise_id", ["nb00.2", "nb01.1", "10.1.3a", "nb05.3"])
+@pytest.mark.parametrize("undefined", ["0/0", "0*log(0)"])
+def test_an_unevaluated_undefined_term_is_not_correct(exercise_id, undefined):
+    """ref + Mul(0, Pow(0, -1)) read unevaluated: Add would drop the term with coefficient 0 unseen (review 2)."""
+    from creditlib.exercises import get_exercise
+    reference = get_exercise(exercise_id).reference()
+    zero_times = {"0/0": sp.Pow(0, -1, evaluate=False), "0*log(0)": sp.log(0, evaluate=False)}[undefined]
+    answer = sp.Add(reference, sp.Mul(0, zero_times, evaluate=False), evaluate=False)
+    verdict = check(exercise_id, answer)
+    assert verdict.status == INVALID and "nan" in verdict.message
+
+
+def test_a_tower_of_powers_is_refused_at_once():
+    from creditlib.exercises.symbols import u_A
+    check("nb00.1", [0, 0])                                      # the judge has started
+    tower = sp.Mul(u_A, sp.Pow(sp.Pow(3, 999999, evaluate=False), 999999, evaluate=False), evaluate=False)
+    start = time.monotonic()
+    verdict = check("nb00.2", tower, seconds=4)
+    assert verdict.status == INVALID and "far too large" in verdict.message
+    assert time.monotonic() - start < 2
+
+
+def test_not_implemented_after_the_first_input_is_not_not_attempted():
+    calls = []
+
+    def partly(e, a, b, ab):
+        calls.append(1)                                    # in the child that runs it: its second call raises
+        if len(calls) > 1:
+            raise NotImplementedError
+        return (a + ab - b - e) / 2, (b + ab - a - e) / 2
+
+    verdict = check("nb00.3", partly)
+    assert verdict.status == INCORRECT and "NotImplementedError" in verdict.message
