@@ -708,8 +708,9 @@ NICE_POINTS = 6
 def _draw(rng: np.random.Generator, symbol: sp.Symbol, interval: tuple | None, nice: bool = False) -> sp.Rational:
     """A random value over the domain of ``symbol``: its assumptions (sign, integer) cut by ``interval``.
 
-    ``nice`` points (small numerators and denominators) come first, so that a refuting point shown to the
-    reader is readable; the others have large prime denominators and magnitudes from 1e-2 to 1e3, which
+    ``interval`` is ``(low, high)`` with numbers or None (unbounded): inclusive for an integer symbol, open for a
+    real one. ``nice`` points (small numerators and denominators) come first, so that a refuting point shown to
+    the reader is readable; the others have large prime denominators and magnitudes from 1e-2 to 1e3, which
     terms such as ``sin(10**6*pi*x)`` or ``frac(10**6*x)`` cannot vanish on.
     """
     low, high = interval if interval is not None else (None, None)
@@ -729,7 +730,7 @@ def _draw(rng: np.random.Generator, symbol: sp.Symbol, interval: tuple | None, n
         lo = -1000 if low is None else math.ceil(low) + (1 if symbol.is_positive and low <= 0 else 0)
         hi = (lo + 1000 if low is not None else 1000) if high is None else math.floor(high)
         span = [lo, min(hi, lo + 10)] if rng.random() < 0.5 else [lo, hi]
-        return sp.Integer(int(rng.integers(span[0], span[1] + 1)))
+        return sp.Integer(int(rng.integers(span[0], max(span) + 1)))
     q = int(rng.choice(LARGE_PRIMES))
     if low is not None and high is not None:
         low, high = Fraction(low), Fraction(high)
@@ -742,14 +743,122 @@ def _draw(rng: np.random.Generator, symbol: sp.Symbol, interval: tuple | None, n
     return sp.Rational(size if rng.random() < 0.5 else -size)
 
 
+def _limits(symbol: sp.Symbol, spec: Any, point: Mapping) -> tuple:
+    """``(low, high, low_closed, high_closed)`` of ``symbol`` at ``point`` (the symbols it depends on drawn already).
+
+    ``spec`` is None, ``(low, high)`` (inclusive for an integer symbol, open for a real one) or a ``sp.Interval``
+    (its own ends); a bound may be an expression in other symbols (``N - 2``) or None/±oo (unbounded). The
+    symbol's assumptions cut it further: an integer is at least 0 if nonnegative, 1 if positive; a nonnegative
+    real at least 0 (closed), a positive real more than 0. Bounds come back as Rationals or None.
+    """
+    if spec is None:
+        low, high, low_closed, high_closed = None, None, False, False
+    elif isinstance(spec, sp.Interval):
+        low, high, low_closed, high_closed = spec.start, spec.end, not spec.left_open, not spec.right_open
+    else:
+        low, high = spec
+        low_closed = high_closed = bool(symbol.is_integer)
+
+    def concrete(bound):
+        if bound is None or type(bound) in (int, float, Fraction):
+            return None if bound is None else Fraction(bound)
+        bound = sp.sympify(bound).xreplace(dict(point))
+        if bound in (sp.oo, -sp.oo):
+            return None
+        bound = sp.Rational(bound)
+        return Fraction(int(bound.p), int(bound.q))
+
+    low, high = concrete(low), concrete(high)
+    if symbol.is_integer:
+        floor = 1 if symbol.is_positive else 0 if symbol.is_nonnegative else None
+        if floor is not None and (low is None or low < floor):
+            low = floor
+        low = None if low is None else math.ceil(low)
+        high = None if high is None else math.floor(high)
+        return low, high, True, True
+    if symbol.is_nonnegative and (low is None or low < 0 or (low == 0 and not low_closed)):
+        low, low_closed = Fraction(0), not symbol.is_positive
+    return low, high, low_closed, high_closed
+
+
+def _in_order(symbols: Sequence[sp.Symbol], domain: Mapping) -> list:
+    """``symbols`` ordered so that a symbol comes after those its bounds depend on (``k`` after ``N`` for
+    ``k ≤ N − 2``)."""
+    def needs(s):
+        spec = domain.get(s.name)
+        ends = (spec.start, spec.end) if isinstance(spec, sp.Interval) else spec or ()
+        return set().union(*(sp.sympify(b).free_symbols for b in ends if b is not None)) & set(symbols) - {s}
+    ordered, left = [], list(symbols)
+    while left:
+        ready = [s for s in left if needs(s) <= set(ordered)]
+        if not ready:
+            raise ValueError(f"the bounds of {[s.name for s in left]} depend on each other")
+        ordered += ready
+        left = [s for s in left if s not in ready]
+    return ordered
+
+
+def _draw_point(rng: np.random.Generator, symbols: Sequence[sp.Symbol], domain: Mapping, nice: bool = False,
+                pinned: Mapping | None = None) -> dict | None:
+    """One point of the domain; ``pinned`` maps symbols to ``"low"``/``"high"``: those sit at that end of their
+    range (None if the end is open, infinite or the range empty there)."""
+    point: dict = {}
+    for s in _in_order(symbols, domain):
+        low, high, low_closed, high_closed = _limits(s, domain.get(s.name), point)
+        if low is not None and high is not None and (low > high or (low == high and not (low_closed and high_closed))):
+            return None
+        end = (pinned or {}).get(s)
+        if end is not None:
+            value, closed = (low, low_closed) if end == "low" else (high, high_closed)
+            if value is None or not closed:
+                return None
+            point[s] = sp.Rational(value.numerator, value.denominator) if type(value) is Fraction else sp.Integer(value)
+        else:
+            point[s] = _draw(rng, s, (low, high), nice=nice)
+    return {s: point[s] for s in symbols}
+
+
+def boundary_points(symbols: Sequence[sp.Symbol], domain: Mapping | None = None, seed: int = 0) -> list[dict]:
+    """The points at the closed ends of the domain, tried before any other: each symbol at its lowest and at its
+    highest value (``k = 0``, ``k = N − 2``, ``N = 2``, ``r = 0`` …), the others drawn (nice) inside, then every
+    symbol at its lowest and every symbol at its highest value at once.
+
+    Parameters
+    ----------
+    symbols : sequence of sympy.Symbol
+        The exercise's symbols.
+    domain : mapping, optional
+        ``name → (low, high)`` or ``sp.Interval`` (see :func:`decide`).
+    seed : int, default=0
+        Seed of the values drawn inside.
+
+    Returns
+    -------
+    list of dict
+        Points ``{symbol: Rational}``; none when no symbol has a closed end.
+    """
+    domain = dict(domain or {})
+    rng = np.random.default_rng([seed, 2])              # a stream of its own: the other points stay as they were
+    pins = [{s: end} for s in symbols for end in ("low", "high")]
+    pins += [{s: end for s in symbols} for end in ("low", "high")]
+    points: list[dict] = []
+    for pin in pins:
+        point = _draw_point(rng, symbols, domain, nice=True, pinned=pin)
+        if point is not None and point not in points:
+            points.append(point)
+    return points
+
+
 def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = (), *,
-           domain: Mapping[str, tuple] | None = None, n_points: int = 24, seed: int = 0,
+           domain: Mapping[str, Any] | None = None, n_points: int = 24, seed: int = 0,
            what: str = "your expression") -> Verdict:
     """Decide ``answer == expected`` on the domain: prove (correct), refute at a point (incorrect) or undecided.
 
     Both arguments are plain sympy objects. Points are drawn over the domain the
     symbols' assumptions allow (both signs for real symbols, integers for integer
-    ones), cut by ``domain`` (name → (low, high), None for unbounded).
+    ones), cut by ``domain``. The points at the domain's closed ends (:func:`boundary_points`: ``k = 0`` and
+    ``k = N − 2``, ``N = 2``, ``r = 0``) are tried first, before any proof: an answer that is wrong or
+    undefined only there (``sign(k)``, ``0**k``, ``Heaviside(k)``, a removable singularity) is refuted.
 
     Parameters
     ----------
@@ -758,7 +867,9 @@ def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = ()
     symbols : sequence of sympy.Symbol
         The symbols both may use.
     domain : mapping, optional
-        ``name → (low, high)`` bounds of the points tried.
+        ``name → (low, high)``, inclusive for an integer symbol and open for a real one (None for unbounded),
+        or ``name → sp.Interval`` for other ends (``sp.Interval(0, 1)`` is closed). A bound may be an expression
+        in the other symbols: ``{"N": (2, None), "k": (0, N - 2)}``.
     n_points : int, default=24
         Points tried before a verdict of ``undecided``.
     seed : int, default=0
@@ -773,6 +884,27 @@ def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = ()
     """
     if answer == expected:
         return Verdict(CORRECT, "Correct (identical to the expected expression).")
+    domain = dict(domain or {})
+
+    def refuted(points):
+        for point in points:
+            e_val = _value(expected, point)
+            if e_val is None:
+                continue
+            a_val = _value(answer, point)
+            shown = ", ".join(f"{s.name} = {_show(v)}" for s, v in point.items())
+            where = f" at {shown}" if shown else ""
+            if a_val is None:
+                return Verdict(INCORRECT, f"{what} is undefined (or not real){where}, where the expected one is "
+                                          "defined.")
+            if _differ(a_val, e_val):
+                shown_val = _show(a_val) if a_val.is_Rational else f"{float(a_val):.6g}"
+                return Verdict(INCORRECT, f"{what} differs from the expected one{where}: it gives {shown_val}.")
+        return None
+
+    edge = refuted(boundary_points(symbols, domain, seed) if symbols else [])
+    if edge is not None:
+        return edge
     difference = answer - expected
     try:
         with time_limit(max(0.05, _Run.seconds / 4)):
@@ -783,22 +915,12 @@ def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = ()
     rational = (not difference.has(sp.Float) and not difference.atoms(sp.Function, sp.NumberSymbol)
                 and all(p.exp.is_Integer for p in difference.atoms(sp.Pow)))
     rng = np.random.default_rng(seed)
-    domain = dict(domain or {})
     nice = np.random.default_rng([seed, 1])                 # its own stream: the other points stay as they were
-    points = [{s: _draw(nice, s, domain.get(s.name), nice=True) for s in symbols} for _ in range(NICE_POINTS)]
-    points += [{s: _draw(rng, s, domain.get(s.name)) for s in symbols} for _ in range(n_points)]
-    for point in (points if symbols else [{}]):
-        e_val = _value(expected, point)
-        if e_val is None:
-            continue
-        a_val = _value(answer, point)
-        shown = ", ".join(f"{s.name} = {_show(v)}" for s, v in point.items())
-        where = f" at {shown}" if shown else ""
-        if a_val is None:
-            return Verdict(INCORRECT, f"{what} is undefined (or not real){where}, where the expected one is defined.")
-        if _differ(a_val, e_val):
-            shown_val = _show(a_val) if a_val.is_Rational else f"{float(a_val):.6g}"
-            return Verdict(INCORRECT, f"{what} differs from the expected one{where}: it gives {shown_val}.")
+    points = [_draw_point(nice, symbols, domain, nice=True) for _ in range(NICE_POINTS)]
+    points += [_draw_point(rng, symbols, domain) for _ in range(n_points)]
+    verdict = refuted([pt for pt in points if pt is not None] if symbols else [{}])
+    if verdict is not None:
+        return verdict
     if not rational:
         try:
             with time_limit(max(0.05, _Run.seconds / 2)):

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..checking import compare_expression, compare_names, compare_vector
+from ..checking import compare_names, compare_vector
 from ..games import Game
 from ..shapley import banzhaf_exact, semivalue_from_table, shapley_exact, weighted_banzhaf_exact
-from .core import Exercise, array_function_exercise, register
+from .core import Exercise, array_function_exercise, expression_exercise, register
 from .symbols import p
 
 NOTEBOOK = "08_credit_side_by_side"
@@ -124,16 +124,16 @@ def _duplicate_share() -> sp.Expr:
                                  / semivalue_from_table(np.array(alone, dtype=object), weights(2))[0]))
 
 
-register(Exercise(
+expression_exercise(
     id="nb08.4", title="What a perfect duplicate keeps of its weighted Banzhaf value", notebook=NOTEBOOK,
     expects="a sympy expression in p (the symbol p from this notebook, 0 < p < 1): WB_p(a) in the game with its "
             "duplicate b divided by WB_p(a) in the game without b.",
-    verify=lambda a, expected: compare_expression(a, expected, [p], domain={"p": (0, 1)}),
+    symbols=[p], domain={"p": (0, 1)},
     reference=lambda: 1 - p,
     expected=_duplicate_share,
     wrong_answers=lambda: [(p, "differs from the expected one"), (sp.Rational(1, 2), "differs from the expected one"),
                            ((1 - p) / 2, "differs from the expected one")],
-))
+)
 
 # ---------------------------------------------------------------------------- nb08.5: which notion keeps most
 NOTIONS = ["leave-one-out", "Banzhaf", "Shapley", "WB_0.9"]

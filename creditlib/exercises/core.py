@@ -51,6 +51,11 @@ class Exercise:
     wrong_answers : callable
         ``wrong_answers() -> [(answer, hint_fragment), ...]``: plausible wrong
         answers and a fragment that the checker's message must contain.
+    symbols : tuple of sympy.Symbol
+        An expression exercise's symbols (empty for the others).
+    domain : dict
+        An expression exercise's domain, ``name → (low, high)`` or ``sp.Interval`` (see
+        :func:`creditlib.checking.decide`); the symbols' assumptions bound it too.
     """
 
     id: str
@@ -61,6 +66,8 @@ class Exercise:
     reference: Callable[[], Any]
     expected: Callable[[], Any]
     wrong_answers: Callable[[], list] = field(default=lambda: [])
+    symbols: tuple = ()
+    domain: dict = field(default_factory=dict)
 
     def expected_value(self) -> Any:
         """``expected()``, computed once per session."""
@@ -126,8 +133,8 @@ def number_exercise(id: str, title: str, notebook: str, expects: str, answer: Ca
 
 def expression_exercise(id: str, title: str, notebook: str, expects: str, symbols: list,
                         reference: Callable[[], Any], expected: Callable[[], Any],
-                        wrong_answers: Callable[[], list]) -> Exercise:
-    """Register an exercise whose answer is a sympy expression in ``symbols``.
+                        wrong_answers: Callable[[], list], domain: dict | None = None) -> Exercise:
+    """Register an exercise whose answer is a sympy expression in ``symbols``, over ``domain``.
 
     ``reference()`` is a correct answer as a reader would write it; ``expected()``
     is the value computed by ``creditlib`` that the checker compares with.
@@ -142,15 +149,21 @@ def expression_exercise(id: str, title: str, notebook: str, expects: str, symbol
         A correct answer as a reader writes it; the value ``creditlib`` computes.
     wrong_answers : callable
         ``wrong_answers() -> [(answer, hint fragment), ...]``.
+    domain : dict, optional
+        The values the exercise is about, beyond the symbols' assumptions: ``name → (low, high)`` (inclusive for
+        integers, open for reals, a bound may be an expression in other symbols) or ``name → sp.Interval``
+        (see :func:`creditlib.checking.decide`). The checker tries its ends first.
 
     Returns
     -------
     Exercise
         The registered exercise (checked by :func:`creditlib.checking.compare_expression`).
     """
+    domain = dict(domain or {})
     return register(Exercise(id=id, title=title, expects=expects, notebook=notebook,
-                             verify=lambda a, exp: compare_expression(a, exp, symbols),
-                             reference=reference, expected=expected, wrong_answers=wrong_answers))
+                             verify=lambda a, exp: compare_expression(a, exp, symbols, domain=domain),
+                             reference=reference, expected=expected, wrong_answers=wrong_answers,
+                             symbols=tuple(symbols), domain=domain))
 
 
 def read_values(got) -> np.ndarray:

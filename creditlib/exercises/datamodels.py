@@ -4,15 +4,16 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..checking import compare_expression, compare_vector
+from ..checking import compare_vector
 from ..datamodels import banzhaf_msr, fit_datamodels, lds, noise_stability, p_biased_fourier
 from ..games import dataset_pricing_game
 from ..shapley import banzhaf_exact
-from .core import Exercise, array_function_exercise, register
+from .core import Exercise, array_function_exercise, expression_exercise, register
 from .symbols import p, rho, u_1, u_12, u_2, u_empty
 
 NOTEBOOK = "05_datamodels"
-UNIT = {"p": (0, 1), "rho": (0, 1)}
+UNIT = {"p": (0, 1)}
+"""B_p needs 0 < p < 1 (σ = 0 at p = 0 or 1)."""
 
 
 # ---------------------------------------------------------------------------- nb05.1: a least-squares datamodel
@@ -110,26 +111,26 @@ def _sigma() -> sp.Expr:
     return sp.sqrt(sp.factor(1 - _mu() ** 2))
 
 
-register(Exercise(
+expression_exercise(
     id="nb05.3", title="The mean μ of x_i under B_p", notebook=NOTEBOOK,
     expects="a sympy expression in p (the symbol p from this notebook, 0 < p < 1).",
-    verify=lambda a, expected: compare_expression(a, expected, [p], domain=UNIT),
+    symbols=[p], domain=UNIT,
     reference=lambda: 2 * p - 1,
     expected=_mu,
     wrong_answers=lambda: [(p, "differs from the expected one"), (1 - 2 * p, "differs from the expected one"),
                            (sp.Symbol("q"), "does not define")],
-))
+)
 
-register(Exercise(
+expression_exercise(
     id="nb05.4", title="The standard deviation σ of x_i under B_p", notebook=NOTEBOOK,
     expects="a sympy expression in p (use sp.sqrt for a square root).",
-    verify=lambda a, expected: compare_expression(a, expected, [p], domain=UNIT),
+    symbols=[p], domain=UNIT,
     reference=lambda: 2 * sp.sqrt(p * (1 - p)),
     expected=_sigma,
     wrong_answers=lambda: [(sp.sqrt(p * (1 - p)), "differs from the expected one"),
                            (4 * p * (1 - p), "differs from the expected one"),
                            (1 - (2 * p - 1) ** 2, "differs from the expected one")],
-))
+)
 
 
 # ---------------------------------------------------------------------------- nb05.5: Fourier coefficients
@@ -188,11 +189,11 @@ def _least_squares_slope() -> sp.Expr:
     return sp.simplify(coefficients[1] / _sigma())
 
 
-register(Exercise(
+expression_exercise(
     id="nb05.6", title="The least-squares datamodel coefficient of point 1 for N = 2, under B_p", notebook=NOTEBOOK,
     expects="a sympy expression in p, u_empty, u_1, u_2, u_12: θ_1 of the best fit θ_0 + θ_1 x_1 + θ_2 x_2 "
             "(x_i = ±1) in mean squared error under B_p.",
-    verify=lambda a, expected: compare_expression(a, expected, [p, u_empty, u_1, u_2, u_12], domain=UNIT),
+    symbols=[p, u_empty, u_1, u_2, u_12], domain=UNIT,
     reference=lambda: ((1 - p) * (u_1 - u_empty) + p * (u_12 - u_2)) / 2,
     expected=_least_squares_slope,
     wrong_answers=lambda: [
@@ -200,7 +201,7 @@ register(Exercise(
         ((u_1 - u_empty + u_12 - u_2) / 4, "differs from the expected one"),                     # p = ½ only
         ((p * (u_1 - u_empty) + (1 - p) * (u_12 - u_2)) / 2, "differs from the expected one"),   # p and 1 − p swapped
     ],
-))
+)
 
 
 # ---------------------------------------------------------------------------- nb05.7: Problem 10.5.1
@@ -247,12 +248,12 @@ def _majority_stability() -> sp.Expr:
     return sp.expand(noise_stability(p_biased_fourier(MAJORITY, sp.Rational(1, 2), exact=True), rho))
 
 
-register(Exercise(
+expression_exercise(
     id="nb05.9", title="The noise stability of the majority of three votes at p = ½", notebook=NOTEBOOK,
     expects="a polynomial in rho (the symbol rho from this notebook): E[Maj(x) Maj(x')] for ρ-correlated x, x'.",
-    verify=lambda a, expected: compare_expression(a, expected, [rho], domain=UNIT),
+    symbols=[rho], domain={"rho": sp.Interval(0, 1)},    # ρ is a probability; h(0) and h(1) are used, ends included
     reference=lambda: 3 * rho / 4 + rho**3 / 4,
     expected=_majority_stability,
     wrong_answers=lambda: [(rho, "differs from the expected one"), (3 * rho / 4, "differs from the expected one"),
                            (3 * rho / 4 + rho**2 / 4, "differs from the expected one")],
-))
+)

@@ -5,10 +5,10 @@ import numpy as np
 import sympy as sp
 import torch
 
-from ..checking import (compare_expression, compare_function, compare_names, make_allclose,
+from ..checking import (compare_function, compare_names, make_allclose,
                         read_float_array)
 from ..influence import function_hvp, influence_matrix
-from .core import Exercise, register
+from .core import Exercise, expression_exercise, register
 from .feedback import compare_function_diagnosed
 from .symbols import I_bar, I_x, lam, m2, n_train, theta, x, x_z, y, y_z
 
@@ -26,11 +26,11 @@ def ridge_influence() -> sp.Expr:
     return sp.factor(-gradient(x_z, y_z) * gradient(x, y) / hessian)
 
 
-register(Exercise(
+expression_exercise(
     id="nb01.1", title="The influence function of one-parameter ridge regression", notebook=NOTEBOOK,
     expects="a sympy expression in the notebook's symbols x, y (training point), xz, yz (test point), theta (θ*), "
             "m2 (the mean of x_i², positive) and lambda_ (λ > 0); a 1×1 sp.Matrix is read as its entry.",
-    verify=lambda a, expected: compare_expression(a, expected, [x, y, x_z, y_z, theta, m2, lam]),
+    symbols=[x, y, x_z, y_z, theta, m2, lam],        # any real points and θ; m2 > 0 and λ > 0 by their assumptions
     reference=lambda: -x * x_z * (theta * x - y) * (theta * x_z - y_z) / (m2 + lam),
     expected=ridge_influence,
     wrong_answers=lambda: [
@@ -39,7 +39,7 @@ register(Exercise(
         (-(theta * x - y) * (theta * x_z - y_z) / (m2 + lam), "differs from the expected one"),
         (sp.Symbol("H") * x, "does not define"),
     ],
-))
+)
 
 
 # nb01.2 — the sign question -----------------------------------------------------------------
@@ -65,19 +65,20 @@ register(Exercise(
 
 
 # nb01.3 — the counterfactual leave_one_out measures ---------------------------------------------
-register(Exercise(
+expression_exercise(
     id="nb01.3", title="The first-order change that leave-one-out retraining measures", notebook=NOTEBOOK,
     expects="a sympy expression in I_x (= I(x, z)), I_bar (the mean of I(x_i, z) over the training set) and "
             "n_train (n): the first-order change in ℓ(z) when the model is retrained on the mean loss of the "
             "other n − 1 points with the same weight decay.",
-    verify=lambda a, expected: compare_expression(a, expected, [I_x, I_bar, n_train]),
+    symbols=[I_x, I_bar, n_train],
+    domain={"n_train": (2, None)},          # n points, and n − 1 ≥ 1 left to retrain on
     reference=lambda: -(I_x - I_bar) / n_train,
     expected=lambda: (I_bar - I_x) / n_train,
     wrong_answers=lambda: [(-I_x / n_train, "differs from the expected one"),
                            (-(I_x + I_bar) / n_train, "differs from the expected one"),
                            ((I_x - I_bar) / n_train, "differs from the expected one"),
                            (-(I_x - I_bar) / (n_train - 1), "differs from the expected one")],
-))
+)
 
 
 # nb01.5 — a Hessian-vector product by double backward ------------------------------------------

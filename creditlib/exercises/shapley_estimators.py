@@ -11,6 +11,8 @@ from .core import array_function_exercise, expression_exercise
 from .symbols import B, N, U_N, U_empty, k
 
 NOTEBOOK = "04_shapley_estimators"
+SIZES = {"N": (2, None), "k": (0, N - 2)}
+"""The sizes of Theorem 10.2.8: S ⊆ [N] ∖ {i, j}, so 0 ≤ k ≤ N − 2 and N ≥ 2."""
 
 
 def _both_outside() -> sp.Expr:
@@ -32,7 +34,7 @@ def _efficiency_offset() -> sp.Expr:
 expression_exercise(
     "nb04.2", "The chance that both players of a pair are outside a random k-subset", NOTEBOOK,
     "a sympy expression in N and k (use the symbols N, k from this notebook).",
-    symbols=[N, k],
+    symbols=[N, k], domain={"N": (2, None), "k": (0, N)},     # two players, and a k-subset of any size
     reference=lambda: (N - k) * (N - k - 1) / (N * (N - 1)),
     expected=_both_outside,
     wrong_answers=lambda: [
@@ -46,7 +48,7 @@ expression_exercise(
 expression_exercise(
     "nb04.5", "Draws of size k under the split of the budget that minimises the sum of the bounds", NOTEBOOK,
     "a sympy expression in B, N and k.",
-    symbols=[B, N, k],
+    symbols=[B, N, k], domain=SIZES,
     reference=lambda: B / ((N - 1) * (N - k)),
     expected=_draws_per_size,
     wrong_answers=lambda: [
@@ -59,7 +61,7 @@ expression_exercise(
 expression_exercise(
     "nb04.6", "The mean Shapley value, without sampling", NOTEBOOK,
     "a sympy expression in U_N (= U([N])), U_empty (= U(∅)) and N.",
-    symbols=[U_N, U_empty, N],
+    symbols=[U_N, U_empty, N],        # any real utilities, N ≥ 1 players (N's assumptions)
     reference=lambda: U_N / N - U_empty / N,
     expected=_efficiency_offset,
     wrong_answers=lambda: [
@@ -122,7 +124,7 @@ def _draw_weight() -> sp.Expr:
 expression_exercise(
     "nb04.3", "The weight of one draw in the estimate of s_i minus the mean value", NOTEBOOK,
     "a sympy expression in N and k: w_k in s_i − s̄ = Σ_k E_S[1(i ∉ S) · w_k · (v_i − v̄_out)].",
-    symbols=[N, k],
+    symbols=[N, k], domain=SIZES,
     reference=lambda: 1 / (N - k - 1),
     expected=_draw_weight,
     wrong_answers=lambda: [
