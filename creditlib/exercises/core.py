@@ -15,8 +15,9 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
-from ..checking import (CORRECT, INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, compare_expression,
-                        compare_function, compare_number, make_allclose, not_attempted, read_float_array, run_isolated)
+from ..checking import (_NP_FLOATS, CORRECT, INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, _Invalid,
+                        compare_expression, compare_function, compare_number, make_allclose, not_attempted,
+                        read_float_array, run_isolated)
 from . import symbols as _symbols
 from .progress import recorded
 
@@ -166,10 +167,18 @@ def expression_exercise(id: str, title: str, notebook: str, expects: str, symbol
                              symbols=tuple(symbols), domain=domain))
 
 
-def read_values(got) -> np.ndarray:
-    """A function's output as a float array; a list of numbers is accepted too (NumPy exercises).
+_PLAIN_NUMBERS = (int, float) + NP_INTS + _NP_FLOATS
+"""Python and NumPy integers and floats, by exact type (``bool`` is not a number here)."""
 
-    Runs in the checker's child process, on the reader's object.
+
+def read_values(got) -> np.ndarray:
+    """A function's output as a float64 array: the one rule for every exercise whose answer returns an array.
+
+    A NumPy array, a ``torch.Tensor``, a number (for a 0-d output) or a list or tuple of any of these (nested
+    for a 2-D output: ``out.tolist()``, ``list(out)``, ``[f(x) for x in xs]``) are the same answer, read to the
+    same array; the exercise's comparison then checks its shape and values. Types are decided by identity
+    (``type(x) is list``), never by the reader's objects. Runs in the checker's child process, on the reader's
+    object.
 
     Parameters
     ----------
@@ -184,21 +193,41 @@ def read_values(got) -> np.ndarray:
     Raises
     ------
     creditlib.checking._Invalid
-        The output is not an array of numbers (the message says what to return).
+        The output is not numbers in one of these forms, or its lists are ragged (the message says what to return).
     """
-    if type(got) is list and all(isinstance(v, (int, float, np.number)) for v in got):
-        got = np.array(got, dtype=np.float64)
-    return read_float_array(got, "the returned value")
+    return _stacked(got, "the returned value", 0)
+
+
+def _stacked(x: Any, what: str, depth: int) -> np.ndarray:
+    t = type(x)
+    if t is list or t is tuple:
+        if depth > 8:
+            raise _Invalid(f"{what} is a list nested more than 8 deep; return an array of numbers.")
+        parts = [_stacked(v, what, depth + 1) for v in x]
+        if not parts:
+            return np.zeros(0)
+        if any(part.shape != parts[0].shape for part in parts):
+            raise _Invalid(f"{what} is a ragged {t.__name__}: its entries have the shapes "
+                           f"{sorted({part.shape for part in parts})[:4]}; return an array of numbers.")
+        return np.stack(parts)
+    if t in _PLAIN_NUMBERS:
+        try:
+            return np.array(float(x))
+        except OverflowError:
+            raise _Invalid(f"{what} contains an integer too large for a float.") from None
+    return read_float_array(x, what)
 
 
 def array_function_exercise(id: str, title: str, notebook: str, expects: str, draw_input: Callable,
                             reference: Callable[[], Callable], *, expected: Callable[[], Callable] | None = None,
-                            rtol: float = 1e-10, atol: float = 1e-12, accept_lists: bool = True,
+                            rtol: float = 1e-10, atol: float = 1e-12,
                             wrong_answers: Callable[[], list]) -> Exercise:
     """Register an exercise whose answer is a function returning an array of floats.
 
     The reader's function is compared with the reference function on random inputs
     ``draw_input(rng) -> args`` (:func:`creditlib.checking.compare_function`), to ``rtol``/``atol``.
+    Its output is read by :func:`read_values`, the one rule for array outputs (arrays, tensors, numbers and
+    lists or tuples of them).
 
     Parameters
     ----------
@@ -213,8 +242,6 @@ def array_function_exercise(id: str, title: str, notebook: str, expects: str, dr
         ``reference`` when omitted.
     rtol, atol : float, default=1e-10, 1e-12
         Tolerances of the comparison (:func:`creditlib.checking.make_allclose`).
-    accept_lists : bool, default=True
-        Accept a list of numbers as output (:func:`read_values`); False asks for a tensor or an array.
     wrong_answers : callable
         ``wrong_answers() -> [(function, hint fragment), ...]``: plausible wrong functions.
 
@@ -223,11 +250,10 @@ def array_function_exercise(id: str, title: str, notebook: str, expects: str, dr
     Exercise
         The registered exercise.
     """
-    read = read_values if accept_lists else (lambda got: read_float_array(got, "the returned value"))
     same = make_allclose(rtol=rtol, atol=atol)
     return register(Exercise(
         id=id, title=title, expects=expects, notebook=notebook,
-        verify=lambda a, function: compare_function(a, function, draw_input, read_output=read, same=same),
+        verify=lambda a, function: compare_function(a, function, draw_input, read_output=read_values, same=same),
         reference=reference, expected=expected or reference, wrong_answers=wrong_answers))
 
 

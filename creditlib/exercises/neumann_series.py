@@ -7,12 +7,12 @@ import numpy as np
 import sympy as sp
 import torch
 
-from ..checking import compare_vector, make_allclose, read_float_array
+from ..checking import compare_vector, make_allclose
 from ..influence import solve_neumann
 from ..testing import matrix_with_spectrum
 from ..validation import ConvergenceWarning
 from .feedback import compare_function_diagnosed
-from .core import Exercise, expression_exercise, register
+from .core import Exercise, expression_exercise, read_values, register
 from .symbols import eps, i, lam, r, rho
 
 NOTEBOOK = "02_neumann_series"
@@ -159,13 +159,13 @@ register(Exercise(
             "and an integer r ≥ 0, and returning S_r v = Σ_{i=0}^{r} (I − A)^i v as a tensor of shape (p,), "
             "using r products with A (to a relative 1e-9).",
     verify=lambda a, reference: compare_function_diagnosed(
-        a, reference, _draw_neumann_problem, read_output=lambda got: read_float_array(got, "the returned value"),
+        a, reference, _draw_neumann_problem, read_output=read_values,
         same=make_allclose(rtol=1e-9, atol=1e-12), diagnoses=_NEUMANN_SLIPS,
         otherwise="Each term is the previous one times (I − A): term ← term − matvec(term)."),
     reference=lambda: neumann_partial_sum_reference,
     expected=lambda: neumann_partial_sum_reference,
     wrong_answers=lambda: [(slip, hint.split(":")[0]) for slip, hint in _NEUMANN_SLIPS] + [
         (lambda A, v, r: sum(torch.linalg.matrix_power(A.A, i) @ v for i in range(r + 1)), "term ← term"),  # Σ A^i v
-        (lambda A, v, r: list(v), "return an array of numbers"),
+        (lambda A, v, r: list(v), "is wrong on input"),                   # v itself (a list of 0-d tensors)
     ],
 ))

@@ -67,14 +67,19 @@ expression_exercise(
     wrong_answers=lambda: [
         (U_N / N, "differs from the expected one"),
         (U_N - U_empty, "differs from the expected one"),
-        ((U_N - U_empty) / (N - 1), "differs from the expected one"),
+        ((U_N - U_empty) / (N - 1), "undefined (or not real) at"),          # at N = 1, one player
     ],
 )
 
 
 # nb04.1 — the naive estimator on given permutations ---------------------------------------
+def _players(rng: np.random.Generator, fewest: int, most: int = 12) -> int:
+    """A number of players up to the notebook's 12, half the draws from 6 on (codes past 8 bits from N = 9)."""
+    return int(rng.integers(fewest, 6) if rng.random() < 0.5 else rng.integers(6, most + 1))
+
+
 def _draw_table_and_orders(rng: np.random.Generator) -> tuple:
-    n, m = int(rng.integers(2, 5)), int(rng.integers(1, 6))
+    n, m = _players(rng, 1), int(rng.integers(1, 6))
     values = rng.integers(-9, 10, size=2**n).astype(np.float64)          # small integers: easy to read
     return values, rng.permuted(np.tile(np.arange(n), (m, 1)), axis=1)
 
@@ -137,7 +142,7 @@ expression_exercise(
 
 # nb04.4 — the difference estimator on given draws -----------------------------------------
 def _draw_table_and_subsets(rng: np.random.Generator) -> tuple:
-    n = int(rng.integers(3, 5))
+    n = _players(rng, 2)                                               # N = 2: one size, k = 0
     values = rng.integers(-9, 10, size=2**n).astype(np.float64)
     subsets = []
     for size in range(n - 1):
