@@ -56,6 +56,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 import html
 from typing import Any, Callable, Mapping, Sequence
@@ -672,9 +673,82 @@ def _exactified(expr: sp.Basic) -> sp.Basic:
 
 
 def _float_example(expr: sp.Basic) -> str:
+    """How to write the smallest float of ``expr`` exactly (only used when that fraction is right)."""
     f = sorted(expr.atoms(sp.Float), key=lambda v: float(v))[0]
     q = _float_as_fraction(f)
-    return f"{float(f):.10g} as sp.Rational({q.p}, {q.q})"
+    return f"{float(f)!r} as {q.p}" if q.q == 1 else f"{float(f)!r} as sp.Rational({q.p}, {q.q})"
+
+
+def _rounding(value: float) -> Fraction:
+    """How far from ``value`` a number may lie and still print as it does: half a unit of its last decimal
+    (``0.6667``: 0.00005; a whole number such as ``57.0`` counts as exact), and never less than a relative 1e-9
+    (the round-off of a computed float such as ``1 - 2/3 - 1/6``)."""
+    text = repr(float(value))
+    if "e" in text or "E" in text:
+        half = Fraction(1, 2) * Fraction(10) ** Decimal(text).as_tuple().exponent
+    else:
+        decimals = text.partition(".")[2].rstrip("0")
+        half = Fraction(1, 2) * Fraction(10) ** -len(decimals) if decimals else Fraction(0)
+    return max(half, abs(Fraction(float(value))) / 10**9, Fraction(1, 10**12))
+
+
+def _simplest_between(low: Fraction, high: Fraction) -> Fraction:
+    """The fraction with the smallest denominator in ``[low, high]`` (continued fractions)."""
+    if low <= 0 <= high:
+        return Fraction(0)
+    if high < 0:
+        return -_simplest_between(-high, -low)
+    whole = math.floor(low)
+    if low == whole or whole + 1 <= high:
+        return Fraction(math.ceil(low))
+    return whole + 1 / _simplest_between(1 / (high - whole), 1 / (low - whole))
+
+
+def _rounded_as_fraction(f: sp.Float) -> sp.Rational:
+    """The simplest fraction that prints as ``f`` (within :func:`_rounding`): 1/3 for 0.3333."""
+    value, width = Fraction(float(f)), _rounding(float(f))
+    q = _simplest_between(value - width, value + width)
+    return sp.Rational(q.numerator, q.denominator)
+
+
+RIGHT, ROUNDED, WRONG, UNSURE = "right", "rounded", "wrong", "unsure"
+
+
+def _float_status(answer: sp.Basic, expected: sp.Basic, symbols: Sequence[sp.Symbol] = (),
+                  domain: Mapping | None = None) -> str:
+    """How an answer with floats compares with the exact ``expected``, never by a tolerance the exercise lacks.
+
+    ``right``: read as the fractions its floats stand for (:func:`_float_as_fraction`: the double nearest to
+    a small fraction, else its decimals), it is right. ``rounded``: it agrees to the digits printed (a number
+    within :func:`_rounding` of the expected value; an expression right with each float read as the simplest
+    fraction that prints as it), so only rounding is off. ``wrong``: neither. ``unsure``: the checker could not
+    decide.
+    """
+    first = decide(_exactified(answer), expected, symbols, domain=domain)
+    if first.status == CORRECT:
+        return RIGHT
+    if not answer.has(sp.Float):
+        return UNSURE if first.status == UNDECIDED else WRONG
+    if answer.is_Float:
+        e_val = _value(expected, {})
+        if e_val is None:
+            return UNSURE
+        width = sp.Rational(_rounding(float(answer)))
+        return ROUNDED if abs(sp.Rational(Fraction(float(answer))) - e_val) <= width else WRONG
+    second = decide(answer.xreplace({f: _rounded_as_fraction(f) for f in answer.atoms(sp.Float)}), expected,
+                    symbols, domain=domain)
+    if second.status == CORRECT:
+        return ROUNDED
+    return UNSURE if UNDECIDED in (first.status, second.status) else WRONG
+
+
+def _rounded_note(floats: Sequence[sp.Float]) -> str:
+    """What to do with rounded floats, naming one of them, without suggesting a fraction that is wrong."""
+    f = float(floats[0])
+    q = Fraction(repr(f))
+    return (f"{f!r} is rounded, and so is the fraction of its digits, sp.Rational({q.numerator}, "
+            f"{q.denominator}): work the exact values out (fractions.Fraction or sp.Rational arithmetic keeps "
+            "them exact) instead of converting rounded decimals")
 
 
 def _value(expr: sp.Expr, point: Mapping) -> sp.Expr | None:
@@ -936,13 +1010,23 @@ def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = ()
 
 def _float_policy(answer: sp.Basic, expected: sp.Basic, symbols: Sequence[sp.Symbol] = (),
                   domain: Mapping | None = None, what: str = "your answer") -> Verdict:
-    """The one float policy where no tolerance is stated: ``invalid``, saying whether the exact form would be right."""
-    verdict = decide(_exactified(answer), expected, symbols, domain=domain)
-    judged = {CORRECT: "Read as the exact fractions they stand for, your values are right",
-              INCORRECT: "Read as the exact fractions they stand for, your values are not right either",
-              }.get(verdict.status, "The checker cannot tell whether your values are right")
-    return Verdict(INVALID, f"{what} contains floats, and this exercise asks for exact values ({EXACT_HINT}). "
-                            f"{judged}: write e.g. {_float_example(answer)}.")
+    """The one float policy where no tolerance is stated: ``invalid``, saying whether the floats are right, right
+    to the digits printed (only rounded), or wrong, and suggesting a fraction only when it is the right one."""
+    status = _float_status(answer, expected, symbols, domain)
+    lead = f"{what} contains floats, and this exercise asks for exact values ({EXACT_HINT})."
+    if status == RIGHT:
+        return Verdict(INVALID, f"{lead} Read as the fractions they stand for, your values are right: write e.g. "
+                                f"{_float_example(answer)}.")
+    if status == ROUNDED:
+        floats = sorted(answer.atoms(sp.Float), key=lambda v: float(v))
+        return Verdict(INVALID, f"{lead} Your values agree with the right ones to the digits you gave, but "
+                                f"{_rounded_note(floats)}.")
+    if status == UNSURE:
+        return Verdict(INVALID, f"{lead} The checker cannot tell whether your values are right, even allowing "
+                                "for rounding: give them exactly.")
+    how = "" if answer.is_Float else (" (each float read as the fraction it stands for, or as the simplest "
+                                      "fraction that rounds to it)")
+    return Verdict(INVALID, f"{lead} Even allowing for the rounding of the digits you gave{how}, it is not right.")
 
 
 # ---------------------------------------------------------------------------- comparing numbers
@@ -1004,13 +1088,19 @@ def compare_number(answer: Any, expected: Any, *, tol: float | None = None, what
 # ---------------------------------------------------------------------------- comparing vectors
 def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | None = None,
                    tol: float | None = None, diagnose: Callable[[list], list[str]] | None = None,
-                   what: str = "your answer") -> Verdict:
+                   one_hint: bool = False, what: str = "your answer") -> Verdict:
     """Compare a vector of numbers entry by entry (exactly, or within ``tol``).
 
     ``diagnose(values) -> [hints]`` runs on the reader's values (plain sympy
     numbers) and explains structural problems, e.g. an axiom that fails. The
     message names the entries that are wrong (per-entry feedback, on purpose),
-    never their right values.
+    never their right values. With ``one_hint`` a hint from ``diagnose`` replaces
+    the names of the wrong entries: for Shapley values the two together hand over
+    the answer (the right entries, then an axiom for the rest). Floats where
+    ``tol`` is None are ``invalid``; the message names the entries that are wrong
+    even allowing for the rounding of the digits given, or says that the values
+    agree to those digits (:func:`_float_status`), and suggests a fraction only
+    when it is the right one.
 
     Parameters
     ----------
@@ -1024,6 +1114,8 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
         Relative tolerance; ``None`` asks for exact values.
     diagnose : callable, optional
         ``diagnose(values) -> [hints]``.
+    one_hint : bool, default=False
+        Give a hint from ``diagnose`` instead of naming the wrong entries, never both (floats: no hint).
     what : str
         How messages name the vector (e.g. ``"your answer"``); entries are named by ``labels``.
 
@@ -1040,18 +1132,34 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
     expected = [read_sympy(e, "the expected value") for e in expected]
     hints = list(diagnose(values)) if diagnose is not None else []
     if tol is None and any(v.has(sp.Float) for v in values):
-        exact = [_exactified(v) for v in values]
-        wrong = [n for n, v, e in zip(names, exact, expected) if decide(v, e).status != CORRECT]
-        judged = (f"Read as the exact fractions they stand for, your values are not right yet for: {', '.join(wrong)}"
-                  if wrong else "Read as the exact fractions they stand for, your values are right")
+        status = [_float_status(v, e) for v, e in zip(values, expected)]
+        wrong = [n for n, s in zip(names, status) if s == WRONG]
+        unsure = [n for n, s in zip(names, status) if s == UNSURE]
+        rounded = [f for v, s in zip(values, status) if s == ROUNDED for f in sorted(v.atoms(sp.Float), key=float)]
+        lead = f"This exercise asks for exact values ({EXACT_HINT}), and floats are not exact."
+        if wrong and one_hint and hints:
+            return Verdict(INVALID, f"{lead} {hints[0]} The checker names the wrong entries once no such hint "
+                                    "applies.")
+        if wrong:
+            judged = (f"Even allowing for the rounding of the digits you gave, your values are not right yet for: "
+                      f"{', '.join(wrong)}.")
+            return Verdict(INVALID, " ".join(hints + [lead, judged]))
+        if unsure:
+            return Verdict(INVALID, f"{lead} The checker cannot tell whether your values for {', '.join(unsure)} "
+                                    "are right: give them exactly.")
+        if rounded:
+            return Verdict(INVALID, f"{lead} Your values agree with the right ones to the digits you gave, but "
+                                    f"{_rounded_note(rounded)}.")
         example = _float_example(next(v for v in values if v.has(sp.Float)))
-        return Verdict(INVALID, " ".join(hints + [f"This exercise asks for exact values ({EXACT_HINT}). {judged}: "
-                                                  f"write e.g. {example}."]))
+        return Verdict(INVALID, f"{lead} Read as the fractions they stand for, your values are right: write e.g. "
+                                f"{example}.")
     verdicts = [compare_number(v, e, tol=tol, what=f"the entry for {n}") for v, e, n in zip(values, expected, names)]
     wrong = [n for n, v in zip(names, verdicts) if v.status == INCORRECT]
     unsure = [n for n, v in zip(names, verdicts) if v.status == UNDECIDED]
     if not wrong and not unsure:
         return Verdict(CORRECT, "Correct: every entry is right.")
+    if wrong and one_hint and hints:
+        return Verdict(INCORRECT, f"{hints[0]} The checker names the wrong entries once no such hint applies.")
     if wrong:
         return Verdict(INCORRECT, " ".join(hints + [f"Not right yet for: {', '.join(wrong)}."]))
     return Verdict(UNDECIDED, f"The checker could not decide the entries for {', '.join(unsure)}; give them as "

@@ -141,10 +141,19 @@ expression_exercise(
 
 
 # nb04.4 — the difference estimator on given draws -----------------------------------------
+class Draws(list):
+    """The list ``subsets`` of nb04.4 (``subsets[k]`` the size-k draws), with a short repr for the checker's
+    messages: the N − 1 boolean arrays would not fit in one."""
+
+    def __repr__(self) -> str:
+        counts = ", ".join(str(len(draws)) for draws in self)
+        return f"subsets: {len(self)} arrays, m_k = [{counts}] draws of {len(self) + 1} players"
+
+
 def _draw_table_and_subsets(rng: np.random.Generator) -> tuple:
     n = _players(rng, 2)                                               # N = 2: one size, k = 0
     values = rng.integers(-9, 10, size=2**n).astype(np.float64)
-    subsets = []
+    subsets = Draws()
     for size in range(n - 1):
         m = int(rng.integers(1, 4))
         keys = rng.random((m, n))
