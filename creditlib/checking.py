@@ -850,8 +850,10 @@ def _limits(symbol: sp.Symbol, spec: Any, point: Mapping) -> tuple:
         low = None if low is None else math.ceil(low)
         high = None if high is None else math.floor(high)
         return low, high, True, True
-    if symbol.is_nonnegative and (low is None or low < 0 or (low == 0 and not low_closed)):
-        low, low_closed = Fraction(0), not symbol.is_positive
+    if symbol.is_positive and (low is None or low <= 0):
+        low, low_closed = Fraction(0), False
+    elif symbol.is_nonnegative and (low is None or low < 0):
+        low, low_closed = Fraction(0), True
     return low, high, low_closed, high_closed
 
 

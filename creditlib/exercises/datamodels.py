@@ -217,7 +217,8 @@ register(Exercise(
 
 # ---------------------------------------------------------------------------- nb05.8: maximum sample reuse
 def _draw_masks_and_utilities(rng: np.random.Generator) -> tuple:
-    n, m = int(rng.integers(1, 13)), int(rng.integers(8, 30))           # one player up to the notebook's 12
+    n = 1 if rng.random() < 0.2 else int(rng.integers(2, 13))          # one player up to the notebook's 12
+    m = int(rng.integers(8, 30))
     masks = rng.random((m, n)) < 0.5
     masks[0], masks[1] = True, False                  # every player is both in and out somewhere
     return masks, rng.normal(size=m)
@@ -250,7 +251,9 @@ def _majority_stability() -> sp.Expr:
 expression_exercise(
     id="nb05.9", title="The noise stability of the majority of three votes at p = ½", notebook=NOTEBOOK,
     expects="a polynomial in rho (the symbol rho from this notebook): E[Maj(x) Maj(x')] for ρ-correlated x, x'.",
-    symbols=[rho], domain={"rho": sp.Interval(0, 1)},    # ρ is a probability; h(0) and h(1) are used, ends included
+    # ρ is a probability and h(1) = E f² is used: ρ = 1 included. ρ = 0 is not: the shared symbol is positive
+    # (notebook 02's contraction factor), so sympy itself rules out answers that differ only there.
+    symbols=[rho], domain={"rho": sp.Interval.Lopen(0, 1)},
     reference=lambda: 3 * rho / 4 + rho**3 / 4,
     expected=_majority_stability,
     wrong_answers=lambda: [(rho, "differs from the expected one"), (3 * rho / 4, "differs from the expected one"),

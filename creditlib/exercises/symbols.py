@@ -26,7 +26,7 @@ coalition size), ``B`` (positive: a budget, split as a real number) and ``U_N, U
 nb04.2 asks for 0 ≤ k ≤ N and N ≥ 2 (any k-subset, two players); nb04.3 and nb04.5 for
 0 ≤ k ≤ N − 2 and N ≥ 2 (the sizes of Theorem 10.2.8); nb04.6 for N ≥ 1.
 Notebook 05 (datamodels): ``p`` (positive; 0 < p < 1 in nb05.3, nb05.4, nb05.6), ``rho`` (the same
-symbol as notebook 02's; 0 ≤ ρ ≤ 1, ends included, in nb05.9: h(0) and h(1) are used) and
+symbol as notebook 02's, positive; 0 < ρ ≤ 1 in nb05.9, where h(1) = E f² is used) and
 ``u_empty, u_1, u_2, u_12`` (real).
 Notebook 06 (saliency): ``x_1, x_2`` (an input), ``xb_1, xb_2`` (the baseline x′),
 ``w_1, w_2`` and ``c_1, c_2`` (a model's coefficients), all real and unbounded.
