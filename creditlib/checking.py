@@ -60,6 +60,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 import html
 from typing import Any, Callable, Mapping, Sequence
@@ -1094,9 +1095,82 @@ def _exactified(expr: sp.Basic) -> sp.Basic:
 
 
 def _float_example(expr: sp.Basic) -> str:
+    """How to write the smallest float of ``expr`` exactly (only used when that fraction is right)."""
     f = sorted(expr.atoms(sp.Float), key=lambda v: float(v))[0]
     q = _float_as_fraction(f)
-    return f"{float(f):.10g} as sp.Rational({q.p}, {q.q})"
+    return f"{float(f)!r} as {q.p}" if q.q == 1 else f"{float(f)!r} as sp.Rational({q.p}, {q.q})"
+
+
+def _rounding(value: float) -> Fraction:
+    """How far from ``value`` a number may lie and still print as it does: half a unit of its last decimal
+    (``0.6667``: 0.00005; a whole number such as ``57.0`` counts as exact), and never less than a relative 1e-9
+    (the round-off of a computed float such as ``1 - 2/3 - 1/6``)."""
+    text = repr(float(value))
+    if "e" in text or "E" in text:
+        half = Fraction(1, 2) * Fraction(10) ** Decimal(text).as_tuple().exponent
+    else:
+        decimals = text.partition(".")[2].rstrip("0")
+        half = Fraction(1, 2) * Fraction(10) ** -len(decimals) if decimals else Fraction(0)
+    return max(half, abs(Fraction(float(value))) / 10**9, Fraction(1, 10**12))
+
+
+def _simplest_between(low: Fraction, high: Fraction) -> Fraction:
+    """The fraction with the smallest denominator in ``[low, high]`` (continued fractions)."""
+    if low <= 0 <= high:
+        return Fraction(0)
+    if high < 0:
+        return -_simplest_between(-high, -low)
+    whole = math.floor(low)
+    if low == whole or whole + 1 <= high:
+        return Fraction(math.ceil(low))
+    return whole + 1 / _simplest_between(1 / (high - whole), 1 / (low - whole))
+
+
+def _rounded_as_fraction(f: sp.Float) -> sp.Rational:
+    """The simplest fraction that prints as ``f`` (within :func:`_rounding`): 1/3 for 0.3333."""
+    value, width = Fraction(float(f)), _rounding(float(f))
+    q = _simplest_between(value - width, value + width)
+    return sp.Rational(q.numerator, q.denominator)
+
+
+RIGHT, ROUNDED, WRONG, UNSURE = "right", "rounded", "wrong", "unsure"
+
+
+def _float_status(answer: sp.Basic, expected: sp.Basic, symbols: Sequence[sp.Symbol] = (),
+                  domain: Mapping | None = None) -> str:
+    """How an answer with floats compares with the exact ``expected``, never by a tolerance the exercise lacks.
+
+    ``right``: read as the fractions its floats stand for (:func:`_float_as_fraction`: the double nearest to
+    a small fraction, else its decimals), it is right. ``rounded``: it agrees to the digits printed (a number
+    within :func:`_rounding` of the expected value; an expression right with each float read as the simplest
+    fraction that prints as it), so only rounding is off. ``wrong``: neither. ``unsure``: the checker could not
+    decide.
+    """
+    first = decide(_exactified(answer), expected, symbols, domain=domain)
+    if first.status == CORRECT:
+        return RIGHT
+    if not answer.has(sp.Float):
+        return UNSURE if first.status == UNDECIDED else WRONG
+    if answer.is_Float:
+        e_val = _value(expected, {})
+        if e_val is None:
+            return UNSURE
+        width = sp.Rational(_rounding(float(answer)))
+        return ROUNDED if abs(sp.Rational(Fraction(float(answer))) - e_val) <= width else WRONG
+    second = decide(answer.xreplace({f: _rounded_as_fraction(f) for f in answer.atoms(sp.Float)}), expected,
+                    symbols, domain=domain)
+    if second.status == CORRECT:
+        return ROUNDED
+    return UNSURE if UNDECIDED in (first.status, second.status) else WRONG
+
+
+def _rounded_note(floats: Sequence[sp.Float]) -> str:
+    """What to do with rounded floats, naming one of them, without suggesting a fraction that is wrong."""
+    f = float(floats[0])
+    q = Fraction(repr(f))
+    return (f"{f!r} is rounded, and so is the fraction of its digits, sp.Rational({q.numerator}, "
+            f"{q.denominator}): work the exact values out (fractions.Fraction or sp.Rational arithmetic keeps "
+            "them exact) instead of converting rounded decimals")
 
 
 def _value(expr: sp.Expr, point: Mapping) -> sp.Expr | None:
@@ -1130,8 +1204,9 @@ NICE_POINTS = 6
 def _draw(rng: np.random.Generator, symbol: sp.Symbol, interval: tuple | None, nice: bool = False) -> sp.Rational:
     """A random value over the domain of ``symbol``: its assumptions (sign, integer) cut by ``interval``.
 
-    ``nice`` points (small numerators and denominators) come first, so that a refuting point shown to the
-    reader is readable; the others have large prime denominators and magnitudes from 1e-2 to 1e3, which
+    ``interval`` is ``(low, high)`` with numbers or None (unbounded): inclusive for an integer symbol, open for a
+    real one. ``nice`` points (small numerators and denominators) come first, so that a refuting point shown to
+    the reader is readable; the others have large prime denominators and magnitudes from 1e-2 to 1e3, which
     terms such as ``sin(10**6*pi*x)`` or ``frac(10**6*x)`` cannot vanish on.
     """
     low, high = interval if interval is not None else (None, None)
@@ -1151,7 +1226,7 @@ def _draw(rng: np.random.Generator, symbol: sp.Symbol, interval: tuple | None, n
         lo = -1000 if low is None else math.ceil(low) + (1 if symbol.is_positive and low <= 0 else 0)
         hi = (lo + 1000 if low is not None else 1000) if high is None else math.floor(high)
         span = [lo, min(hi, lo + 10)] if rng.random() < 0.5 else [lo, hi]
-        return sp.Integer(int(rng.integers(span[0], span[1] + 1)))
+        return sp.Integer(int(rng.integers(span[0], max(span) + 1)))
     q = int(rng.choice(LARGE_PRIMES))
     if low is not None and high is not None:
         low, high = Fraction(low), Fraction(high)
@@ -1164,14 +1239,124 @@ def _draw(rng: np.random.Generator, symbol: sp.Symbol, interval: tuple | None, n
     return sp.Rational(size if rng.random() < 0.5 else -size)
 
 
+def _limits(symbol: sp.Symbol, spec: Any, point: Mapping) -> tuple:
+    """``(low, high, low_closed, high_closed)`` of ``symbol`` at ``point`` (the symbols it depends on drawn already).
+
+    ``spec`` is None, ``(low, high)`` (inclusive for an integer symbol, open for a real one) or a ``sp.Interval``
+    (its own ends); a bound may be an expression in other symbols (``N - 2``) or None/±oo (unbounded). The
+    symbol's assumptions cut it further: an integer is at least 0 if nonnegative, 1 if positive; a nonnegative
+    real at least 0 (closed), a positive real more than 0. Bounds come back as Rationals or None.
+    """
+    if spec is None:
+        low, high, low_closed, high_closed = None, None, False, False
+    elif isinstance(spec, sp.Interval):
+        low, high, low_closed, high_closed = spec.start, spec.end, not spec.left_open, not spec.right_open
+    else:
+        low, high = spec
+        low_closed = high_closed = bool(symbol.is_integer)
+
+    def concrete(bound):
+        if bound is None or type(bound) in (int, float, Fraction):
+            return None if bound is None else Fraction(bound)
+        bound = sp.sympify(bound).xreplace(dict(point))
+        if bound in (sp.oo, -sp.oo):
+            return None
+        bound = sp.Rational(bound)
+        return Fraction(int(bound.p), int(bound.q))
+
+    low, high = concrete(low), concrete(high)
+    if symbol.is_integer:
+        floor = 1 if symbol.is_positive else 0 if symbol.is_nonnegative else None
+        if floor is not None and (low is None or low < floor):
+            low = floor
+        low = None if low is None else math.ceil(low)
+        high = None if high is None else math.floor(high)
+        return low, high, True, True
+    if symbol.is_positive and (low is None or low <= 0):
+        low, low_closed = Fraction(0), False
+    elif symbol.is_nonnegative and (low is None or low < 0):
+        low, low_closed = Fraction(0), True
+    return low, high, low_closed, high_closed
+
+
+def _in_order(symbols: Sequence[sp.Symbol], domain: Mapping) -> list:
+    """``symbols`` ordered so that a symbol comes after those its bounds depend on (``k`` after ``N`` for
+    ``k ≤ N − 2``)."""
+    def needs(s):
+        spec = domain.get(s.name)
+        ends = (spec.start, spec.end) if isinstance(spec, sp.Interval) else spec or ()
+        return set().union(*(sp.sympify(b).free_symbols for b in ends if b is not None)) & set(symbols) - {s}
+    ordered, left = [], list(symbols)
+    while left:
+        ready = [s for s in left if needs(s) <= set(ordered)]
+        if not ready:
+            raise ValueError(f"the bounds of {[s.name for s in left]} depend on each other")
+        ordered += ready
+        left = [s for s in left if s not in ready]
+    return ordered
+
+
+def _draw_point(rng: np.random.Generator, symbols: Sequence[sp.Symbol], domain: Mapping, nice: bool = False,
+                pinned: Mapping | None = None) -> dict | None:
+    """One point of the domain; ``pinned`` maps symbols to ``"low"``/``"high"``: those sit at that end of their
+    range (None if the end is open, infinite or the range empty there)."""
+    point: dict = {}
+    for s in _in_order(symbols, domain):
+        low, high, low_closed, high_closed = _limits(s, domain.get(s.name), point)
+        if low is not None and high is not None and (low > high or (low == high and not (low_closed and high_closed))):
+            return None
+        end = (pinned or {}).get(s)
+        if end is not None:
+            value, closed = (low, low_closed) if end == "low" else (high, high_closed)
+            if value is None or not closed:
+                return None
+            point[s] = sp.Rational(value.numerator, value.denominator) if type(value) is Fraction else sp.Integer(value)
+        else:
+            point[s] = _draw(rng, s, (low, high), nice=nice)
+    return {s: point[s] for s in symbols}
+
+
+def boundary_points(symbols: Sequence[sp.Symbol], domain: Mapping | None = None, seed: int = 0) -> list[dict]:
+    """The points at the closed ends of the domain, tried before any other: each symbol at its lowest and at its
+    highest value (``k = 0``, ``k = N − 2``, ``N = 2``, ``r = 0`` …), the others drawn (nice) inside, then every
+    symbol at its lowest and every symbol at its highest value at once.
+
+    Parameters
+    ----------
+    symbols : sequence of sympy.Symbol
+        The exercise's symbols.
+    domain : mapping, optional
+        ``name → (low, high)`` or ``sp.Interval`` (see :func:`decide`).
+    seed : int, default=0
+        Seed of the values drawn inside.
+
+    Returns
+    -------
+    list of dict
+        Points ``{symbol: Rational}``; none when no symbol has a closed end.
+    """
+    domain = dict(domain or {})
+    rng = np.random.default_rng([seed, 2])              # a stream of its own: the other points stay as they were
+    pins = [{s: end} for s in symbols for end in ("low", "high")]
+    pins += [{s: end for s in symbols} for end in ("low", "high")]
+    points: list[dict] = []
+    for pin in pins:
+        point = _draw_point(rng, symbols, domain, nice=True, pinned=pin)
+        if point is not None and point not in points:
+            points.append(point)
+    return points
+
+
 def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = (), *,
-           domain: Mapping[str, tuple] | None = None, n_points: int = 24, seed: int = 0,
+           domain: Mapping[str, Any] | None = None, n_points: int = 24, seed: int = 0,
            what: str = "your expression") -> Verdict:
     """Decide ``answer == expected`` on the domain: prove (correct), refute at a point (incorrect) or undecided.
 
     Both arguments are plain sympy objects. Points are drawn over the domain the
     symbols' assumptions allow (both signs for real symbols, integers for integer
-    ones), cut by ``domain`` (name → (low, high), None for unbounded).
+    ones), cut by ``domain``. The points at the domain's closed ends (:func:`boundary_points`: ``k = 0`` and
+    ``k = N − 2``, ``N = 2``, ``r = 0``) are tried first, before any proof: an answer that is wrong or
+    undefined only there (``sign(k)``, ``0**k``, ``Heaviside(k)``, a removable singularity) is refuted.
 
     Parameters
     ----------
@@ -1180,7 +1365,9 @@ def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = ()
     symbols : sequence of sympy.Symbol
         The symbols both may use.
     domain : mapping, optional
-        ``name → (low, high)`` bounds of the points tried.
+        ``name → (low, high)``, inclusive for an integer symbol and open for a real one (None for unbounded),
+        or ``name → sp.Interval`` for other ends (``sp.Interval(0, 1)`` is closed). A bound may be an expression
+        in the other symbols: ``{"N": (2, None), "k": (0, N - 2)}``.
     n_points : int, default=24
         Points tried before a verdict of ``undecided``.
     seed : int, default=0
@@ -1195,6 +1382,27 @@ def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = ()
     """
     if answer == expected:
         return Verdict(CORRECT, "Correct (identical to the expected expression).")
+    domain = dict(domain or {})
+
+    def refuted(points):
+        for point in points:
+            e_val = _value(expected, point)
+            if e_val is None:
+                continue
+            a_val = _value(answer, point)
+            shown = ", ".join(f"{s.name} = {_show(v)}" for s, v in point.items())
+            where = f" at {shown}" if shown else ""
+            if a_val is None:
+                return Verdict(INCORRECT, f"{what} is undefined (or not real){where}, where the expected one is "
+                                          "defined.")
+            if _differ(a_val, e_val):
+                shown_val = _show(a_val) if a_val.is_Rational else f"{float(a_val):.6g}"
+                return Verdict(INCORRECT, f"{what} differs from the expected one{where}: it gives {shown_val}.")
+        return None
+
+    edge = refuted(boundary_points(symbols, domain, seed) if symbols else [])
+    if edge is not None:
+        return edge
     difference = answer - expected
     try:
         with time_limit(max(0.05, _Run.seconds / 4)):
@@ -1205,22 +1413,12 @@ def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = ()
     rational = (not difference.has(sp.Float) and not difference.atoms(sp.Function, sp.NumberSymbol)
                 and all(p.exp.is_Integer for p in difference.atoms(sp.Pow)))
     rng = np.random.default_rng(seed)
-    domain = dict(domain or {})
     nice = np.random.default_rng([seed, 1])                 # its own stream: the other points stay as they were
-    points = [{s: _draw(nice, s, domain.get(s.name), nice=True) for s in symbols} for _ in range(NICE_POINTS)]
-    points += [{s: _draw(rng, s, domain.get(s.name)) for s in symbols} for _ in range(n_points)]
-    for point in (points if symbols else [{}]):
-        e_val = _value(expected, point)
-        if e_val is None:
-            continue
-        a_val = _value(answer, point)
-        shown = ", ".join(f"{s.name} = {_show(v)}" for s, v in point.items())
-        where = f" at {shown}" if shown else ""
-        if a_val is None:
-            return Verdict(INCORRECT, f"{what} is undefined (or not real){where}, where the expected one is defined.")
-        if _differ(a_val, e_val):
-            shown_val = _show(a_val) if a_val.is_Rational else f"{float(a_val):.6g}"
-            return Verdict(INCORRECT, f"{what} differs from the expected one{where}: it gives {shown_val}.")
+    points = [_draw_point(nice, symbols, domain, nice=True) for _ in range(NICE_POINTS)]
+    points += [_draw_point(rng, symbols, domain) for _ in range(n_points)]
+    verdict = refuted([pt for pt in points if pt is not None] if symbols else [{}])
+    if verdict is not None:
+        return verdict
     if not rational:
         try:
             with time_limit(max(0.05, _Run.seconds / 2)):
@@ -1236,13 +1434,23 @@ def decide(answer: sp.Expr, expected: sp.Expr, symbols: Sequence[sp.Symbol] = ()
 
 def _float_policy(answer: sp.Basic, expected: sp.Basic, symbols: Sequence[sp.Symbol] = (),
                   domain: Mapping | None = None, what: str = "your answer") -> Verdict:
-    """The one float policy where no tolerance is stated: ``invalid``, saying whether the exact form would be right."""
-    verdict = decide(_exactified(answer), expected, symbols, domain=domain)
-    judged = {CORRECT: "Read as the exact fractions they stand for, your values are right",
-              INCORRECT: "Read as the exact fractions they stand for, your values are not right either",
-              }.get(verdict.status, "The checker cannot tell whether your values are right")
-    return Verdict(INVALID, f"{what} contains floats, and this exercise asks for exact values ({EXACT_HINT}). "
-                            f"{judged}: write e.g. {_float_example(answer)}.")
+    """The one float policy where no tolerance is stated: ``invalid``, saying whether the floats are right, right
+    to the digits printed (only rounded), or wrong, and suggesting a fraction only when it is the right one."""
+    status = _float_status(answer, expected, symbols, domain)
+    lead = f"{what} contains floats, and this exercise asks for exact values ({EXACT_HINT})."
+    if status == RIGHT:
+        return Verdict(INVALID, f"{lead} Read as the fractions they stand for, your values are right: write e.g. "
+                                f"{_float_example(answer)}.")
+    if status == ROUNDED:
+        floats = sorted(answer.atoms(sp.Float), key=lambda v: float(v))
+        return Verdict(INVALID, f"{lead} Your values agree with the right ones to the digits you gave, but "
+                                f"{_rounded_note(floats)}.")
+    if status == UNSURE:
+        return Verdict(INVALID, f"{lead} The checker cannot tell whether your values are right, even allowing "
+                                "for rounding: give them exactly.")
+    how = "" if answer.is_Float else (" (each float read as the fraction it stands for, or as the simplest "
+                                      "fraction that rounds to it)")
+    return Verdict(INVALID, f"{lead} Even allowing for the rounding of the digits you gave{how}, it is not right.")
 
 
 # ---------------------------------------------------------------------------- comparing numbers
@@ -1306,13 +1514,19 @@ def compare_number(answer: Any, expected: Any, *, tol: float | None = None, what
 @_reads_a_plain_copy
 def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | None = None,
                    tol: float | None = None, diagnose: Callable[[list], list[str]] | None = None,
-                   what: str = "your answer") -> Verdict:
+                   one_hint: bool = False, what: str = "your answer") -> Verdict:
     """Compare a vector of numbers entry by entry (exactly, or within ``tol``).
 
     ``diagnose(values) -> [hints]`` runs on the reader's values (plain sympy
     numbers) and explains structural problems, e.g. an axiom that fails. The
     message names the entries that are wrong (per-entry feedback, on purpose),
-    never their right values.
+    never their right values. With ``one_hint`` a hint from ``diagnose`` replaces
+    the names of the wrong entries: for Shapley values the two together hand over
+    the answer (the right entries, then an axiom for the rest). Floats where
+    ``tol`` is None are ``invalid``; the message names the entries that are wrong
+    even allowing for the rounding of the digits given, or says that the values
+    agree to those digits (:func:`_float_status`), and suggests a fraction only
+    when it is the right one.
 
     Parameters
     ----------
@@ -1326,6 +1540,8 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
         Relative tolerance; ``None`` asks for exact values.
     diagnose : callable, optional
         ``diagnose(values) -> [hints]``.
+    one_hint : bool, default=False
+        Give a hint from ``diagnose`` instead of naming the wrong entries, never both (floats: no hint).
     what : str
         How messages name the vector (e.g. ``"your answer"``); entries are named by ``labels``.
 
@@ -1342,18 +1558,34 @@ def compare_vector(answer: Any, expected: Sequence, *, labels: Sequence[str] | N
     expected = [read_sympy(e, "the expected value") for e in expected]
     hints = list(diagnose(values)) if diagnose is not None else []
     if tol is None and any(v.has(sp.Float) for v in values):
-        exact = [_exactified(v) for v in values]
-        wrong = [n for n, v, e in zip(names, exact, expected) if decide(v, e).status != CORRECT]
-        judged = (f"Read as the exact fractions they stand for, your values are not right yet for: {', '.join(wrong)}"
-                  if wrong else "Read as the exact fractions they stand for, your values are right")
+        status = [_float_status(v, e) for v, e in zip(values, expected)]
+        wrong = [n for n, s in zip(names, status) if s == WRONG]
+        unsure = [n for n, s in zip(names, status) if s == UNSURE]
+        rounded = [f for v, s in zip(values, status) if s == ROUNDED for f in sorted(v.atoms(sp.Float), key=float)]
+        lead = f"This exercise asks for exact values ({EXACT_HINT}), and floats are not exact."
+        if wrong and one_hint and hints:
+            return Verdict(INVALID, f"{lead} {hints[0]} The checker names the wrong entries once no such hint "
+                                    "applies.")
+        if wrong:
+            judged = (f"Even allowing for the rounding of the digits you gave, your values are not right yet for: "
+                      f"{', '.join(wrong)}.")
+            return Verdict(INVALID, " ".join(hints + [lead, judged]))
+        if unsure:
+            return Verdict(INVALID, f"{lead} The checker cannot tell whether your values for {', '.join(unsure)} "
+                                    "are right: give them exactly.")
+        if rounded:
+            return Verdict(INVALID, f"{lead} Your values agree with the right ones to the digits you gave, but "
+                                    f"{_rounded_note(rounded)}.")
         example = _float_example(next(v for v in values if v.has(sp.Float)))
-        return Verdict(INVALID, " ".join(hints + [f"This exercise asks for exact values ({EXACT_HINT}). {judged}: "
-                                                  f"write e.g. {example}."]))
+        return Verdict(INVALID, f"{lead} Read as the fractions they stand for, your values are right: write e.g. "
+                                f"{example}.")
     verdicts = [compare_number(v, e, tol=tol, what=f"the entry for {n}") for v, e, n in zip(values, expected, names)]
     wrong = [n for n, v in zip(names, verdicts) if v.status == INCORRECT]
     unsure = [n for n, v in zip(names, verdicts) if v.status == UNDECIDED]
     if not wrong and not unsure:
         return Verdict(CORRECT, "Correct: every entry is right.")
+    if wrong and one_hint and hints:
+        return Verdict(INCORRECT, f"{hints[0]} The checker names the wrong entries once no such hint applies.")
     if wrong:
         return Verdict(INCORRECT, " ".join(hints + [f"Not right yet for: {', '.join(wrong)}."]))
     return Verdict(UNDECIDED, f"The checker could not decide the entries for {', '.join(unsure)}; give them as "

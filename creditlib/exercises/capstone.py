@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..checking import compare_expression, compare_names, compare_vector
+from ..checking import compare_names, compare_vector
 from ..games import Game
 from ..shapley import banzhaf_exact, semivalue_from_table, shapley_exact, weighted_banzhaf_exact
-from .core import Exercise, array_function_exercise, register
+from .core import Exercise, array_function_exercise, expression_exercise, register
 from .symbols import p
 
 NOTEBOOK = "08_credit_side_by_side"
@@ -22,15 +22,20 @@ def _loo_reference(table) -> np.ndarray:
     return game(full) - game(~np.eye(n, dtype=bool))
 
 
+def _points(rng: np.random.Generator) -> int:
+    """N = 1 to the notebook's 14 points, half the draws from 7 on (bitmasks past 8 bits from N = 9)."""
+    return int(rng.integers(1, 7) if rng.random() < 0.5 else rng.integers(7, 15))
+
+
 def _draw_table(rng: np.random.Generator) -> tuple:
-    return (rng.normal(size=2 ** int(rng.integers(1, 7))),)
+    return (rng.normal(size=2 ** _points(rng)),)
 
 
 array_function_exercise(
     id="nb08.1", title="Leave-one-out values from a table of every subset", notebook=NOTEBOOK,
     expects="a function loo_from_table(table) taking a 1-D NumPy array of 2^N utilities indexed by bitmask and "
             "returning an (N,) NumPy array: f(all points) − f(all points but i) for each i (to a relative 1e-12).",
-    reference=lambda: _loo_reference, draw_input=_draw_table, rtol=1e-12, accept_lists=False,
+    reference=lambda: _loo_reference, draw_input=_draw_table, rtol=1e-12,
     wrong_answers=lambda: [
         (lambda t: t[-1] - t[1 << np.arange(len(t).bit_length() - 1)], "is wrong on input"),     # f(all) − f({i})
         (lambda t: t[1 << np.arange(len(t).bit_length() - 1)] - t[0], "is wrong on input"),      # f({i}) − f(∅)
@@ -84,7 +89,7 @@ def _weighted_banzhaf_library(table, p: float) -> np.ndarray:
 
 
 def _draw_table_and_p(rng: np.random.Generator) -> tuple:
-    return rng.normal(size=2 ** int(rng.integers(1, 7))), float(rng.uniform(0.05, 0.95))
+    return rng.normal(size=2 ** _points(rng)), float(rng.uniform(0.05, 0.95))
 
 
 def _with_size_weights(weight):
@@ -102,14 +107,14 @@ array_function_exercise(
             "f(S ∪ {i}) − f(S) when each other point is in S independently with probability p (to a relative "
             "1e-10).",
     reference=lambda: _weighted_banzhaf_by_hand, expected=lambda: _weighted_banzhaf_library,
-    draw_input=_draw_table_and_p, accept_lists=False,
+    draw_input=_draw_table_and_p,
     wrong_answers=lambda: [
         (_with_size_weights(lambda k, n, p: 0.5 ** (n - 1)), "is wrong on input"),             # Banzhaf, any p
         (_with_size_weights(lambda k, n, p: (1 - p) ** k * p ** (n - 1 - k)), "is wrong on input"),  # p, 1 − p swap
         (_with_size_weights(lambda k, n, p: p**k * (1 - p) ** (n - k)), "is wrong on input"),  # i's own coin counted
         (_with_size_weights(lambda k, n, p: p**k * (1 - p) ** (n - 1 - k) / 2 ** (n - 1)), "is wrong on input"),
         (lambda t, p: -_weighted_banzhaf_by_hand(t, p), "is wrong on input"),                 # f(S) − f(S ∪ i)
-        (lambda t, p: list(_weighted_banzhaf_by_hand(t, p)), "the returned value"),
+        (lambda t, p: [str(v) for v in _weighted_banzhaf_by_hand(t, p)], "the returned value"),    # strings
     ],
 )
 
@@ -124,16 +129,16 @@ def _duplicate_share() -> sp.Expr:
                                  / semivalue_from_table(np.array(alone, dtype=object), weights(2))[0]))
 
 
-register(Exercise(
+expression_exercise(
     id="nb08.4", title="What a perfect duplicate keeps of its weighted Banzhaf value", notebook=NOTEBOOK,
     expects="a sympy expression in p (the symbol p from this notebook, 0 < p < 1): WB_p(a) in the game with its "
             "duplicate b divided by WB_p(a) in the game without b.",
-    verify=lambda a, expected: compare_expression(a, expected, [p], domain={"p": (0, 1)}),
+    symbols=[p], domain={"p": (0, 1)},
     reference=lambda: 1 - p,
     expected=_duplicate_share,
     wrong_answers=lambda: [(p, "differs from the expected one"), (sp.Rational(1, 2), "differs from the expected one"),
                            ((1 - p) / 2, "differs from the expected one")],
-))
+)
 
 # ---------------------------------------------------------------------------- nb08.5: which notion keeps most
 NOTIONS = ["leave-one-out", "Banzhaf", "Shapley", "WB_0.9"]

@@ -15,10 +15,10 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
-from ..checking import (CORRECT, INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, compare_expression,
-                        compare_function, compare_number, judge_answer, make_allclose, not_attempted, read_float_array,
-                        run_isolated)
 from .. import judging
+from ..checking import (_NP_FLOATS, CORRECT, INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, _Invalid,
+                        compare_expression, compare_function, compare_number, judge_answer, make_allclose,
+                        not_attempted, read_float_array, run_isolated)
 from . import symbols as _symbols
 from .progress import recorded
 
@@ -53,6 +53,11 @@ class Exercise:
     wrong_answers : callable
         ``wrong_answers() -> [(answer, hint_fragment), ...]``: plausible wrong
         answers and a fragment that the checker's message must contain.
+    symbols : tuple of sympy.Symbol
+        An expression exercise's symbols (empty for the others).
+    domain : dict
+        An expression exercise's domain, ``name → (low, high)`` or ``sp.Interval`` (see
+        :func:`creditlib.checking.decide`); the symbols' assumptions bound it too.
     """
 
     id: str
@@ -63,6 +68,8 @@ class Exercise:
     reference: Callable[[], Any]
     expected: Callable[[], Any]
     wrong_answers: Callable[[], list] = field(default=lambda: [])
+    symbols: tuple = ()
+    domain: dict = field(default_factory=dict)
 
     def expected_value(self) -> Any:
         """``expected()``, computed once per session."""
@@ -150,8 +157,8 @@ def number_exercise(id: str, title: str, notebook: str, expects: str, answer: Ca
 
 def expression_exercise(id: str, title: str, notebook: str, expects: str, symbols: list,
                         reference: Callable[[], Any], expected: Callable[[], Any],
-                        wrong_answers: Callable[[], list]) -> Exercise:
-    """Register an exercise whose answer is a sympy expression in ``symbols``.
+                        wrong_answers: Callable[[], list], domain: dict | None = None) -> Exercise:
+    """Register an exercise whose answer is a sympy expression in ``symbols``, over ``domain``.
 
     ``reference()`` is a correct answer as a reader would write it; ``expected()``
     is the value computed by ``creditlib`` that the checker compares with.
@@ -166,21 +173,35 @@ def expression_exercise(id: str, title: str, notebook: str, expects: str, symbol
         A correct answer as a reader writes it; the value ``creditlib`` computes.
     wrong_answers : callable
         ``wrong_answers() -> [(answer, hint fragment), ...]``.
+    domain : dict, optional
+        The values the exercise is about, beyond the symbols' assumptions: ``name → (low, high)`` (inclusive for
+        integers, open for reals, a bound may be an expression in other symbols) or ``name → sp.Interval``
+        (see :func:`creditlib.checking.decide`). The checker tries its ends first.
 
     Returns
     -------
     Exercise
         The registered exercise (checked by :func:`creditlib.checking.compare_expression`).
     """
+    domain = dict(domain or {})
     return register(Exercise(id=id, title=title, expects=expects, notebook=notebook,
-                             verify=lambda a, exp: compare_expression(a, exp, symbols),
-                             reference=reference, expected=expected, wrong_answers=wrong_answers))
+                             verify=lambda a, exp: compare_expression(a, exp, symbols, domain=domain),
+                             reference=reference, expected=expected, wrong_answers=wrong_answers,
+                             symbols=tuple(symbols), domain=domain))
+
+
+_PLAIN_NUMBERS = (int, float) + NP_INTS + _NP_FLOATS
+"""Python and NumPy integers and floats, by exact type (``bool`` is not a number here)."""
 
 
 def read_values(got) -> np.ndarray:
-    """A function's output as a float array; a list of numbers is accepted too (NumPy exercises).
+    """A function's output as a float64 array: the one rule for every exercise whose answer returns an array.
 
-    Runs in the checker's child process, on the reader's object.
+    A NumPy array, a ``torch.Tensor``, a number (for a 0-d output) or a list or tuple of any of these (nested
+    for a 2-D output: ``out.tolist()``, ``list(out)``, ``[f(x) for x in xs]``) are the same answer, read to the
+    same array; the exercise's comparison then checks its shape and values. Types are decided by identity
+    (``type(x) is list``), never by the reader's objects. Runs in the checker's child process, on the reader's
+    object.
 
     Parameters
     ----------
@@ -195,21 +216,41 @@ def read_values(got) -> np.ndarray:
     Raises
     ------
     creditlib.checking._Invalid
-        The output is not an array of numbers (the message says what to return).
+        The output is not numbers in one of these forms, or its lists are ragged (the message says what to return).
     """
-    if type(got) is list and all(isinstance(v, (int, float, np.number)) for v in got):
-        got = np.array(got, dtype=np.float64)
-    return read_float_array(got, "the returned value")
+    return _stacked(got, "the returned value", 0)
+
+
+def _stacked(x: Any, what: str, depth: int) -> np.ndarray:
+    t = type(x)
+    if t is list or t is tuple:
+        if depth > 8:
+            raise _Invalid(f"{what} is a list nested more than 8 deep; return an array of numbers.")
+        parts = [_stacked(v, what, depth + 1) for v in x]
+        if not parts:
+            return np.zeros(0)
+        if any(part.shape != parts[0].shape for part in parts):
+            raise _Invalid(f"{what} is a ragged {t.__name__}: its entries have the shapes "
+                           f"{sorted({part.shape for part in parts})[:4]}; return an array of numbers.")
+        return np.stack(parts)
+    if t in _PLAIN_NUMBERS:
+        try:
+            return np.array(float(x))
+        except OverflowError:
+            raise _Invalid(f"{what} contains an integer too large for a float.") from None
+    return read_float_array(x, what)
 
 
 def array_function_exercise(id: str, title: str, notebook: str, expects: str, draw_input: Callable,
                             reference: Callable[[], Callable], *, expected: Callable[[], Callable] | None = None,
-                            rtol: float = 1e-10, atol: float = 1e-12, accept_lists: bool = True,
+                            rtol: float = 1e-10, atol: float = 1e-12,
                             wrong_answers: Callable[[], list]) -> Exercise:
     """Register an exercise whose answer is a function returning an array of floats.
 
     The reader's function is compared with the reference function on random inputs
     ``draw_input(rng) -> args`` (:func:`creditlib.checking.compare_function`), to ``rtol``/``atol``.
+    Its output is read by :func:`read_values`, the one rule for array outputs (arrays, tensors, numbers and
+    lists or tuples of them).
 
     Parameters
     ----------
@@ -224,8 +265,6 @@ def array_function_exercise(id: str, title: str, notebook: str, expects: str, dr
         ``reference`` when omitted.
     rtol, atol : float, default=1e-10, 1e-12
         Tolerances of the comparison (:func:`creditlib.checking.make_allclose`).
-    accept_lists : bool, default=True
-        Accept a list of numbers as output (:func:`read_values`); False asks for a tensor or an array.
     wrong_answers : callable
         ``wrong_answers() -> [(function, hint fragment), ...]``: plausible wrong functions.
 
@@ -234,11 +273,10 @@ def array_function_exercise(id: str, title: str, notebook: str, expects: str, dr
     Exercise
         The registered exercise.
     """
-    read = read_values if accept_lists else (lambda got: read_float_array(got, "the returned value"))
     same = make_allclose(rtol=rtol, atol=atol)
     return register(Exercise(
         id=id, title=title, expects=expects, notebook=notebook,
-        verify=lambda a, function: compare_function(a, function, draw_input, read_output=read, same=same),
+        verify=lambda a, function: compare_function(a, function, draw_input, read_output=read_values, same=same),
         reference=reference, expected=expected or reference, wrong_answers=wrong_answers))
 
 

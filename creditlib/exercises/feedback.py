@@ -62,7 +62,9 @@ def register_shapley_values_exercise(exercise_id: str, title: str, notebook: str
                                      wrong_answers: Callable[[], list], name_players: bool = True) -> Exercise:
     """Register "give the exact Shapley values of this game": expected values from ``shapley_exact``,
     feedback from the axioms (:func:`shapley_diagnosis`; ``name_players=False`` when sibling exercises ask
-    for the null players or symmetric pairs).
+    for the null players or symmetric pairs). A wrong answer gets an axiom hint *or* the names of its wrong
+    entries, never both: together they hand over the answer (the right entries, then efficiency or symmetry
+    for the rest).
 
     Parameters
     ----------
@@ -88,7 +90,7 @@ def register_shapley_values_exercise(exercise_id: str, title: str, notebook: str
         id=exercise_id, title=title, notebook=notebook,
         expects=f"a list [{', '.join('s_' + p for p in players)}] of exact numbers "
                 "(ints, fractions.Fraction or sp.Rational), or a dict {player: value}.",
-        verify=lambda answer, expected: compare_vector(answer, expected, labels=players,
+        verify=lambda answer, expected: compare_vector(answer, expected, labels=players, one_hint=True,
                                                        diagnose=shapley_diagnosis(make_game(), name_players)),
         reference=lambda: list(expected()),
         expected=expected,

@@ -5,10 +5,9 @@ import numpy as np
 import sympy as sp
 import torch
 
-from ..checking import (compare_expression, compare_function, compare_names, make_allclose,
-                        read_float_array)
+from ..checking import compare_function, compare_names, make_allclose
 from ..influence import function_hvp, influence_matrix
-from .core import Exercise, register
+from .core import Exercise, expression_exercise, read_values, register
 from .feedback import compare_function_diagnosed
 from .symbols import I_bar, I_x, lam, m2, n_train, theta, x, x_z, y, y_z
 
@@ -26,11 +25,11 @@ def ridge_influence() -> sp.Expr:
     return sp.factor(-gradient(x_z, y_z) * gradient(x, y) / hessian)
 
 
-register(Exercise(
+expression_exercise(
     id="nb01.1", title="The influence function of one-parameter ridge regression", notebook=NOTEBOOK,
     expects="a sympy expression in the notebook's symbols x, y (training point), xz, yz (test point), theta (θ*), "
             "m2 (the mean of x_i², positive) and lambda_ (λ > 0); a 1×1 sp.Matrix is read as its entry.",
-    verify=lambda a, expected: compare_expression(a, expected, [x, y, x_z, y_z, theta, m2, lam]),
+    symbols=[x, y, x_z, y_z, theta, m2, lam],        # any real points and θ; m2 > 0 and λ > 0 by their assumptions
     reference=lambda: -x * x_z * (theta * x - y) * (theta * x_z - y_z) / (m2 + lam),
     expected=ridge_influence,
     wrong_answers=lambda: [
@@ -39,7 +38,7 @@ register(Exercise(
         (-(theta * x - y) * (theta * x_z - y_z) / (m2 + lam), "differs from the expected one"),
         (sp.Symbol("H") * x, "does not define"),
     ],
-))
+)
 
 
 # nb01.2 — the sign question -----------------------------------------------------------------
@@ -65,19 +64,20 @@ register(Exercise(
 
 
 # nb01.3 — the counterfactual leave_one_out measures ---------------------------------------------
-register(Exercise(
+expression_exercise(
     id="nb01.3", title="The first-order change that leave-one-out retraining measures", notebook=NOTEBOOK,
     expects="a sympy expression in I_x (= I(x, z)), I_bar (the mean of I(x_i, z) over the training set) and "
             "n_train (n): the first-order change in ℓ(z) when the model is retrained on the mean loss of the "
             "other n − 1 points with the same weight decay.",
-    verify=lambda a, expected: compare_expression(a, expected, [I_x, I_bar, n_train]),
+    symbols=[I_x, I_bar, n_train],
+    domain={"n_train": (2, None)},          # n points, and n − 1 ≥ 1 left to retrain on
     reference=lambda: -(I_x - I_bar) / n_train,
     expected=lambda: (I_bar - I_x) / n_train,
     wrong_answers=lambda: [(-I_x / n_train, "differs from the expected one"),
                            (-(I_x + I_bar) / n_train, "differs from the expected one"),
                            ((I_x - I_bar) / n_train, "differs from the expected one"),
                            (-(I_x - I_bar) / (n_train - 1), "differs from the expected one")],
-))
+)
 
 
 # nb01.5 — a Hessian-vector product by double backward ------------------------------------------
@@ -106,8 +106,7 @@ register(Exercise(
     id="nb01.5", title="A Hessian-vector product by double backward", notebook=NOTEBOOK,
     expects="a function hvp_double_backward(f, theta, v) returning ∇²f(θ)·v as a tensor, using torch.autograd.grad "
             "twice; it must agree with creditlib to a relative 1e-8.",
-    verify=lambda a, reference: compare_function(a, reference, _draw_hvp_input,
-                                                 read_output=lambda got: read_float_array(got, "the returned value"),
+    verify=lambda a, reference: compare_function(a, reference, _draw_hvp_input, read_output=read_values,
                                                  same=make_allclose(rtol=1e-8, atol=1e-10)),
     reference=lambda: lambda f, t, v: function_hvp(f, t, v),
     expected=lambda: function_hvp,   # torch.func's first call costs ~1 s in a worker of a session that never used it
@@ -187,7 +186,7 @@ register(Exercise(
             "I(x_i, z) of Theorem 10.1.2 for the model σ(θ·x) with binary cross-entropy and the dense Hessian of "
             "mean_i ℓ_i + weight_decay/2 ‖θ‖² (to a relative 1e-8).",
     verify=lambda a, reference: compare_function_diagnosed(
-        a, reference, _draw_logistic_problem, read_output=lambda got: read_float_array(got, "the returned value"),
+        a, reference, _draw_logistic_problem, read_output=read_values,
         same=make_allclose(rtol=1e-8, atol=1e-12), diagnoses=_LOGISTIC_SLIPS,
         otherwise="Check ∇ℓ(x, θ) = (σ(θ·x) − y)·x, H = (1/n) Σ_i σ_i(1 − σ_i) x_i x_iᵀ + weight_decay·I, and the "
                   "order of the product ∇ℓ(z)ᵀ H⁻¹ ∇ℓ(x_i)."),
@@ -196,7 +195,7 @@ register(Exercise(
     wrong_answers=lambda: [(slip, hint) for slip, hint in _LOGISTIC_SLIPS] + [
         (lambda X, y, t, xz, yz, wd: -(X @ xz) * (torch.sigmoid(X @ t) - y) * (torch.sigmoid(xz @ t) - yz),
          "Check ∇ℓ(x, θ)"),                                                     # H⁻¹ left out (H = I)
-        (lambda X, y, t, xz, yz, wd: list(logistic_influence_reference(X, y, t, xz, yz, wd)),
-         "return an array of numbers"),
+        (lambda X, y, t, xz, yz, wd: [logistic_influence_reference(X, y, t, xz, yz, wd), None],
+         "is None"),
     ],
 ))

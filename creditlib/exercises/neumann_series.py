@@ -7,12 +7,12 @@ import numpy as np
 import sympy as sp
 import torch
 
-from ..checking import compare_expression, compare_vector, make_allclose, read_float_array
+from ..checking import compare_vector, make_allclose
 from ..influence import solve_neumann
 from ..testing import matrix_with_spectrum
 from ..validation import ConvergenceWarning
 from .feedback import compare_function_diagnosed
-from .core import Exercise, register
+from .core import Exercise, expression_exercise, read_values, register
 from .symbols import eps, i, lam, r, rho
 
 NOTEBOOK = "02_neumann_series"
@@ -43,14 +43,14 @@ def terms_needed() -> sp.Expr:
     return sp.solve(sp.Eq(rho ** (terms + 1), eps), terms)[0]
 
 
-register(Exercise(
+expression_exercise(
     id="10.1.3a", title="The scalar geometric series behind Problem 10.1.3", notebook=NOTEBOOK,
     expects="a sympy expression in lam (the symbol lambda): the value of Σ_{i≥0} (1 − λ)^i where it converges.",
-    verify=lambda a, expected: compare_expression(a, expected, [lam], domain={"lambda": (0, 2)}),
+    symbols=[lam], domain={"lambda": (0, 2)},          # where the series converges (10.1.3b)
     reference=lambda: 1 / lam,
     expected=scalar_series,
     wrong_answers=lambda: [(1 / (1 - lam), "at lambda ="), (lam, "differs"), (sp.Symbol("x"), "does not define")],
-))
+)
 
 register(Exercise(
     id="10.1.3b", title="Where the series converges", notebook=NOTEBOOK,
@@ -62,27 +62,26 @@ register(Exercise(
     wrong_answers=lambda: [([0, 1], "upper end"), ([-1, 1], "Not right yet for"), ([0, 2, 4], "expected 2")],
 ))
 
-register(Exercise(
+expression_exercise(
     id="10.1.4a", title="The error of the truncated series, for one eigenvalue", notebook=NOTEBOOK,
     expects="a sympy expression in lam and r (an integer ≥ 0): 1/λ − Σ_{i=0}^{r} (1 − λ)^i.",
-    verify=lambda a, expected: compare_expression(a, expected, [lam, r], domain={"lambda": (0, 2), "r": (0, 60)}),
+    symbols=[lam, r], domain={"lambda": (0, 2), "r": (0, 60)},     # r ≥ 0 terms; 60 keeps (1 − λ)^(r+1) small
     reference=lambda: (1 - lam) ** (r + 1) / lam,
     expected=truncation_error,
     wrong_answers=lambda: [((1 - lam) ** r / lam, "differs"), ((1 - lam) ** (r + 1), "differs"),
                            (lam ** -1 * (1 - lam) ** (r + 2), "differs")],
-))
+)
 
-register(Exercise(
+expression_exercise(
     id="10.1.4b", title="How many terms for a (1 + ε) approximation", notebook=NOTEBOOK,
     expects="a sympy expression in epsilon and rho (both in (0, 1)): the r at which the relative error bound "
             "ρ^(r+1) reaches ε.",
-    verify=lambda a, expected: compare_expression(a, expected, [eps, rho],
-                                                  domain={"epsilon": (0, 1), "rho": (0, 1)}),
+    symbols=[eps, rho], domain={"epsilon": (0, 1), "rho": (0, 1)},
     reference=lambda: sp.log(1 / eps) / sp.log(1 / rho) - 1,
     expected=terms_needed,
     wrong_answers=lambda: [(sp.log(1 / eps) / sp.log(1 / rho), "differs"), (sp.log(eps) / sp.log(rho) + 1, "differs"),
                            (1 / (eps * (1 - rho)), "differs")],
-))
+)
 
 
 # nb02.1 — the truncated Neumann series applied to a vector, from matrix-vector products only ---------------------
@@ -160,13 +159,13 @@ register(Exercise(
             "and an integer r ≥ 0, and returning S_r v = Σ_{i=0}^{r} (I − A)^i v as a tensor of shape (p,), "
             "using r products with A (to a relative 1e-9).",
     verify=lambda a, reference: compare_function_diagnosed(
-        a, reference, _draw_neumann_problem, read_output=lambda got: read_float_array(got, "the returned value"),
+        a, reference, _draw_neumann_problem, read_output=read_values,
         same=make_allclose(rtol=1e-9, atol=1e-12), diagnoses=_NEUMANN_SLIPS,
         otherwise="Each term is the previous one times (I − A): term ← term − matvec(term)."),
     reference=lambda: neumann_partial_sum_reference,
     expected=lambda: neumann_partial_sum_reference,
     wrong_answers=lambda: [(slip, hint.split(":")[0]) for slip, hint in _NEUMANN_SLIPS] + [
         (lambda A, v, r: sum(torch.linalg.matrix_power(A.A, i) @ v for i in range(r + 1)), "term ← term"),  # Σ A^i v
-        (lambda A, v, r: list(v), "return an array of numbers"),
+        (lambda A, v, r: list(v), "is wrong on input"),                   # v itself (a list of 0-d tensors)
     ],
 ))

@@ -178,9 +178,15 @@ register(Exercise(
 
 
 # nb03.1 and nb03.4: eq. (10.12) and the Möbius transform, as functions ---------------------
-def _draw_table(rng: np.random.Generator) -> tuple:
-    n = int(rng.integers(1, 5))
+def _draw_table(rng: np.random.Generator, most: int = 4) -> tuple:
+    """A table of N = 1 … ``most`` players (half the draws from the upper half of that range), small integers."""
+    n = int(rng.integers(1, most // 2 + 1) if rng.random() < 0.5 else rng.integers(most // 2 + 1, most + 1))
     return (rng.integers(-9, 10, size=2**n).astype(np.float64),)     # small integers: easy to read
+
+
+def _draw_shapley_table(rng: np.random.Generator) -> tuple:
+    # Up to the 8 players of the notebook's data game: N! overflows an int8 from N = 6, an int16 at N = 8.
+    return _draw_table(rng, most=8)
 
 
 def _exact_shapley_reference(values):
@@ -220,8 +226,8 @@ array_function_exercise(
     id="nb03.1", title="Exact Shapley values by enumeration of eq. (10.12)", notebook=NOTEBOOK,
     expects="a function shapley_values(values) taking a float (2**N,) coalition table (values[code] = U(S), "
             "code = Σ_{i∈S} 2^i) and returning an (N,) NumPy array: eq. (10.12), "
-            "s_i = Σ_{S ∌ i} |S|! (N−|S|−1)!/N! · (U(S ∪ {i}) − U(S)).",
-    draw_input=_draw_table,
+            "s_i = Σ_{S ∌ i} |S|! (N−|S|−1)!/N! · (U(S ∪ {i}) − U(S)). The check uses tables of 1 to 8 players.",
+    draw_input=_draw_shapley_table,
     reference=lambda: _semivalue_by_subsets(lambda n, k: factorial(k) * factorial(n - k - 1) / factorial(n)),
     expected=lambda: _exact_shapley_reference,
     wrong_answers=lambda: [

@@ -11,6 +11,8 @@ from .core import array_function_exercise, expression_exercise
 from .symbols import B, N, U_N, U_empty, k
 
 NOTEBOOK = "04_shapley_estimators"
+SIZES = {"N": (2, None), "k": (0, N - 2)}
+"""The sizes of Theorem 10.2.8: S ⊆ [N] ∖ {i, j}, so 0 ≤ k ≤ N − 2 and N ≥ 2."""
 
 
 def _both_outside() -> sp.Expr:
@@ -32,7 +34,7 @@ def _efficiency_offset() -> sp.Expr:
 expression_exercise(
     "nb04.2", "The chance that both players of a pair are outside a random k-subset", NOTEBOOK,
     "a sympy expression in N and k (use the symbols N, k from this notebook).",
-    symbols=[N, k],
+    symbols=[N, k], domain={"N": (2, None), "k": (0, N)},     # two players, and a k-subset of any size
     reference=lambda: (N - k) * (N - k - 1) / (N * (N - 1)),
     expected=_both_outside,
     wrong_answers=lambda: [
@@ -46,7 +48,7 @@ expression_exercise(
 expression_exercise(
     "nb04.5", "Draws of size k under the split of the budget that minimises the sum of the bounds", NOTEBOOK,
     "a sympy expression in B, N and k.",
-    symbols=[B, N, k],
+    symbols=[B, N, k], domain=SIZES,
     reference=lambda: B / ((N - 1) * (N - k)),
     expected=_draws_per_size,
     wrong_answers=lambda: [
@@ -59,20 +61,25 @@ expression_exercise(
 expression_exercise(
     "nb04.6", "The mean Shapley value, without sampling", NOTEBOOK,
     "a sympy expression in U_N (= U([N])), U_empty (= U(∅)) and N.",
-    symbols=[U_N, U_empty, N],
+    symbols=[U_N, U_empty, N],        # any real utilities, N ≥ 1 players (N's assumptions)
     reference=lambda: U_N / N - U_empty / N,
     expected=_efficiency_offset,
     wrong_answers=lambda: [
         (U_N / N, "differs from the expected one"),
         (U_N - U_empty, "differs from the expected one"),
-        ((U_N - U_empty) / (N - 1), "differs from the expected one"),
+        ((U_N - U_empty) / (N - 1), "undefined (or not real) at"),          # at N = 1, one player
     ],
 )
 
 
 # nb04.1 — the naive estimator on given permutations ---------------------------------------
+def _players(rng: np.random.Generator, fewest: int, most: int = 12) -> int:
+    """A number of players up to the notebook's 12, half the draws from 6 on (codes past 8 bits from N = 9)."""
+    return int(rng.integers(fewest, 6) if rng.random() < 0.5 else rng.integers(6, most + 1))
+
+
 def _draw_table_and_orders(rng: np.random.Generator) -> tuple:
-    n, m = int(rng.integers(2, 5)), int(rng.integers(1, 6))
+    n, m = _players(rng, 1), int(rng.integers(1, 6))
     values = rng.integers(-9, 10, size=2**n).astype(np.float64)          # small integers: easy to read
     return values, rng.permuted(np.tile(np.arange(n), (m, 1)), axis=1)
 
@@ -122,7 +129,7 @@ def _draw_weight() -> sp.Expr:
 expression_exercise(
     "nb04.3", "The weight of one draw in the estimate of s_i minus the mean value", NOTEBOOK,
     "a sympy expression in N and k: w_k in s_i − s̄ = Σ_k E_S[1(i ∉ S) · w_k · (v_i − v̄_out)].",
-    symbols=[N, k],
+    symbols=[N, k], domain=SIZES,
     reference=lambda: 1 / (N - k - 1),
     expected=_draw_weight,
     wrong_answers=lambda: [
@@ -134,10 +141,19 @@ expression_exercise(
 
 
 # nb04.4 — the difference estimator on given draws -----------------------------------------
+class Draws(list):
+    """The list ``subsets`` of nb04.4 (``subsets[k]`` the size-k draws), with a short repr for the checker's
+    messages: the N − 1 boolean arrays would not fit in one."""
+
+    def __repr__(self) -> str:
+        counts = ", ".join(str(len(draws)) for draws in self)
+        return f"subsets: {len(self)} arrays, m_k = [{counts}] draws of {len(self) + 1} players"
+
+
 def _draw_table_and_subsets(rng: np.random.Generator) -> tuple:
-    n = int(rng.integers(3, 5))
+    n = _players(rng, 2)                                               # N = 2: one size, k = 0
     values = rng.integers(-9, 10, size=2**n).astype(np.float64)
-    subsets = []
+    subsets = Draws()
     for size in range(n - 1):
         m = int(rng.integers(1, 4))
         keys = rng.random((m, n))

@@ -6,10 +6,10 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ..checking import compare_expression, compare_function, make_exact_equal, read_exact_tuple
+from ..checking import compare_function, make_exact_equal, read_exact_tuple
 from ..games import Game
 from ..shapley import shapley_exact
-from .core import Exercise, register
+from .core import Exercise, expression_exercise, register
 from .symbols import u_A, u_AB, u_B
 from .feedback import register_shapley_values_exercise
 
@@ -50,13 +50,13 @@ def _s_A_symbolic() -> sp.Expr:
     return sum(c * s for s, c in coefficients.items())
 
 
-register(Exercise(
+expression_exercise(
     id="nb00.2",
     title="Player A's Shapley value in every two-player game with U(∅) = 0",
     expects="a sympy expression in the symbols u_A, u_B, u_AB (the utilities of {A}, {B}, {A, B}), "
             "with exact coefficients (sp.Rational(1, 2) or / 2, not 0.5).",
     notebook=NOTEBOOK,
-    verify=lambda answer, expected: compare_expression(answer, expected, [u_A, u_B, u_AB]),
+    symbols=[u_A, u_B, u_AB],          # any real utilities
     reference=lambda: (u_AB - u_B + u_A) / 2,
     expected=_s_A_symbolic,
     wrong_answers=lambda: [
@@ -65,7 +65,7 @@ register(Exercise(
         (sp.Symbol("x") + u_A, "does not define"),
         ("(u_A + u_AB - u_B)/2", "Strings are never evaluated"),
     ],
-))
+)
 
 
 # nb00.3 — a function ----------------------------------------------------------------------
