@@ -231,9 +231,10 @@ def seeded_torch_rng(seed, devices=()) -> Iterator[None]:
         Devices whose generators are also saved and restored (e.g. :func:`tensor_devices` of a model);
         the CPU and the meta device need nothing more.
 
-    Yields
-    ------
-    None
+    Returns
+    -------
+    context manager
+        Use in a ``with`` statement; it yields nothing.
     """
     import torch
 

@@ -768,9 +768,9 @@ def test_seeded_numbers_on_the_cpu_are_those_of_a_cpu_generator():
 
 def test_cg_warns_when_float32_round_off_hides_its_true_residual():
     """Issue 21: with float32 inputs, CG's recurrence residual reaches tol = 1e-10 while the true one cannot."""
-    A = validation_matrix(30).float() + 100 * torch.eye(30)
+    A = validation_matrix(30).float() + 100 * torch.eye(30, dtype=torch.float32)
     A[0, 0] += 1e4                                   # a spread spectrum: float32 round-off far above 1e-10
-    v = torch.randn(30, generator=_gen(14)).float()
+    v = torch.randn(30, generator=_gen(14), dtype=torch.float32)     # explicit: another test file sets float64
     with pytest.warns(validation.ConvergenceWarning, match="true relative residual"):
         result = influence.solve_cg(lambda u: u @ A, v, tol=1e-10)
     true = float((A.double() @ result.x.double() - v.double()).norm() / v.double().norm())
