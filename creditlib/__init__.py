@@ -18,7 +18,8 @@ Modules, one idea each:
 * :mod:`creditlib.models`: the tiny models of the saliency notebook (a digits CNN, an attention classifier, a token task).
 * :mod:`creditlib.plotting`: the coalition lattice figure.
 * :mod:`creditlib.testing`: helpers for tests and notebooks (matrices with a chosen spectrum).
-* :mod:`creditlib.validation`: input validation shared by every module, and ``ConvergenceWarning``.
+* :mod:`creditlib.validation`: input validation shared by every module, ``ConvergenceWarning``, and the device
+  rules (seeded draws made on the CPU and moved; NumPy results from CPU copies).
 * :mod:`creditlib.checking`: sympy-based verification primitives (numbers, vectors, expressions, functions).
 * :mod:`creditlib.sandbox`: the seccomp filter under which a reader's function answer runs.
 * :mod:`creditlib.judging`: the judge process, started once per kernel, that forks a worker for every check.

@@ -35,7 +35,8 @@ from torch.func import grad_and_value, stack_module_state, vmap
 
 from .coalitions import check_enumerable, coalition_codes_and_sizes, table_players
 from .influence import LossFn, flatten, training_objective
-from .validation import check_int, check_open_unit, check_positive, check_random_state, warn_unconverged
+from .validation import (as_numpy, check_int, check_open_unit, check_positive, check_random_state,
+                         warn_unconverged)
 
 __all__ = ["subset_masks", "train_on_subsets", "sgd_on_subsets", "logistic_loss", "softmax_cross_entropy", "margins",
            "Datamodels", "fit_datamodels", "lds", "p_biased_fourier", "inverse_p_biased_fourier",
@@ -569,7 +570,7 @@ class Datamodels:
 
     def predict(self, masks) -> np.ndarray:
         """Predicted outputs ``(n_subsets, n_test)`` for boolean masks."""
-        return _encode(np.asarray(masks), self.encoding) @ self.coef.T + self.intercept
+        return _encode(as_numpy(masks), self.encoding) @ self.coef.T + self.intercept
 
 
 def _encode(masks: np.ndarray, encoding: str) -> np.ndarray:
@@ -581,7 +582,7 @@ def _encode(masks: np.ndarray, encoding: str) -> np.ndarray:
 
 
 def _check_masks_outputs(masks, outputs) -> tuple[np.ndarray, np.ndarray]:
-    masks, outputs = np.asarray(masks), np.asarray(outputs, dtype=np.float64)
+    masks, outputs = as_numpy(masks), as_numpy(outputs, dtype=np.float64)    # CPU copies of tensors
     if masks.dtype != bool or masks.ndim != 2:
         raise ValueError(f"masks must be a 2-D boolean array (n_subsets, n_train); got dtype {masks.dtype}, "
                          f"shape {masks.shape}.")
@@ -705,7 +706,7 @@ def lds(scores, masks, outputs) -> tuple[float, np.ndarray]:
     from scipy.stats import spearmanr
 
     masks, outputs = _check_masks_outputs(masks, outputs)
-    scores = np.asarray(scores, dtype=np.float64)
+    scores = as_numpy(scores, dtype=np.float64)      # e.g. −I.T of an influence matrix on a GPU
     if scores.ndim == 1:
         scores = scores[None, :]
     if scores.shape != (outputs.shape[1], masks.shape[1]):
@@ -742,7 +743,7 @@ def _p_and_sigma(p, exact: bool):
 
 
 def _as_table(table, exact: bool) -> np.ndarray:
-    table = np.asarray(table, dtype=object if exact else None)
+    table = as_numpy(table, dtype=object if exact else None)
     if table.ndim != 1:
         raise ValueError(f"A coalition table is one-dimensional (2^N entries indexed by bitmask); got shape "
                          f"{table.shape}.")
@@ -849,7 +850,7 @@ def fourier_weight_by_degree(coefficients) -> np.ndarray:
     ValueError
         When the length is not a power of two.
     """
-    c = np.asarray(coefficients)
+    c = as_numpy(coefficients)
     n = table_players(c)
     _, sizes = coalition_codes_and_sizes(n)
     if c.dtype == object:
@@ -974,7 +975,7 @@ def noise_stability_estimate(utility: Callable[[np.ndarray], np.ndarray], n_trai
     rng = check_random_state(seed)
     x = rng.random((n_pairs, n_train)) < p
     near, far = correlated_masks(x, p, rho, rng), correlated_masks(x, p, 2 * rho, rng)
-    values = np.asarray(utility(np.concatenate([x, near, far])), dtype=np.float64)
+    values = as_numpy(utility(np.concatenate([x, near, far])), dtype=np.float64)
     if values.shape[0] != 3 * n_pairs or values.ndim not in (1, 2):
         raise ValueError(f"utility must return one value (or one row) per mask: shape ({3 * n_pairs},) or "
                          f"({3 * n_pairs}, n_test); got {values.shape}.")

@@ -11,6 +11,7 @@ that order, which is the order of the tables that exact methods work with.
 """
 from __future__ import annotations
 
+import sys
 from fractions import Fraction
 from math import comb
 from numbers import Rational
@@ -19,7 +20,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .coalitions import MAX_EXACT_PLAYERS, as_fraction, check_enumerable
-from .validation import check_int, check_random_state
+from .validation import as_numpy, check_int, check_random_state
 
 Utility = Callable[[np.ndarray], np.ndarray]
 
@@ -53,7 +54,7 @@ def coalition_codes(masks: np.ndarray) -> np.ndarray:
     -------
     ndarray of int64, shape (k,)
     """
-    masks = np.asarray(masks, dtype=bool)
+    masks = as_numpy(masks, dtype=bool)
     return masks.astype(np.int64) @ (np.int64(1) << np.arange(masks.shape[1], dtype=np.int64))
 
 
@@ -237,7 +238,7 @@ class Game:
         TypeError
             Values that are not numbers.
         """
-        raw = np.asarray(values, dtype=object if isinstance(values, (list, tuple)) else None)
+        raw = as_numpy(values, dtype=object if isinstance(values, (list, tuple)) else None)
         if raw.ndim != 1:
             raise ValueError(f"A bitmask table is one-dimensional, one utility per coalition; got shape {raw.shape} "
                              "(for the outputs of train_on_subsets, pick one test point or average over them).")
@@ -260,7 +261,7 @@ class Game:
     # ------------------------------------------------------------------ evaluation
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         """Utilities of a batch of coalitions, a boolean array of shape ``(k, n_players)`` (or one mask)."""
-        masks = np.asarray(masks)
+        masks = as_numpy(masks)
         single = masks.ndim == 1
         if single:
             masks = masks[None, :]
@@ -362,6 +363,9 @@ class Game:
 
 def _as_value_array(values) -> np.ndarray:
     """Utilities as float64 when they are floats; as an object array of ``Fraction`` when all are exact."""
+    torch = sys.modules.get("torch")                    # imported only if the caller uses it
+    if torch is not None and isinstance(values, torch.Tensor):
+        values = as_numpy(values)                       # a tensor (on any device): a CPU copy
     if isinstance(values, np.ndarray) and values.dtype != object:
         return values.astype(np.float64) if values.dtype.kind in "biuf" else values
     items = list(values.tolist() if isinstance(values, np.ndarray) else values)
@@ -566,7 +570,7 @@ def weighted_voting_game(weights: Sequence[int], quota: int, players: Sequence[s
     Game
         Exact 0/1 utilities.
     """
-    w = np.asarray(weights, dtype=np.int64)
+    w = as_numpy(weights, dtype=np.int64)
 
     def utility(masks: np.ndarray) -> np.ndarray:
         return _as_value_array([int(v) for v in (masks.astype(np.int64) @ w >= quota)])
@@ -603,11 +607,11 @@ def feature_game(model: Callable[[np.ndarray], np.ndarray], x: np.ndarray, basel
     ValueError
         ``x`` is not a vector, or the baseline's shape differs from it.
     """
-    x = np.asarray(x, dtype=np.float64)
-    baseline = np.zeros_like(x) if baseline is None else np.asarray(baseline, dtype=np.float64)
+    x = as_numpy(x, dtype=np.float64)
+    baseline = np.zeros_like(x) if baseline is None else as_numpy(baseline, dtype=np.float64)
     if x.ndim != 1 or baseline.shape != x.shape:
         raise ValueError(f"x must be a vector and the baseline of the same shape; got {x.shape}, {baseline.shape}.")
-    return Game(len(x), lambda masks: np.asarray(model(np.where(masks, x, baseline)), dtype=np.float64), players)
+    return Game(len(x), lambda masks: as_numpy(model(np.where(masks, x, baseline)), dtype=np.float64), players)
 
 
 def symbolic_utilities(players: Sequence[str], empty_is_zero: bool = True) -> np.ndarray:
@@ -654,7 +658,7 @@ def squared_sum_game(weights: Sequence[float], players: Sequence[str] | None = N
     Game
         Float utilities; ``game.dividends`` holds the ``c_{i}`` and ``c_{ij}`` above.
     """
-    w = np.asarray(weights, dtype=np.float64)
+    w = as_numpy(weights, dtype=np.float64)
     n = len(w)
     game = Game(n, lambda masks: (masks.astype(np.float64) @ w) ** 2 / n, players)
     game.dividends = {(i,): w[i] ** 2 / n for i in range(n)}

@@ -26,8 +26,8 @@ import numpy as np
 import torch
 from torch.func import functional_call, grad, hessian, jvp, vmap
 
-from .validation import (ConvergenceWarning, check_index, check_int, check_positive, torch_generator,  # noqa: F401
-                         warn_unconverged)
+from .validation import (ConvergenceWarning, as_numpy, check_index, check_int, check_positive,  # noqa: F401
+                         cpu_draw, torch_generator, warn_unconverged)
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 MatVec = Callable[[torch.Tensor], torch.Tensor]
@@ -339,7 +339,7 @@ def hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tenso
     X, y : Tensor
         The training set (inputs, and one target per row).
     v : Tensor of shape (p,) or (m, p)
-        The vector(s), converted to the parameters' dtype.
+        The vector(s), converted to the parameters' dtype and moved to their device.
     weight_decay : float, default=0.0
         The ridge term ``weight_decay/2 · ‖θ‖²`` of the objective.
     damping : float, default=0.0
@@ -387,7 +387,7 @@ def make_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.
         return jvp(gradient, (fm.theta,), (v,))[1] + damping * v
 
     def matvec(v: torch.Tensor) -> torch.Tensor:
-        v = v.to(fm.theta.dtype)
+        v = v.to(device=fm.theta.device, dtype=fm.theta.dtype)
         return single(v) if v.ndim == 1 else vmap(single)(v)
 
     return matvec
@@ -439,7 +439,7 @@ def dense_hessian(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: t
 
 
 def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed=0,
-                   dtype: torch.dtype = torch.float64) -> float:
+                   dtype: torch.dtype = torch.float64, device: torch.device | str | None = None) -> float:
     """The eigenvalue of largest magnitude of a symmetric operator, by power iteration (``iters`` HVPs).
 
     Used to pick the Neumann/LiSSA scale ``α = 1/λ_max`` (Problems 10.1.3–10.1.4).
@@ -453,9 +453,12 @@ def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed=0,
     iters : int, default=100
         Power iterations (operator applications); no convergence test.
     seed : None, int or numpy.random.Generator, default=0
-        Seed of the random start vector (via :func:`creditlib.validation.torch_generator`).
+        Seed of the random start vector (via :func:`creditlib.validation.torch_generator`), drawn on the
+        CPU and then moved to ``device`` (:func:`creditlib.validation.cpu_draw`): the same start on every device.
     dtype : torch.dtype, default=torch.float64
         Dtype of the start vector.
+    device : torch.device or str, optional
+        Device of the start vector (where ``matvec`` works); default the CPU.
 
     Returns
     -------
@@ -463,8 +466,7 @@ def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed=0,
         The Rayleigh quotient ``vᵀAv`` at the last iterate (its sign is the eigenvalue's); 0.0 if
         an iterate is mapped to zero.
     """
-    g = torch_generator(seed)
-    v = torch.randn(dim, generator=g, dtype=dtype)
+    v = cpu_draw(torch.randn, dim, generator=torch_generator(seed), dtype=dtype, device=device)
     v /= v.norm()
     value = 0.0
     for _ in range(iters):
@@ -550,6 +552,11 @@ def solve_exact(A: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
     return torch.cholesky_solve(V.T if V.ndim == 2 else V[:, None], L).T.reshape(V.shape)
 
 
+CG_TRUE_RESIDUAL_SLACK = 100.0
+"""How far the true relative residual of :func:`solve_cg` may exceed ``tol``, once its recurrence residual has
+reached ``tol``, before it warns (float64 round-off leaves it within a few ``tol`` for the course's problems)."""
+
+
 def solve_cg(matvec: MatVec, V: torch.Tensor, *, tol: float = 1e-10, max_iter: int = 1000,
              callback: Callable[[int, torch.Tensor], None] | None = None) -> InverseHVP:
     """Conjugate gradient for ``A x = v`` (each row of a batch solved at once); one HVP per iteration.
@@ -586,7 +593,9 @@ def solve_cg(matvec: MatVec, V: torch.Tensor, *, tol: float = 1e-10, max_iter: i
     Warns
     -----
     ConvergenceWarning
-        ``max_iter`` reached before ``tol``.
+        ``max_iter`` reached before ``tol``; or the recurrence residual reached ``tol`` while the true residual
+        (recomputed from the operator) is more than ``CG_TRUE_RESIDUAL_SLACK · tol`` (round-off: a ``tol``
+        below what the dtype can reach, e.g. 1e-10 in float32).
     """
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", low=1)
@@ -614,15 +623,24 @@ def solve_cg(matvec: MatVec, V: torch.Tensor, *, tol: float = 1e-10, max_iter: i
             callback(iterations, X[0] if single else X)
         rs_new = (R * R).sum(dim=1)
         if (rs_new.sqrt() <= target).all():          # every right-hand side, not just one of them
+            converged = True
             break
         P = R + (rs_new / rs)[:, None] * P
         rs = rs_new
     else:
+        converged = False
         worst = float((rs_new.sqrt() / V.norm(dim=1).clamp_min(1e-300)).max())
         warn_unconverged(f"Conjugate gradient stopped at max_iter={max_iter} with relative residual {worst:.2g} "
                          f"> tol = {tol:g}: raise max_iter, or add damping to improve the conditioning.")
     X = X[0] if single else X
-    return InverseHVP(X, iterations + 1, _relative_residual(matvec, X, V[0] if single else V), "cg")
+    residual = _relative_residual(matvec, X, V[0] if single else V)
+    if converged and not residual <= CG_TRUE_RESIDUAL_SLACK * tol:
+        eps = torch.finfo(V.dtype).eps if V.dtype.is_floating_point else float("nan")
+        warn_unconverged(f"Conjugate gradient's recurrence residual reached tol = {tol:g}, but the true relative "
+                         f"residual ‖Ax − v‖/‖v‖ is {residual:.2g}, more than {CG_TRUE_RESIDUAL_SLACK:g}·tol: round-off "
+                         f"in {V.dtype} (machine epsilon {eps:.2g}) caps the accuracy. Use float64 (model.double() "
+                         f"and float64 data), or a tol above the round-off floor (about 10·eps·‖A‖‖x‖/‖v‖).")
+    return InverseHVP(X, iterations + 1, residual, "cg")
 
 
 def solve_neumann(matvec: MatVec, V: torch.Tensor, *, scale: float, tol: float = 1e-10, max_iter: int = 10_000,
@@ -776,7 +794,7 @@ def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: tor
     model, loss_fn, X, y
         As in :func:`hvp`.
     v : Tensor of shape (p,) or (m, p)
-        One right-hand side, or m of them solved together.
+        One right-hand side, or m of them solved together (moved to the parameters' device and dtype).
     weight_decay, damping : float, default=0.0
         As in :func:`hvp`; λ = ``damping`` ≥ 0.
     method : {"exact", "cg", "neumann", "lissa"}, default="cg"
@@ -809,19 +827,20 @@ def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: tor
     Warns
     -----
     ConvergenceWarning
-        "cg" or "neumann" stopped at ``max_iter``.
+        "cg" or "neumann" stopped at ``max_iter``, or "cg"'s true residual is far above ``tol`` (a ``tol``
+        below the round-off floor of the dtype, e.g. the default 1e-10 with a float32 model).
     """
     damping = check_positive(damping, "damping", allow_zero=True)
     batch_size = check_int(batch_size, "batch_size", low=1)
     fm = flatten(model)
-    v = v.to(fm.theta.dtype)
+    v = v.to(device=fm.theta.device, dtype=fm.theta.dtype)
     if v.shape[-1] != fm.theta.numel() or v.ndim not in (1, 2):
         raise ValueError(f"v must have shape ({fm.theta.numel()},) or (m, {fm.theta.numel()}) for a model with "
                          f"{fm.theta.numel()} parameters; got {tuple(v.shape)}.")
     full = make_hvp(model, loss_fn, X, y, weight_decay=weight_decay, damping=damping)
     if method == "exact":
         H = dense_hessian(model, loss_fn, X, y, weight_decay=weight_decay)
-        x = solve_exact(H + damping * torch.eye(len(H), dtype=H.dtype), v)
+        x = solve_exact(H + damping * torch.eye(len(H), dtype=H.dtype, device=H.device), v)
         return InverseHVP(x, 0, _relative_residual(full, x, v), method)
     if method == "cg":
         return solve_cg(full, v, tol=tol, max_iter=max_iter)
@@ -830,7 +849,8 @@ def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: tor
     power_iters = 0
     if scale is None:
         power_iters = 50
-        scale = 1.0 / abs(top_eigenvalue(full, fm.theta.numel(), iters=power_iters, seed=seed, dtype=fm.theta.dtype))
+        scale = 1.0 / abs(top_eigenvalue(full, fm.theta.numel(), iters=power_iters, seed=seed, dtype=fm.theta.dtype,
+                                         device=fm.theta.device))
     if method == "neumann":
         result = solve_neumann(full, v, scale=scale, tol=tol, max_iter=max_iter)
         return replace(result, n_hvp=result.n_hvp + power_iters)
@@ -859,7 +879,8 @@ def minibatch_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: t
     -------
     callable
         ``apply(generator, iterates)`` for iterates of shape ``(repeats, p)`` or ``(repeats, m, p)``;
-        draws one mini-batch per repeat from the torch ``generator``.
+        draws one mini-batch per repeat from the CPU torch ``generator`` (the indices are then moved to X's
+        device, so the mini-batches are the same on every device).
 
     Raises
     ------
@@ -875,9 +896,9 @@ def minibatch_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: t
         return jvp(grad(objective), (fm.theta,), (u,))[1] + damping * u
 
     def apply(g: torch.Generator, iterates: torch.Tensor) -> torch.Tensor:
-        idx = torch.stack([torch.randperm(n, generator=g)[:b] for _ in range(iterates.shape[0])])
+        idx = torch.stack([cpu_draw(torch.randperm, n, generator=g)[:b] for _ in range(iterates.shape[0])])
         per_repeat = one if iterates.ndim == 2 else vmap(one, in_dims=(None, 0))
-        return vmap(per_repeat)(idx, iterates.to(fm.theta.dtype))
+        return vmap(per_repeat)(idx.to(X.device), iterates.to(device=fm.theta.device, dtype=fm.theta.dtype))
 
     return apply
 
@@ -1063,7 +1084,7 @@ def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor
     fm = flatten(model)
     n = X_train.shape[0]
     indices = list(range(n)) if indices is None else [check_index(i, "each of indices", n, "training points")
-                                                       for i in np.asarray(indices).reshape(-1).tolist()]
+                                                       for i in as_numpy(indices).reshape(-1).tolist()]
     max_iter, chunk = check_int(max_iter, "max_iter", low=1), check_int(chunk, "chunk", low=1)
     tol = check_positive({"newton": 1e-9, "lbfgs": 1e-7}.get(optimizer, 1.0) if tol is None else tol, "tol")
     base = example_losses(model, loss_fn, X_test, y_test)
@@ -1071,8 +1092,10 @@ def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor
     if optimizer not in ("newton", "lbfgs"):
         raise ValueError(f"optimizer must be 'newton' or 'lbfgs'; got {optimizer!r}.")
     objective = training_objective(fm, loss_fn, X_train, y_train, weight_decay)
-    weights = torch.ones(len(indices), n, dtype=fm.theta.dtype)
-    weights[torch.arange(len(indices)), torch.tensor(indices, dtype=torch.long)] = 0.0   # row r drops point r
+    device = fm.theta.device
+    weights = torch.ones(len(indices), n, dtype=fm.theta.dtype, device=device)
+    weights[torch.arange(len(indices), device=device),
+            torch.tensor(indices, dtype=torch.long, device=device)] = 0.0                # row r drops point r
     if optimizer == "newton":              # chunks bound the memory of the batched dense Hessians
         starts = _progress(range(0, len(indices), chunk), progress, "leave-one-out (Newton, chunks)")
         thetas = torch.cat([_retrain_newton(objective, fm.theta, weights[start:start + chunk], tol=tol,

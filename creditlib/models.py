@@ -15,11 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .validation import check_int, check_positive, check_random_state, torch_generator
-
-
-def _seeded(seed) -> int:
-    return int(torch_generator(seed).initial_seed())
+from .validation import check_int, check_positive, check_random_state, cpu_draw, seeded_torch_rng, torch_generator
 
 
 class DigitsCNN(nn.Module):
@@ -29,13 +25,14 @@ class DigitsCNN(nn.Module):
     Parameters
     ----------
     seed : None, int or numpy.random.Generator, default=0
-        Seed of the initialisation (the global torch RNG is left as it was).
+        Seed of the initialisation, made on the CPU (move the model afterwards: ``DigitsCNN(seed).to(device)``,
+        the same weights on every device); no global torch RNG, of the CPU or of a GPU, changes
+        (:func:`creditlib.validation.seeded_torch_rng`).
     """
 
     def __init__(self, seed=0):
         super().__init__()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(_seeded(seed))
+        with seeded_torch_rng(seed):
             self.features = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten())
             self.head = nn.Sequential(nn.Linear(128, 32), nn.ReLU(), nn.Linear(32, 10))
         self.double()
@@ -57,7 +54,7 @@ def train_classifier(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epoc
     epochs, lr, batch_size, weight_decay
         Adam's settings.
     seed : None, int or numpy.random.Generator, default=0
-        Seed of the shuffling.
+        Seed of the shuffling (drawn on the CPU, so the same batches on every device).
 
     Returns
     -------
@@ -70,7 +67,8 @@ def train_classifier(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epoc
     opt = torch.optim.Adam(model.parameters(), lr=check_positive(lr, "lr"), weight_decay=weight_decay)
     model.train()
     for _ in range(epochs):
-        for idx in torch.randperm(len(y), generator=gen).split(batch_size):
+        order = cpu_draw(torch.randperm, len(y), generator=gen, device=y.device)
+        for idx in order.split(batch_size):
             loss = nn.functional.cross_entropy(model(X[idx]), y[idx])
             opt.zero_grad()
             loss.backward()
@@ -161,14 +159,14 @@ class TinyAttention(nn.Module):
         Freeze the pooling attention at uniform weights over the kept tokens (the baseline of
         Wiegreffe & Pinter 2019).
     seed : None, int or numpy.random.Generator, default=0
+        Seed of the initialisation, made on the CPU as for :class:`DigitsCNN` (no global RNG changes).
     """
 
     def __init__(self, vocab_size: int, length: int, d_model: int = 16, n_layers: int = 1, n_classes: int = 2,
                  uniform: bool = False, seed=0):
         super().__init__()
         self.uniform = uniform
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(_seeded(seed))
+        with seeded_torch_rng(seed):
             self.embed = nn.Embedding(vocab_size, d_model)
             self.position = nn.Embedding(length, d_model)
             self.qkv = nn.ModuleList(nn.Linear(d_model, 3 * d_model) for _ in range(n_layers))
@@ -177,11 +175,22 @@ class TinyAttention(nn.Module):
         self.double()
 
     def embed_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.embed(tokens) + self.position(torch.arange(tokens.shape[1]))
+        """Token plus position embeddings, shape ``(batch, length, d_model)``, on ``tokens``' device.
+
+        Parameters
+        ----------
+        tokens : torch.Tensor
+            int64, shape ``(batch, length)``.
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        return self.embed(tokens) + self.position(torch.arange(tokens.shape[1], device=tokens.device))
 
     def _encode(self, tokens, keep, embeddings):
         h = self.embed_tokens(tokens) if embeddings is None else embeddings
-        keep = torch.ones(tokens.shape, dtype=torch.bool) if keep is None else keep
+        keep = torch.ones(tokens.shape, dtype=torch.bool, device=tokens.device) if keep is None else keep
         maps = []
         for layer in self.qkv:
             q, k, v = layer(h).chunk(3, dim=-1)
@@ -189,7 +198,8 @@ class TinyAttention(nn.Module):
             a = torch.softmax(scores.masked_fill(~keep[:, None, :], -torch.inf), -1)
             maps.append(a)
             h = h + a @ v
-        pool_scores = torch.zeros(tokens.shape, dtype=h.dtype) if self.uniform else self.query(h)[..., 0]
+        pool_scores = (torch.zeros(tokens.shape, dtype=h.dtype, device=h.device) if self.uniform
+                       else self.query(h)[..., 0])
         alpha = torch.softmax(pool_scores.masked_fill(~keep, -torch.inf), -1)
         return h, alpha, maps
 

@@ -27,7 +27,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .validation import check_int, check_positive, check_random_state, torch_generator
+from .validation import (as_numpy, check_int, check_positive, check_random_state, cpu_draw, seeded_torch_rng,
+                         tensor_devices, torch_generator)
 
 Model = Callable[[torch.Tensor], torch.Tensor]
 METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre")
@@ -35,12 +36,14 @@ METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid
 
 # ---------------------------------------------------------------------------- scores and gradients
 def _as_tensor(x) -> torch.Tensor:
-    return x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float64))
+    """A tensor as it is (its device and dtype); anything else as a float64 CPU tensor."""
+    return x if isinstance(x, torch.Tensor) else torch.as_tensor(as_numpy(x, dtype=np.float64), device="cpu")
 
 
-def _targets(target, batch: int, n_classes: int) -> torch.Tensor:
-    """``target`` (an int or one index per example) as a long tensor of shape ``(batch,)``, range-checked."""
-    t = torch.as_tensor(target)
+def _targets(target, batch: int, n_classes: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """``target`` (an int or one index per example) as a long tensor of shape ``(batch,)`` on ``device``,
+    range-checked."""
+    t = target.to(device) if isinstance(target, torch.Tensor) else torch.as_tensor(target, device=device)
     if t.dtype.is_floating_point or t.dtype == torch.bool:
         raise TypeError(f"target must be an integer class index or a tensor of them; got dtype {t.dtype}.")
     t = t.long().expand(batch) if t.ndim == 0 else t.long()
@@ -63,11 +66,12 @@ def target_scores(model: Model, x: torch.Tensor, target) -> torch.Tensor:
         ``model(x) -> logits`` of shape ``(batch, classes)``.
     x : Tensor, shape (batch, ...)
     target : int or Tensor of shape (batch,)
-        Class index, one for all or one per example.
+        Class index, one for all or one per example (a tensor on another device is moved to the logits').
 
     Returns
     -------
     Tensor, shape (batch,)
+        On the logits' device.
 
     Raises
     ------
@@ -78,7 +82,7 @@ def target_scores(model: Model, x: torch.Tensor, target) -> torch.Tensor:
     if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or logits.shape[0] != x.shape[0]:
         shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
         raise ValueError(f"The model must return logits of shape (batch, classes) = ({x.shape[0]}, k); got {shape}.")
-    t = _targets(target, x.shape[0], logits.shape[1])
+    t = _targets(target, x.shape[0], logits.shape[1], logits.device)
     return logits.gather(1, t[:, None])[:, 0]
 
 
@@ -119,7 +123,7 @@ def vanilla_gradient(model: Model, x, target=None):
         The model's output has the wrong shape (not a scalar score without ``target``), does not depend
         differentiably on ``x``, or a target is out of range.
     """
-    as_numpy = not isinstance(x, torch.Tensor)
+    return_numpy = not isinstance(x, torch.Tensor)
     x = _as_tensor(x)
     if target is None:
         def score(z):
@@ -134,7 +138,7 @@ def vanilla_gradient(model: Model, x, target=None):
         def score(z):
             return target_scores(model, z, target)
     g = _gradient(score, x)
-    return g.numpy() if as_numpy else g
+    return g.detach().cpu().numpy() if return_numpy else g
 
 
 def gradient_times_input(model: Model, x: torch.Tensor, target) -> torch.Tensor:
@@ -203,7 +207,7 @@ def quadrature_rule(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
 def _baseline_like(x: torch.Tensor, baseline) -> torch.Tensor:
     if baseline is None:
         return torch.zeros_like(x)
-    b = _as_tensor(baseline).to(x.dtype)
+    b = _as_tensor(baseline).to(device=x.device, dtype=x.dtype)
     if b.shape == x.shape[1:]:
         b = b.expand_as(x)
     if b.shape != x.shape:
@@ -254,16 +258,17 @@ def integrated_gradients(model: Model, x: torch.Tensor, baseline=None, *, target
     nodes, weights = quadrature_rule(method, n_steps)
     n, b = len(nodes), x.shape[0]
     rows = b * min(n, 64) if batch_size is None else check_int(batch_size, "batch_size", low=1)
-    alphas = torch.as_tensor(nodes, dtype=x.dtype)
-    w = torch.as_tensor(weights, dtype=x.dtype)
+    alphas = torch.as_tensor(nodes, dtype=x.dtype, device=x.device)
+    w = torch.as_tensor(weights, dtype=x.dtype, device=x.device)
     diff = x - base
     total = torch.zeros_like(x)
     shape = (-1,) + (1,) * (x.ndim - 1)
+    targets = _targets(target, b, 2**62, x.device)
     for start in range(0, n * b, rows):
-        idx = torch.arange(start, min(start + rows, n * b))
+        idx = torch.arange(start, min(start + rows, n * b), device=x.device)
         step, example = idx // b, idx % b
         points = base[example] + alphas[step].view(shape) * diff[example]
-        g = _gradient(lambda z: target_scores(model, z, _targets(target, b, 2**62)[example]), points)
+        g = _gradient(lambda z: target_scores(model, z, targets[example]), points)
         total.index_add_(0, example, w[step].view(shape) * g)
     attributions = diff * total
     with torch.no_grad():
@@ -288,6 +293,7 @@ def smoothgrad(model: Model, x: torch.Tensor, *, target, noise_level: float = 0.
     n_samples : int, default=50
         Noisy copies averaged.
     seed : None, int or numpy.random.Generator, default=0
+        Seed of the noise, drawn on the CPU and moved to ``x``'s device (the same noise on every device).
 
     Returns
     -------
@@ -306,7 +312,7 @@ def smoothgrad(model: Model, x: torch.Tensor, *, target, noise_level: float = 0.
     sigma = (noise_level * (flat.max(1).values - flat.min(1).values)).view((-1,) + (1,) * (x.ndim - 1))
     total = torch.zeros_like(x)
     for _ in range(n_samples):
-        noise = torch.randn(x.shape, generator=gen, dtype=x.dtype)
+        noise = cpu_draw(torch.randn, x.shape, generator=gen, dtype=x.dtype, device=x.device)  # same on every device
         total += vanilla_gradient(model, x + sigma * noise, target)
     return total / n_samples
 
@@ -335,7 +341,9 @@ def randomize_layers(model: torch.nn.Module, n_top: int, seed=0) -> torch.nn.Mod
     """A copy of ``model`` with its top ``n_top`` parameterised layers re-initialised (Adebayo et al. 2018).
 
     Cascading randomisation: the layers are those of :func:`parameterised_layers`, taken from the logits
-    down; each is re-initialised by its own ``reset_parameters`` under a seeded, restored torch RNG state.
+    down; each is re-initialised by its own ``reset_parameters`` on a CPU copy of the layer, under a seeded
+    CPU generator (:func:`creditlib.validation.seeded_torch_rng`: no global RNG of any device changes), and the
+    values are copied back to the layer's device and dtype: a seed gives the same layers on every device.
 
     Parameters
     ----------
@@ -358,11 +366,14 @@ def randomize_layers(model: torch.nn.Module, n_top: int, seed=0) -> torch.nn.Mod
     n_top = check_int(n_top, "n_top", low=0, high=len(names))
     copied = copy.deepcopy(model)
     modules = dict(copied.named_modules())
-    torch_seed = int(torch_generator(seed).initial_seed())
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(torch_seed)
+    with seeded_torch_rng(seed, tensor_devices(copied)):
         for name in reversed(names[len(names) - n_top:]):
-            modules[name].reset_parameters()
+            layer = modules[name]
+            fresh = copy.deepcopy(layer).to("cpu")          # initialised on the CPU: the same values everywhere
+            fresh.reset_parameters()
+            with torch.no_grad():
+                for mine, new in zip([*layer.parameters(), *layer.buffers()], [*fresh.parameters(), *fresh.buffers()]):
+                    mine.copy_(new)                          # back to the layer's own device and dtype
     return copied
 
 
@@ -390,8 +401,7 @@ def rank_correlation(a, b, absolute: bool = True, method: str = "spearman") -> n
     """
     from scipy import stats
 
-    a = np.asarray(a.detach() if isinstance(a, torch.Tensor) else a, dtype=np.float64)
-    b = np.asarray(b.detach() if isinstance(b, torch.Tensor) else b, dtype=np.float64)
+    a, b = as_numpy(a, dtype=np.float64), as_numpy(b, dtype=np.float64)      # CPU copies, wherever they live
     if a.shape != b.shape or a.ndim < 2:
         raise ValueError(f"a and b must be batches (batch, ...) of the same shape; got {a.shape} and {b.shape}.")
     if method not in ("spearman", "kendall"):
@@ -434,9 +444,8 @@ def top_k_precision(importance, relevant, k: int) -> np.ndarray:
     ValueError
         Shapes differ, ``relevant`` is not boolean, or ``k`` is out of range.
     """
-    imp = np.asarray(importance.detach().cpu() if isinstance(importance, torch.Tensor) else importance,
-                     dtype=np.float64)                      # NumPy from a CPU copy, wherever the scores live
-    rel = np.asarray(relevant.detach().cpu() if isinstance(relevant, torch.Tensor) else relevant)
+    imp = as_numpy(importance, dtype=np.float64)            # NumPy from a CPU copy, wherever the scores live
+    rel = as_numpy(relevant)
     if imp.shape != rel.shape or imp.ndim < 2:
         raise ValueError(f"importance and relevant must be batches (batch, ...) of the same shape; got {imp.shape} "
                          f"and {rel.shape}.")
@@ -531,7 +540,7 @@ def mean_difference_cav(concept_acts, random_acts) -> np.ndarray:
 
 
 def _flat_array(a) -> np.ndarray:
-    a = np.asarray(a.detach().cpu() if isinstance(a, torch.Tensor) else a, dtype=np.float64)
+    a = as_numpy(a, dtype=np.float64)
     return a.reshape(len(a), -1)
 
 
@@ -547,16 +556,18 @@ def conceptual_sensitivity(head: Model, layer_acts: torch.Tensor, cav, target) -
         ``head(acts) -> logits`` of shape ``(batch, classes)``: the model above layer l.
     layer_acts : Tensor, shape (batch, ...)
         Layer-l activations ``f_l(x)``.
-    cav : array_like, shape (d,)
-        The concept activation vector (d = the number of entries of one example's activations).
+    cav : array_like or Tensor, shape (d,)
+        The concept activation vector (d = the number of entries of one example's activations); moved to the
+        activations' device and dtype.
     target : int or Tensor of shape (batch,)
 
     Returns
     -------
     Tensor, shape (batch,)
+        On the activations' device.
     """
     acts = _as_tensor(layer_acts)
-    v = torch.as_tensor(np.asarray(cav, dtype=np.float64), dtype=acts.dtype)
+    v = torch.as_tensor(as_numpy(cav, dtype=np.float64), dtype=acts.dtype, device=acts.device)
     if v.numel() != acts[0].numel():
         raise ValueError(f"The CAV has {v.numel()} entries but one example's activations have {acts[0].numel()}.")
     return vanilla_gradient(head, acts, target).flatten(1) @ v.reshape(-1)
@@ -698,8 +709,8 @@ def erasure_importance(model: torch.nn.Module, tokens: torch.Tensor, target) -> 
     b, length = tokens.shape
     with torch.no_grad():
         full = target_scores(model, tokens, target)
-        t = _targets(target, b, 2**62)
-        keep = ~torch.eye(length, dtype=torch.bool)                           # row j: all but token j
+        t = _targets(target, b, 2**62, tokens.device)
+        keep = ~torch.eye(length, dtype=torch.bool, device=tokens.device)     # row j: all but token j
         rep = tokens.repeat_interleave(length, 0)
         erased = target_scores(lambda z: model(z, keep=keep.repeat(b, 1)), rep, t.repeat_interleave(length))
     return full[:, None] - erased.view(b, length)
@@ -777,7 +788,7 @@ def adversarial_attention(model: torch.nn.Module, tokens: torch.Tensor, *, delta
     lr : float, default=0.1
         Adam's learning rate.
     seed : None, int or numpy.random.Generator, default=0
-        Seed of the starting point.
+        Seed of the starting point (drawn on the CPU, then moved to the model's device).
 
     Returns
     -------
@@ -792,11 +803,11 @@ def adversarial_attention(model: torch.nn.Module, tokens: torch.Tensor, *, delta
     with torch.no_grad():
         alpha, _ = model.attention_maps(tokens)
         y0 = torch.softmax(model(tokens), -1)
-    gen = torch_generator(seed)
-    z = (torch.log(alpha.clamp_min(1e-12)) + torch.randn(alpha.shape, generator=gen, dtype=alpha.dtype))
+    start = cpu_draw(torch.randn, alpha.shape, generator=torch_generator(seed), dtype=alpha.dtype, device=alpha.device)
+    z = torch.log(alpha.clamp_min(1e-12)) + start
     z.requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
-    best, best_jsd = alpha.clone(), torch.zeros(len(alpha), dtype=alpha.dtype)
+    best, best_jsd = alpha.clone(), torch.zeros(len(alpha), dtype=alpha.dtype, device=alpha.device)
     best_change = torch.zeros_like(best_jsd)
     for _ in range(n_iter):
         a = torch.softmax(z, -1)
@@ -833,12 +844,15 @@ def removals_to_flip(model: torch.nn.Module, tokens: torch.Tensor, order: torch.
         Number of erasures that flipped the decision; ``length`` if erasing all but one token never did.
     """
     b, length = tokens.shape
+    device = tokens.device
+    order = torch.as_tensor(order, device=device)
     with torch.no_grad():
         pred = model(tokens).argmax(-1)
-        out = torch.full((b,), length, dtype=torch.long)
-        keep = torch.ones(b, length, dtype=torch.bool)
+        out = torch.full((b,), length, dtype=torch.long, device=device)
+        keep = torch.ones(b, length, dtype=torch.bool, device=device)
+        rows = torch.arange(b, device=device)
         for r in range(length - 1):
-            keep[torch.arange(b), order[:, r]] = False
+            keep[rows, order[:, r]] = False
             flipped = (model(tokens, keep=keep).argmax(-1) != pred) & (out == length)
             out[flipped] = r + 1
     return out
@@ -858,7 +872,8 @@ def attention_rollout(layer_attentions: list, pool_weights: torch.Tensor | None 
     -------
     Tensor, shape (batch, length, length), or (batch, length) with ``pool_weights``
     """
-    eye = torch.eye(layer_attentions[0].shape[-1], dtype=layer_attentions[0].dtype)
+    first = layer_attentions[0]
+    eye = torch.eye(first.shape[-1], dtype=first.dtype, device=first.device)
     rolled = eye.expand_as(layer_attentions[0])
     for a in layer_attentions:
         rolled = (0.5 * a + 0.5 * eye) @ rolled

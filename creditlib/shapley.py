@@ -23,7 +23,7 @@ import sympy as sp
 from .coalitions import (MAX_EXACT_PLAYERS, as_fraction, check_enumerable, coalition_codes_and_sizes,  # noqa: F401
                          enumeration_memory_bytes, table_players, without)
 from .games import Game, coalition_codes
-from .validation import check_index, check_int, check_open_unit, check_random_state
+from .validation import as_numpy, check_index, check_int, check_open_unit, check_random_state
 
 
 def coalition_table(game: Game, *, exact: bool = False, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
@@ -165,11 +165,11 @@ def semivalue_from_table(values: np.ndarray, weights) -> np.ndarray:
     ValueError
         The table's length is not a power of two.
     """
-    values = np.asarray(values)
+    values = as_numpy(values)
     n = table_players(values)
     if values.dtype == object and isinstance(values[-1], sp.Basic):   # symbolic: keep weights in sympy
         weights = [sp.Rational(w.numerator, w.denominator) if isinstance(w, Fraction) else w for w in weights]
-    weights = np.asarray(weights, dtype=object if values.dtype == object else np.float64)
+    weights = as_numpy(weights, dtype=object if values.dtype == object else np.float64)
     codes, sizes = coalition_codes_and_sizes(n)
     phi = np.empty(n, dtype=values.dtype)
     for i in range(n):                                   # a loop over players only; coalitions are vectorised
@@ -237,7 +237,7 @@ def shapley_by_permutations(values: np.ndarray, orders=None) -> np.ndarray:
         N > 8 without ``orders``, ``orders`` not an (m, N) array of permutations (m ≥ 1), or the table's
         length is not a power of two.
     """
-    values = np.asarray(values)
+    values = as_numpy(values)
     n = table_players(values)
     if orders is None:
         if n > 8:
@@ -260,7 +260,7 @@ def shapley_by_permutations(values: np.ndarray, orders=None) -> np.ndarray:
 
 def _check_orders(orders, n: int) -> np.ndarray:
     """``orders`` as an (m, n) int array whose rows are permutations of ``0 .. n−1`` (ValueError otherwise)."""
-    orders = np.asarray(orders)
+    orders = as_numpy(orders)
     if orders.ndim != 2 or orders.shape[1] != n or len(orders) == 0 or orders.dtype.kind not in "iu":
         raise ValueError(f"orders must be an integer array of shape (m, {n}) with m ≥ 1, one permutation of "
                          f"0..{n - 1} per row; got shape {orders.shape} and dtype {orders.dtype}.")
@@ -414,7 +414,7 @@ def shapley_difference_exact(values: np.ndarray, i: int, j: int):
     ValueError
         An index out of range, ``i == j``, or a table whose length is not a power of two.
     """
-    values = np.asarray(values)
+    values = as_numpy(values)
     n = table_players(values)
     i, j = check_index(i, "i", n), check_index(j, "j", n)
     if i == j:
@@ -478,7 +478,7 @@ def dividends_from_table(values: np.ndarray) -> np.ndarray:
     ValueError
         The table's length is not a power of two.
     """
-    c = np.array(values, copy=True)
+    c = as_numpy(values).copy()
     n = table_players(c)
     for i in range(n):
         view = c.reshape(-1, 2, 2**i)                    # axis 1 is bit i
@@ -550,7 +550,7 @@ def shapley_from_dividends(dividends, n_players: int | None = None) -> np.ndarra
             for i in members:
                 s[i] += share
         return rationals_if_exact(np.array(s, dtype=object if exact else np.float64), exact)
-    table = np.asarray(dividends)
+    table = as_numpy(dividends)
     n = table_players(table)
     codes, sizes = coalition_codes_and_sizes(n)
     exact = table.dtype == object
@@ -791,7 +791,7 @@ def difference_terms(utility, subsets: np.ndarray, *, batch_size: int = 4096) ->
         ``subsets`` is not a boolean (m, N) array with m ≥ 1 whose rows have one common size ≤ N − 2,
         or ``batch_size`` < 1.
     """
-    S = np.asarray(subsets)
+    S = as_numpy(subsets)
     if S.dtype != bool or S.ndim != 2 or len(S) == 0:
         raise ValueError(f"subsets must be a boolean array of shape (m, N) with m ≥ 1; got shape {S.shape} "
                          f"and dtype {S.dtype}.")
@@ -805,7 +805,7 @@ def difference_terms(utility, subsets: np.ndarray, *, batch_size: int = 4096) ->
     outsider_rows, outsider_cols = np.nonzero(~S)               # N − k outsiders per draw
     T = S[outsider_rows].copy()
     T[np.arange(len(T)), outsider_cols] = True                  # S ∪ {i}
-    v = np.concatenate([np.asarray(utility(T[i:i + batch_size])).astype(np.float64)
+    v = np.concatenate([as_numpy(utility(T[i:i + batch_size])).astype(np.float64)
                         for i in range(0, len(T), batch_size)])
     v = v.reshape(m_k, n - k)
     players = outsider_cols.reshape(m_k, n - k)

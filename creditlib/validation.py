@@ -17,13 +17,31 @@ Seeds. Every ``seed`` argument accepts ``None``, a non-negative int or a
   initialisation in ``train_on_subsets``, the validation split of ``fit_datamodels``,
   power iteration and LiSSA's sampling in ``creditlib.influence``, and the game
   families of ``violated_axioms``.
+
+Devices and dtypes. Every public function that takes a model or tensors runs where they are, as Captum and
+minGPT do: it allocates on their device (``device=`` taken from the inputs or the model's parameters) and in
+their dtype, and returns tensors there. Results that are NumPy arrays come from explicit CPU copies
+(:func:`as_numpy`). Two rules keep seeded results the same on every device and leave global state alone:
+
+* **Seeded draws are made on the CPU, then moved.** Noise, start vectors, mini-batches and shuffles are drawn
+  from a CPU ``torch.Generator`` (:func:`torch_generator`) into a CPU tensor of the target dtype and then moved
+  to the inputs' device (:func:`cpu_draw`), so a seed gives the same numbers on a CPU, a GPU or any other
+  accelerator (a CUDA generator would give different ones), and the CPU results are those drawn before
+  devices were supported.
+* **No global RNG is changed.** Seeded model initialisation (``DigitsCNN``, ``TinyAttention``,
+  ``randomize_layers``) runs on CPU modules under :func:`seeded_torch_rng`, which seeds only torch's CPU
+  generator (never ``torch.manual_seed``, which also reseeds every GPU) and restores the CPU's generator and
+  those of the devices involved (every CUDA device torch has initialised) on exit; a layer of a model on a GPU
+  is re-initialised on a CPU copy and its values copied back, so it gets the CPU's numbers.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
+import sys
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
@@ -105,7 +123,8 @@ def torch_generator(seed) -> "torch.Generator":
     Returns
     -------
     torch.Generator
-        A new CPU generator.
+        A new generator on the CPU, whatever device the data live on: seeded draws are made on the CPU and
+        then moved (:func:`cpu_draw`), so that a seed gives the same numbers on every device.
 
     Raises
     ------
@@ -116,9 +135,156 @@ def torch_generator(seed) -> "torch.Generator":
 
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
         check_random_state(seed)                      # same validation (non-negative)
-        return torch.Generator().manual_seed(int(seed))
+        return torch.Generator(device="cpu").manual_seed(int(seed))
     rng = check_random_state(seed)
-    return torch.Generator().manual_seed(int(rng.integers(2**62)))
+    return torch.Generator(device="cpu").manual_seed(int(rng.integers(2**62)))
+
+
+def cpu_draw(sampler, *size, generator: "torch.Generator", dtype: "torch.dtype | None" = None,
+             device=None, **options) -> "torch.Tensor":
+    """A seeded draw made on the CPU and then moved to ``device``: the same numbers on every device.
+
+    The library's rule for random tensors (see the module docstring): ``sampler`` (``torch.randn``,
+    ``torch.rand``, ``torch.randperm``, ``torch.randint``, ...) runs with a CPU ``generator`` into a CPU tensor
+    of ``dtype``, which is then copied to ``device``. A generator on the target device would give other
+    numbers on a GPU than on the CPU.
+
+    Parameters
+    ----------
+    sampler : callable
+        A torch random factory taking ``generator=``, ``dtype=`` and ``device=`` keywords.
+    *size
+        Its positional arguments (a shape, or ``n`` for ``randperm``, ...).
+    generator : torch.Generator
+        A CPU generator, e.g. from :func:`torch_generator`.
+    dtype : torch.dtype, optional
+        The dtype of the draw (drawn in that dtype on the CPU); default the sampler's.
+    device : torch.device or str, optional
+        Where the result goes; default the CPU.
+    **options
+        Further keywords of ``sampler``.
+
+    Returns
+    -------
+    torch.Tensor
+        On ``device``, with the values drawn on the CPU.
+
+    Raises
+    ------
+    ValueError
+        ``generator`` is not a CPU generator.
+    """
+    if generator.device.type != "cpu":
+        raise ValueError(f"Seeded draws use a CPU generator (then move the result); got one on {generator.device}.")
+    if dtype is not None:
+        options["dtype"] = dtype
+    draw = sampler(*size, generator=generator, device="cpu", **options)
+    return draw if device is None else draw.to(device)
+
+
+def tensor_devices(*objects) -> list:
+    """The devices of the tensors among ``objects`` and of the parameters and buffers of the modules among them.
+
+    Parameters
+    ----------
+    *objects
+        Tensors, ``torch.nn.Module`` objects, or anything else (ignored).
+
+    Returns
+    -------
+    list of torch.device
+        Each device once, in order of appearance.
+    """
+    torch = sys.modules.get("torch")
+    found = []
+    if torch is None:
+        return found
+    for obj in objects:
+        if isinstance(obj, torch.Tensor):
+            tensors = [obj]
+        elif isinstance(obj, torch.nn.Module):
+            tensors = [*obj.parameters(), *obj.buffers()]
+        else:
+            continue
+        for t in tensors:
+            if t.device not in found:
+                found.append(t.device)
+    return found
+
+
+@contextlib.contextmanager
+def seeded_torch_rng(seed, devices=()) -> Iterator[None]:
+    """Inside: torch's global CPU generator seeded from ``seed``; on exit every global generator as it was.
+
+    For code that draws from torch's global RNG and takes no generator (a module's ``reset_parameters``,
+    PyTorch's own initialisation). Only the CPU generator is seeded (``torch.default_generator.manual_seed``,
+    never ``torch.manual_seed``, which also reseeds every GPU, or queues that for when CUDA starts). On exit it
+    restores the CPU generator and the generators of ``devices`` and of every CUDA device torch has
+    initialised, so no global RNG of any device changes. Initialise modules on the CPU inside it: that is
+    what makes the numbers the same on every machine.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+        As :func:`torch_generator` (the CPU generator is seeded with that generator's initial seed).
+    devices : iterable of torch.device or str, optional
+        Devices whose generators are also saved and restored (e.g. :func:`tensor_devices` of a model);
+        the CPU and the meta device need nothing more.
+
+    Returns
+    -------
+    context manager
+        Use in a ``with`` statement; it yields nothing.
+    """
+    import torch
+
+    torch_seed = int(torch_generator(seed).initial_seed())
+    by_type: dict[str, set[int]] = {}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        by_type["cuda"] = set(range(torch.cuda.device_count()))
+    for device in devices:
+        device = torch.device(device)
+        if device.type in ("cpu", "meta"):
+            continue
+        if device.index is None:
+            module = getattr(torch, device.type, None)
+            index = int(module.current_device()) if hasattr(module, "current_device") else 0
+        else:
+            index = device.index
+        by_type.setdefault(device.type, set()).add(index)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(torch.random.fork_rng(devices=[]))
+        for device_type, indices in by_type.items():
+            stack.enter_context(torch.random.fork_rng(devices=sorted(indices), device_type=device_type))
+        torch.default_generator.manual_seed(torch_seed)
+        yield
+
+
+def as_numpy(a, dtype=None) -> np.ndarray:
+    """A NumPy array of ``a``; a torch tensor (on any device, with or without gradient) through a CPU copy.
+
+    ``np.asarray`` of a tensor on a GPU fails, and of one that requires grad raises: every NumPy result of
+    the library that may come from tensors goes through here.
+
+    Parameters
+    ----------
+    a : array_like or torch.Tensor
+        The values.
+    dtype : numpy dtype, optional
+        As in ``numpy.asarray``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shares memory with ``a`` when ``a`` is a CPU tensor or an array already of that dtype.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(a, torch.Tensor):
+        a = a.detach().cpu()
+        if a.dtype in (torch.bfloat16,):                # no NumPy dtype: widen
+            a = a.float()
+        a = a.resolve_conj().resolve_neg().numpy()
+    return np.asarray(a, dtype=dtype)
 
 
 def check_int(value, name: str, *, low: int | None = None, high: int | None = None) -> int:

@@ -108,7 +108,8 @@ MUTANTS = [
     ("weight decay without the 1/2", "creditlib/influence.py",
      "return mean + 0.5 * weight_decay * (theta * theta).sum()", "return mean + weight_decay * (theta * theta).sum()"),
     ("leave-one-out keeps the point", "creditlib/influence.py",
-     "torch.tensor(indices, dtype=torch.long)] = 0.0", "torch.tensor(indices, dtype=torch.long)] = 1.0"),
+     "torch.tensor(indices, dtype=torch.long, device=device)] = 0.0",
+     "torch.tensor(indices, dtype=torch.long, device=device)] = 1.0"),
     ("L-BFGS leave-one-out stops silently", "creditlib/influence.py",
      "        if not norm < tol:\n            unconverged.append(", "        if False:\n            unconverged.append("),
     ("CG stops silently at max_iter", "creditlib/influence.py",
@@ -224,6 +225,22 @@ MUTANTS = [
      "diff = pos.mean(0) - neg.mean(0)", "diff = pos.mean(0) - 0 * neg.mean(0)"),
     ("matched pair gap not validated", "creditlib/matched_pair.py",
      "    if gap >= 1.8 * box:", "    if False:"),
+    # --- devices (issue 21): allocations that do not take the device from the inputs
+    ("exact inverse HVP: torch.eye on the CPU", "creditlib/influence.py",
+     "torch.eye(len(H), dtype=H.dtype, device=H.device)", "torch.eye(len(H), dtype=H.dtype)"),
+    ("SmoothGrad draws its noise with a generator on the inputs' device", "creditlib/saliency.py",
+     "noise = cpu_draw(torch.randn, x.shape, generator=gen, dtype=x.dtype, device=x.device)",
+     "noise = torch.randn(x.shape, generator=gen, dtype=x.dtype)"),
+    ("TinyAttention positions on the CPU", "creditlib/models.py",
+     "self.position(torch.arange(tokens.shape[1], device=tokens.device))",
+     "self.position(torch.arange(tokens.shape[1]))"),
+    ("rank correlation: np.asarray of a device tensor", "creditlib/saliency.py",
+     "a, b = as_numpy(a, dtype=np.float64), as_numpy(b, dtype=np.float64)",
+     "a, b = (np.asarray(t.detach() if isinstance(t, torch.Tensor) else t, dtype=np.float64) for t in (a, b))"),
+    ("seeded initialisation reseeds every GPU", "creditlib/validation.py",
+     "        torch.default_generator.manual_seed(torch_seed)\n", "        torch.manual_seed(torch_seed)\n"),
+    ("CG trusts its recurrence residual", "creditlib/influence.py",
+     "    if converged and not residual <= CG_TRUE_RESIDUAL_SLACK * tol:", "    if False:"),
 ]
 
 
