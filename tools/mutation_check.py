@@ -174,7 +174,7 @@ MUTANTS = [
     ("a function answer runs unconfined", "creditlib/checking.py",
      "        _confine_reader_code()\n", ""),
     ("the filter lets fork through", "creditlib/sandbox.py",
-     "(_JSET_K, 1, 0, _CLONE_THREAD), (_RET_K, 0, 0, eperm)", "(_JSET_K, 1, 0, _CLONE_THREAD), (_RET_K, 0, 0, _ALLOW)"),
+     "(_JSET_K, 1, 0, values), (_RET_K, 0, 0, eperm)", "(_JSET_K, 1, 0, values), (_RET_K, 0, 0, _ALLOW)"),
     # --- saliency and matched pair
     ("vanilla gradient of the wrong sign", "creditlib/saliency.py",
      "return torch.zeros_like(x) if g is None else g", "return torch.zeros_like(x) if g is None else -g"),
