@@ -106,7 +106,12 @@ def coalition_codes_and_sizes(n_players: int) -> tuple[np.ndarray, np.ndarray]:
         ``codes[m] = m`` and ``sizes[m]`` the number of set bits of m.
     """
     codes = np.arange(2**n_players, dtype=np.int64)
-    return codes, np.bitwise_count(codes.astype(np.uint64)).astype(np.int64)
+    # Codes 2^k .. 2^(k+1) − 1 are codes 0 .. 2^k − 1 with player k added: one more member each. (Built by
+    # doubling rather than with np.bitwise_count, which needs NumPy 2.0; pyproject.toml allows older NumPy.)
+    sizes = np.zeros(1, dtype=np.int64)
+    for _ in range(n_players):
+        sizes = np.concatenate([sizes, sizes + 1])
+    return codes, sizes
 
 
 def without(codes: np.ndarray, *players: int) -> np.ndarray:

@@ -25,6 +25,15 @@ def test_shapley_exact_equals_permutation_definition(n):
     np.testing.assert_allclose(shapley_exact(game), shapley_by_permutations(game), atol=1e-12)
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 11])
+def test_coalition_sizes_count_the_members_of_each_code(n):
+    from creditlib.coalitions import coalition_codes_and_sizes
+    codes, sizes = coalition_codes_and_sizes(n)
+    assert codes.dtype == sizes.dtype == np.int64
+    np.testing.assert_array_equal(codes, np.arange(2**n))
+    np.testing.assert_array_equal(sizes, [bin(m).count("1") for m in range(2**n)])   # popcount by Python
+
+
 def test_exact_mode_returns_rationals_that_match_floats():
     game = random_table_game(4, seed=7)
     exact = shapley_exact(game, exact=True)

@@ -25,10 +25,12 @@ def test_environment_yml_lists_the_same_packages_at_the_same_minor_versions():
     text = (ROOT / "environment.yml").read_text()
     conda = dict(re.findall(r"^\s+- ([\w-]+)=(\d+\.\d+)\s*$", text, flags=re.M))
     direct = pins("requirements.in")
+    conda_name = {"dask": "dask-core"}    # conda-forge's "dask" also pulls pandas, bokeh, pyarrow...
     for name, version in direct.items():
         if name == "torch":
             assert "pytorch-cpu" in text
             continue
+        name = conda_name.get(name, name)
         assert conda.get(name) == ".".join(version.split(".")[:2]), f"environment.yml: {name}"
     assert "-e ." in text and "conda-forge" in text
 
@@ -88,3 +90,60 @@ def test_every_mutant_of_the_mutation_check_applies_to_the_current_code():
     spec.loader.exec_module(module)
     stale = [name for name, path, old, _ in module.MUTANTS if (ROOT / path).read_text().count(old) != 1]
     assert len(module.MUTANTS) > 50 and not stale, f"mutants whose text is not found exactly once: {stale}"
+
+
+def _lowest_versions():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("lowest_versions", ROOT / "tools" / "lowest_versions.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _release(version):
+    return tuple(int(part) for part in re.match(r"\d+(\.\d+)*", version).group(0).split("."))
+
+
+def test_the_course_lock_lies_within_the_ranges_of_pyproject():
+    # Issue 21 §5: every dependency has a lower bound (make test-lowest installs it), and the pinned course
+    # environment satisfies each one.
+    lows, lock = _lowest_versions().lower_bounds(), pins("requirements.txt")
+    assert set(lows) >= {"numpy", "scipy", "sympy", "torch", "scikit-learn", "matplotlib", "tqdm"}
+    for name, low in lows.items():
+        assert name in lock and _release(lock[name]) >= _release(low), f"{name}: lock {lock.get(name)} < {low}"
+
+
+def test_every_package_creditlib_imports_is_a_declared_dependency():
+    # Issue 21 §5: tqdm was imported by progress=True but only listed in the course extra.
+    import ast
+    import sys
+    distribution = {"sklearn": "scikit-learn"}
+    declared = set(_lowest_versions().lower_bounds())
+    imported = {}
+    for path in sorted((ROOT / "creditlib").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "creditlib":
+                    imported.setdefault(distribution.get(top, top), path.name)
+    assert {"numpy", "torch", "tqdm"} <= set(imported)
+    undeclared = {name: where for name, where in imported.items() if name not in declared}
+    assert not undeclared, f"imported by creditlib but not in pyproject's dependencies: {undeclared}"
+
+
+def test_the_declared_license_has_its_file():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'license = { text = "MIT" }' in text
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+
+
+def test_ci_runs_the_lowest_versions_check():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test-lowest" in ci
+    assert "test-lowest:" in (ROOT / "Makefile").read_text()
