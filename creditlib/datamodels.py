@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 import torch
-from torch.func import grad_and_value, stack_module_state, vmap
+from torch.func import grad_and_value, vmap
 
 from .coalitions import check_enumerable, coalition_codes_and_sizes, table_players
 from .influence import LossFn, flatten, training_objective
