@@ -148,6 +148,7 @@ def _judge_request(request: dict, core: Any) -> Verdict:
     def work() -> Verdict:
         import cloudpickle
         sys.path.extend(p for p in request["sys_path"] if type(p) is str and p not in sys.path)   # the kernel's modules
+        _adopt_torch_settings(request.get("torch", {}))
         chosen = exercise if exercise is not None else cloudpickle.loads(request["exercise"])
         kind, payload = request["kind"], request["answer"]
         if kind == "plain":
@@ -163,6 +164,30 @@ def _judge_request(request: dict, core: Any) -> Verdict:
         return judge_answer(answer, chosen.verify, chosen.expected_value)
 
     return run_isolated(work, _cache_expected(exercise, core, request["seconds"]), request["seed"])
+
+
+_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+def _torch_settings() -> dict:
+    """The kernel's global torch settings that change what a function computes (a notebook that calls
+    ``torch.set_default_dtype(torch.float64)`` expects ``torch.eye(3)`` to be float64 in its function too)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return {}
+    return {"default_dtype": str(torch.get_default_dtype()).removeprefix("torch."),
+            "grad_enabled": bool(torch.is_grad_enabled())}
+
+
+def _adopt_torch_settings(settings: dict) -> None:
+    """In the worker (and so in the child that runs the reader's function): the kernel's torch settings."""
+    if not settings:
+        return
+    import torch
+    if settings.get("default_dtype") in _DTYPES:
+        torch.set_default_dtype(getattr(torch, settings["default_dtype"]))
+    if type(settings.get("grad_enabled")) is bool:
+        torch.set_grad_enabled(settings["grad_enabled"])
 
 
 # ---------------------------------------------------------------------------- the kernel's side
@@ -285,7 +310,8 @@ def _request(exercise: Any, answer: Any, seconds: float, seed: int | None) -> di
     """The request for one check, made in the kernel, or the verdict when the answer cannot be sent."""
     from .exercises import core
     request: dict[str, Any] = {"id": exercise.id, "seconds": seconds, "seed": seed, "exercise": None,
-                               "type_name": "", "sys_path": [p for p in sys.path if type(p) is str]}
+                               "type_name": "", "sys_path": [p for p in sys.path if type(p) is str],
+                               "torch": _torch_settings()}
     if core.builtin_exercise(exercise.id) is not exercise:
         import cloudpickle
         request["exercise"] = cloudpickle.dumps(exercise)

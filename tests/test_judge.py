@@ -116,3 +116,19 @@ def test_ctrl_c_kills_the_judge_and_the_next_check_starts_a_fresh_one():
     killed = [j for j in judges if not j.alive()]
     assert killed, "the judge that was interrupted still runs"
     assert check("nb00.3", get_exercise("nb00.3").reference()).status == CORRECT
+
+
+def test_the_kernels_torch_settings_reach_the_function(tmp_path):
+    """A notebook that sets float64 as torch's default expects its function to build float64 tensors in the
+    judge too (notebook 01's nb01.4 answer uses torch.eye(d) beside float64 inputs)."""
+    lines = _kernel("""
+        torch.set_default_dtype(torch.float64)
+        reference = get_exercise("nb00.3").reference()
+        def answer(e, a, b, ab):
+            if torch.eye(2).dtype != torch.float64:
+                raise RuntimeError("float32 in the judge")
+            return reference(e, a, b, ab)
+        print(check("nb00.3", answer).status)
+        print(check("nb01.4", get_exercise("nb01.4").reference()).status)
+    """, tmp_path)
+    assert lines == ["correct", "correct"]
