@@ -10,7 +10,7 @@ from torch.overrides import TorchFunctionMode
 import creditlib.datamodels as dm
 from creditlib.datamodels import logistic_loss, sgd_on_subsets, softmax_cross_entropy, subset_masks, train_on_subsets
 
-DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+# the device parametrisation ("cpu", and "cuda" when present) comes from tests/conftest.py
 
 FACTORIES = {torch.zeros, torch.ones, torch.eye, torch.arange, torch.empty, torch.full, torch.tensor, torch.randn,
              torch.rand, torch.randint, torch.as_tensor, torch.linspace, torch.tril_indices, torch.Generator}
@@ -82,7 +82,6 @@ def _rng_states():
     return states
 
 
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("method", ["newton", "lbfgs"])
 def test_train_on_subsets_runs_where_its_inputs_are(small_digits, device, method):
     """On the device: NumPy float64 results equal to the CPU's (for a convex model, to the tolerance; seeded MLP
@@ -104,7 +103,6 @@ def test_train_on_subsets_runs_where_its_inputs_are(small_digits, device, method
         np.testing.assert_allclose(there, cpu, rtol=0, atol=atol)
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_seeded_initialisations_are_the_same_numbers_on_every_device(device):
     model = _mlp()
     seeds = np.array([5, 6, 2**61 + 7])
@@ -124,7 +122,6 @@ def test_seeded_initialisations_are_the_same_numbers_on_every_device(device):
     assert not torch.equal(cpu[0], cpu[1])
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_sgd_on_subsets_gives_the_same_models_on_every_device(small_digits, device):
     X, y, Xt, yt = small_digits
     masks = subset_masks(30, 0.5, 4, seed=2)
