@@ -352,7 +352,9 @@ def test_the_lab_shows_chapters_read_only_and_refuses_to_change_them(lab_content
                         lambda: lab_contents.save(mine, "chapters/new.ipynb"),
                         lambda: lab_contents.rename("chapters/00_welcome.ipynb", "chapters/x.ipynb"),
                         lambda: lab_contents.rename("my-notebooks/03_copy.ipynb", "chapters/03_copy.ipynb"),
-                        lambda: lab_contents.delete("chapters/00_welcome.ipynb")]:
+                        lambda: lab_contents.delete("chapters/00_welcome.ipynb"),
+                        lambda: lab_contents.save(mine, "./chapters/00_welcome.ipynb"),            # spelled
+                        lambda: lab_contents.save(mine, "my-notebooks/../chapters/00_welcome.ipynb")]:  # otherwise
             with pytest.raises(HTTPError) as refused:
                 await attempt()
             assert refused.value.status_code == 403 and "my-notebooks/" in refused.value.log_message

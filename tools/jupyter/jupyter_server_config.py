@@ -17,8 +17,17 @@ MESSAGE = ("chapters/ holds the notebooks as shipped and is read-only in make la
 
 
 def is_shipped(path: str) -> bool:
-    """True for anything inside chapters/ (not for the folder itself)."""
-    parts = [p for p in str(path).replace("\\", "/").split("/") if p]
+    """True for anything inside chapters/ (not for the folder itself), however the path is spelled
+    (``./chapters/x``, ``my-notebooks/../chapters/x``)."""
+    parts: list[str] = []
+    for part in str(path).replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
     return len(parts) >= 2 and parts[0] == SHIPPED
 
 
