@@ -502,7 +502,30 @@ class SympyTree(tuple):
     __slots__ = ()
 
 
-_SYMPY_BY_KEY = {f"{c.__module__}.{c.__qualname__}": c for c in _SYMPY.values()}
+_SYMPY_BY_KEY = {f"{c.__module__}.{c.__qualname__}": c for c in _SYMPY.values()}   # as _class_key names them
+
+
+def _map_plain(x: Any, leaf: Callable[[Any], Any]) -> Any:
+    """``x`` (a plain copy, or its encoding) with ``leaf`` applied below its lists, tuples, sets, dicts and object
+    arrays, which are rebuilt around the results."""
+    t = type(x)
+    if t is list:
+        return [_map_plain(v, leaf) for v in x]
+    if t is tuple:
+        return tuple(_map_plain(v, leaf) for v in x)
+    if t is set or t is frozenset:
+        return t(_map_plain(v, leaf) for v in x)
+    if t is dict:
+        return {_map_plain(k, leaf): _map_plain(v, leaf) for k, v in x.items()}
+    if t is np.ndarray and x.dtype == object:
+        out = np.empty(x.size, dtype=object)
+        out[:] = [_map_plain(v, leaf) for v in x.ravel().tolist()] if x.size else []
+        return out.reshape(x.shape)
+    return leaf(x)
+
+
+def _class_key(t: type) -> str:
+    return f"{t.__module__}.{t.__qualname__}"
 
 
 def encode_plain(x: Any) -> Any:
@@ -518,34 +541,24 @@ def encode_plain(x: Any) -> Any:
     object
         Picklable without sympy objects; :func:`decode_plain` inverts it.
     """
+    return _map_plain(x, _encode_leaf)
+
+
+def _encode_leaf(x: Any) -> Any:
     t = type(x)
-    if t is list:
-        return [encode_plain(v) for v in x]
-    if t is tuple:
-        return tuple(encode_plain(v) for v in x)
-    if t is set or t is frozenset:
-        return t(encode_plain(v) for v in x)
-    if t is dict:
-        return {encode_plain(k): encode_plain(v) for k, v in x.items()}
-    if t is np.ndarray and x.dtype == object:
-        out = np.empty(x.size, dtype=object)
-        out[:] = [encode_plain(v) for v in x.ravel().tolist()] if x.size else []
-        return out.reshape(x.shape)
     if _is(t, _MATRICES):
-        key = f"{t.__module__}.{t.__qualname__}"
-        return SympyTree(("matrix", key, (x.rows, x.cols, tuple(encode_plain(e) for e in x))))
-    if _SYMPY.get(id(t)) is t:
-        key = f"{t.__module__}.{t.__qualname__}"
-        if isinstance(t, Singleton):
-            return SympyTree(("singleton", key, ()))
-        if t is sp.Symbol:
-            return SympyTree(("symbol", key, x.name))
-        if t is sp.Integer or t is sp.Rational:
-            return SympyTree(("rational", key, (x.p, x.q)))
-        if t is sp.Float:
-            return SympyTree(("float", key, (x._mpf_, x._prec)))
-        return SympyTree(("node", key, tuple(encode_plain(a) for a in x.args)))
-    return x
+        return SympyTree(("matrix", _class_key(t), (x.rows, x.cols, tuple(encode_plain(e) for e in x))))
+    if _SYMPY.get(id(t)) is not t:
+        return x
+    if isinstance(t, Singleton):
+        return SympyTree(("singleton", _class_key(t), ()))
+    if t is sp.Symbol:
+        return SympyTree(("symbol", _class_key(t), x.name))
+    if t is sp.Integer or t is sp.Rational:
+        return SympyTree(("rational", _class_key(t), (x.p, x.q)))
+    if t is sp.Float:
+        return SympyTree(("float", _class_key(t), (x._mpf_, x._prec)))
+    return SympyTree(("node", _class_key(t), tuple(encode_plain(a) for a in x.args)))
 
 
 def decode_plain(x: Any) -> Any:
@@ -561,39 +574,30 @@ def decode_plain(x: Any) -> Any:
     object
         The plain copy.
     """
-    t = type(x)
-    if t is list:
-        return [decode_plain(v) for v in x]
-    if t is tuple:
-        return tuple(decode_plain(v) for v in x)
-    if t is set or t is frozenset:
-        return t(decode_plain(v) for v in x)
-    if t is dict:
-        return {decode_plain(k): decode_plain(v) for k, v in x.items()}
-    if t is np.ndarray and x.dtype == object:
-        out = np.empty(x.size, dtype=object)
-        out[:] = [decode_plain(v) for v in x.ravel().tolist()] if x.size else []
-        return out.reshape(x.shape)
-    if t is SympyTree:
-        kind, key, data = x
-        cls = _SYMPY_BY_KEY.get(key) if kind != "matrix" else {f"{c.__module__}.{c.__qualname__}": c
-                                                               for c in _MATRICES}.get(key)
-        if cls is None:
-            raise _Invalid("your answer contains a sympy object the checker cannot rebuild.")
-        if kind == "matrix":
-            rows, cols, entries = data
-            return cls(rows, cols, [decode_plain(e) for e in entries])
-        if kind == "singleton":
-            return cls()
-        if kind == "symbol":
-            return sp.Symbol(data)
-        if kind == "rational":
-            return sp.Rational(*data)
-        if kind == "float":
-            return sp.Float._new(*data)
-        with sp.evaluate(False):
-            return cls(*[decode_plain(a) for a in data])
-    return x
+    return _map_plain(x, _decode_leaf)
+
+
+def _decode_leaf(x: Any) -> Any:
+    if type(x) is not SympyTree:
+        return x
+    kind, key, data = x
+    classes = {_class_key(c): c for c in _MATRICES} if kind == "matrix" else _SYMPY_BY_KEY
+    cls = classes.get(key)
+    if cls is None:
+        raise _Invalid("your answer contains a sympy object the checker cannot rebuild.")
+    if kind == "matrix":
+        rows, cols, entries = data
+        return cls(rows, cols, [decode_plain(e) for e in entries])
+    if kind == "singleton":
+        return cls()
+    if kind == "symbol":
+        return sp.Symbol(data)
+    if kind == "rational":
+        return sp.Rational(*data)
+    if kind == "float":
+        return sp.Float._new(*data)
+    with sp.evaluate(False):
+        return cls(*[decode_plain(a) for a in data])
 
 
 _SCALARS = (type(None), type(Ellipsis), bool, int, float, complex, np.bool_, np.complex64, np.complex128) \

@@ -383,12 +383,12 @@ def test_mlp_models_are_stationary_points_of_their_own_subset_and_independent_of
     torch.manual_seed(0)
     mlp = torch.nn.Sequential(torch.nn.Linear(16, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).double()
     masks = subset_masks(24, 0.5, 5, seed=2)
-    outputs, norms = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=None,
+    outputs, norms = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=None, method="lbfgs",
                                       tol=1e-8, return_gradient_norms=True)
     assert norms.max() < 1e-8
-    one = train_on_subsets(mlp, logistic_loss, X, y, masks[3:4], Xt, yt, weight_decay=1e-2, seed=None, tol=1e-8)
+    one = train_on_subsets(mlp, logistic_loss, X, y, masks[3:4], Xt, yt, weight_decay=1e-2, seed=None, method="lbfgs", tol=1e-8)
     np.testing.assert_allclose(one[0], outputs[3], atol=1e-6)       # batching does not couple the models
-    chunked = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=None, tol=1e-8,
+    chunked = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=None, method="lbfgs", tol=1e-8,
                                chunk_size=2)
     np.testing.assert_allclose(chunked, outputs, atol=1e-6)
 
@@ -397,8 +397,8 @@ def test_seeded_initialisation_depends_on_the_model_index_not_on_the_chunking(ti
     X, y, Xt, yt = tiny_digits
     mlp = torch.nn.Sequential(torch.nn.Linear(16, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)).double()
     masks = np.ones((4, 24), dtype=bool)
-    a = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=7, tol=1e-8)
-    b = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=7, tol=1e-8, chunk_size=1)
+    a = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=7, method="lbfgs", tol=1e-8)
+    b = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=7, method="lbfgs", tol=1e-8, chunk_size=1)
     np.testing.assert_allclose(a, b, atol=1e-6)
 
 
