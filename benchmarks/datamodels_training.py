@@ -20,9 +20,12 @@ import warnings
 import numpy as np
 import torch
 
-from creditlib.datamodels import _train_chunk, fit_datamodels, lds, logistic_loss, subset_masks, train_on_subsets
+from creditlib.datamodels import fit_datamodels, lds, subset_masks
+from creditlib.subset_training import _train_chunk, train_on_subsets
+from creditlib.training import logistic_loss
 from creditlib.datasets import digit_pair
-from creditlib.influence import influence_matrix, train_to_convergence
+from creditlib.influence import influence_matrix
+from creditlib.training import train_to_convergence
 from newton_anchor import newton_anchor
 
 torch.set_default_dtype(torch.float64)

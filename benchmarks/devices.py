@@ -15,9 +15,12 @@ import time
 
 import torch
 
-from creditlib.datamodels import logistic_loss, subset_masks, train_on_subsets
+from creditlib.datamodels import subset_masks
+from creditlib.subset_training import train_on_subsets
+from creditlib.training import logistic_loss
 from creditlib.datasets import digit_pair, digits_images
-from creditlib.influence import influence_matrix, train_to_convergence
+from creditlib.influence import influence_matrix
+from creditlib.training import train_to_convergence
 from creditlib.models import DigitsCNN
 from creditlib.saliency import integrated_gradients
 

@@ -10,7 +10,8 @@ import time
 import torch
 from torch.func import grad
 
-from creditlib.influence import flatten, make_hvp, training_objective
+from creditlib.influence import make_hvp
+from creditlib.training import flatten, training_objective
 
 torch.set_default_dtype(torch.float64)
 

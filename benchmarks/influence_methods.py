@@ -10,7 +10,8 @@ import torch
 from scipy.stats import pearsonr
 
 from creditlib.datasets import digit_pair
-from creditlib.influence import influence_matrix, leave_one_out, train_to_convergence
+from creditlib.influence import influence_matrix, leave_one_out
+from creditlib.training import train_to_convergence
 
 torch.set_default_dtype(torch.float64)
 

@@ -6,8 +6,10 @@ Prints a table; asserts nothing. Run: .venv/bin/python benchmarks/shapley_estima
 """
 import numpy as np
 
-from creditlib.games import data_valuation_game, random_dividend_game, random_game, squared_sum_game
-from creditlib.shapley import shapley_difference, shapley_exact, shapley_from_dividends, shapley_permutation
+from creditlib.chapter_games import data_valuation_game, squared_sum_game
+from creditlib.game_builders import random_dividend_game, random_game
+from creditlib.estimators import shapley_difference, shapley_permutation
+from creditlib.shapley import shapley_exact, shapley_from_dividends
 
 METHODS = {
     "permutation": lambda g, b, s: shapley_permutation(g, b, seed=s),

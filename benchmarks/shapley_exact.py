@@ -9,7 +9,8 @@ import tracemalloc
 
 import numpy as np
 
-from creditlib.games import Game, data_valuation_game
+from creditlib.chapter_games import data_valuation_game
+from creditlib.games import Game
 from creditlib.shapley import shapley_exact
 
 

@@ -12,27 +12,20 @@ from typing import Callable
 
 import numpy as np
 
-from .coalitions import as_fraction, without
+from .coalitions import without
 from .games import Game
+from .rationals import exact_or_float
 
 EFFICIENCY, SYMMETRY, NULL_PLAYER, LINEARITY = "efficiency", "symmetry", "null player", "linearity"
 AXIOMS = (EFFICIENCY, SYMMETRY, NULL_PLAYER, LINEARITY)
 """The axioms' names, as used by checks and exercises."""
 
 
-def _exact(x):
-    """A number as ``Fraction`` when it is exact, else as float."""
-    exact = isinstance(x, (int, np.integer, Fraction)) and not isinstance(x, bool) or getattr(x, "is_Rational", False)
-    return as_fraction(x) if exact else float(x)
-
-
 def _equal(a, b, atol: float) -> bool:
-    a, b = _exact(a), _exact(b)
+    a, b = exact_or_float(a), exact_or_float(b)
     if isinstance(a, Fraction) and isinstance(b, Fraction):
         return a == b
     return abs(float(a) - float(b)) <= atol
-
-
 
 
 def efficiency_target(game: Game) -> object:
@@ -49,7 +42,7 @@ def efficiency_target(game: Game) -> object:
         Exact (``Fraction``) when both utilities are exact.
     """
     empty, grand = game(np.array([np.zeros(game.n_players, bool), np.ones(game.n_players, bool)]))
-    return _exact(grand) - _exact(empty)
+    return exact_or_float(grand) - exact_or_float(empty)
 
 
 def efficiency_gap(game: Game, payments) -> object:
@@ -66,7 +59,7 @@ def efficiency_gap(game: Game, payments) -> object:
     -------
     Fraction or float
     """
-    return sum(_exact(p) for p in payments) - efficiency_target(game)
+    return sum(exact_or_float(p) for p in payments) - efficiency_target(game)
 
 
 def violates_efficiency(game: Game, payments, atol: float = 1e-9) -> bool:
@@ -219,8 +212,8 @@ def linearity_violations(scheme: Callable[[Game], object], game1: Game, game2: G
     p1, p2 = list(scheme(game1)), list(scheme(game2))
     p_sum, p_scaled = list(scheme(game1 + game2)), list(scheme(scale * game1))
     return [i for i in range(game1.n_players)
-            if not _equal(p_sum[i], _exact(p1[i]) + _exact(p2[i]), atol)
-            or not _equal(p_scaled[i], _exact(scale) * _exact(p1[i]), atol)]
+            if not _equal(p_sum[i], exact_or_float(p1[i]) + exact_or_float(p2[i]), atol)
+            or not _equal(p_scaled[i], exact_or_float(scale) * exact_or_float(p1[i]), atol)]
 
 
 __all__ = ["AXIOMS", "EFFICIENCY", "SYMMETRY", "NULL_PLAYER", "LINEARITY", "efficiency_target", "linearity_violations", "efficiency_gap", "violates_efficiency", "null_players", "symmetric_pairs",

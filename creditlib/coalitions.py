@@ -6,9 +6,9 @@ such a table is, refuses one that would not fit, and reads ``N`` back from a tab
 """
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
+
+from .validation import as_numpy
 
 MAX_EXACT_PLAYERS = 22
 """Default limit for exact enumeration; above it exact methods refuse (see ``max_players``)."""
@@ -135,26 +135,34 @@ def without(codes: np.ndarray, *players: int) -> np.ndarray:
     return codes[keep]
 
 
-def as_fraction(value) -> Fraction:
-    """A number as a ``Fraction``: sympy ``Rational`` by its numerator and denominator, ints and numpy
-    integers exactly, floats at their exact binary value. The one converter of exact utilities and payments.
+def all_coalitions(n_players: int) -> np.ndarray:
+    """All ``2^n`` coalitions as a boolean array of shape ``(2**n, n)``; row ``m`` is bitmask ``m``.
 
     Parameters
     ----------
-    value : int, numpy integer, float, Fraction, Decimal or sympy Rational
-        The number.
+    n_players : int
+        Number of players n.
 
     Returns
     -------
-    fractions.Fraction
-
-    Raises
-    ------
-    TypeError
-        ``value`` is not a real number.
-    ValueError
-        A NaN or infinite float.
+    ndarray of bool, shape (2**n_players, n_players)
+        Row ``m`` has ``True`` in column ``i`` iff bit ``i`` of ``m`` is set.
     """
-    if hasattr(value, "p") and hasattr(value, "q") and getattr(value, "is_Rational", False):   # sympy Rational
-        return Fraction(int(value.p), int(value.q))
-    return Fraction(value)
+    codes = np.arange(2**n_players, dtype=np.int64)
+    return ((codes[:, None] >> np.arange(n_players)) & 1).astype(bool)
+
+
+def coalition_codes(masks: np.ndarray) -> np.ndarray:
+    """Bitmask code of each coalition row: ``sum_i mask[i] * 2**i`` (the inverse of :func:`all_coalitions`).
+
+    Parameters
+    ----------
+    masks : array_like of bool, shape (k, n_players)
+        One coalition per row.
+
+    Returns
+    -------
+    ndarray of int64, shape (k,)
+    """
+    masks = as_numpy(masks, dtype=bool)
+    return masks.astype(np.int64) @ (np.int64(1) << np.arange(masks.shape[1], dtype=np.int64))

@@ -1,323 +1,37 @@
 """Influence functions (Section 10.1) for any ``torch.nn.Module``, with ``torch.func``.
 
-The training objective is ``L(θ) = mean_i loss(x_i; θ) + weight_decay/2 · ‖θ‖²`` at the
-model's current parameters θ*. Everything works on the flat parameter vector θ:
+The training objective is ``L(θ) = mean_i loss(x_i; θ) + weight_decay/2 · ‖θ‖²`` at the model's current parameters
+θ* (:func:`creditlib.training.training_objective`), seen as a function of the flat parameter vector θ:
 
-* :func:`hvp`: ``(H + damping·I) v`` by Pearlmutter's trick, forward-over-reverse
-  (``jvp`` of ``grad``), never forming H; batched over several vectors with ``vmap``.
-* :func:`inverse_hvp`: solve ``(H + damping·I) x = v`` by ``"exact"`` (dense Hessian),
-  ``"cg"`` (conjugate gradient), ``"neumann"`` (the truncated series of Problems
-  10.1.3–10.1.4 on the scaled surrogate ``I − α(H + λI)``) or ``"lissa"`` (its
-  stochastic mini-batch version, Agarwal, Bullins & Hazan 2017). Each reports the
-  HVPs it used and its true residual ``‖(H + λI)x − v‖ / ‖v‖``.
+* :func:`hvp`, :func:`make_hvp`, :func:`minibatch_hvp`: ``(H + damping·I) v`` by Pearlmutter's trick,
+  forward-over-reverse (``jvp`` of ``grad``), never forming H; batched over several vectors with ``vmap``.
+  :func:`dense_hessian` forms H, for ground truth on small models.
+* :func:`inverse_hvp`: solve ``(H + damping·I) x = v`` with a solver of :mod:`creditlib.solvers` — ``"exact"``,
+  ``"cg"``, ``"neumann"`` (the truncated series of Problems 10.1.3–10.1.4) or ``"lissa"`` (its stochastic version,
+  Agarwal, Bullins & Hazan 2017) — reporting the HVPs it used and its true residual.
 * :func:`influence_matrix`: ``I(x_i, z_j) = −∇ℓ(z_j)ᵀ H⁻¹ ∇ℓ(x_i)`` (Theorem 10.1.2).
 * :func:`leave_one_out`: the ground truth, by retraining without each point.
-
-The solvers also take any symmetric linear operator ``matvec``, applied to one vector
-``(p,)`` or to a batch of row vectors ``(m, p)`` (for a matrix A: ``lambda u: u @ A``), so
-they can be studied on matrices whose spectrum we choose (notebook 02).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable
 
-import numpy as np
 import torch
-from torch.func import functional_call, grad, hessian, jvp, vmap
+from torch.func import grad, hessian, jvp, vmap
 
-from .validation import (ConvergenceWarning, as_numpy, check_index, check_int, check_positive,  # noqa: F401
-                         cpu_draw, torch_generator, warn_unconverged)
-
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-MatVec = Callable[[torch.Tensor], torch.Tensor]
-
-
-class DivergenceError(RuntimeError):
-    """A Neumann/LiSSA iteration that grows instead of converging.
-
-    Raised by :func:`solve_neumann` and :func:`solve_lissa` when the residual (or iterate) grows
-    ``blowup``-fold: the scale α is too large for the spectrum (Problem 10.1.3 needs the
-    eigenvalues of αA in (0, 2)) or the Hessian has negative eigenvalues.
-
-    Attributes
-    ----------
-    args : tuple
-        The message: how far it grew, and the fix (smaller α, or more damping).
-    """
-
-
-class NotPositiveDefiniteError(ValueError):
-    """A Hessian that ``exact`` or ``cg`` cannot invert without damping.
-
-    Theorem 10.1.2 assumes a positive definite Hessian at θ*; Section 10.1 suggests inverting
-    ``H + λI`` instead. A subclass of ``ValueError``.
-
-    Attributes
-    ----------
-    args : tuple
-        The message: the offending eigenvalue or curvature, and the damping that would fix it.
-    """
-
-
-# ---------------------------------------------------------------------------- the flat parameter view
-@dataclass
-class FlatModel:
-    """A module seen as a function of one flat parameter vector (``theta``); built by :func:`flatten`.
-
-    Calling it, ``fm(theta, X)``, runs the module on X with the parameters in ``theta``
-    (``torch.func.functional_call``), without touching the module's own parameters.
-
-    Attributes
-    ----------
-    module : torch.nn.Module
-        The model.
-    names : list of str
-        Names of its trainable parameters, in ``named_parameters()`` order.
-    shapes : list of torch.Size
-        Their shapes.
-    theta : Tensor of shape (p,)
-        Their values when flattened (detached), concatenated in that order.
-    """
-
-    module: torch.nn.Module
-    names: list[str]
-    shapes: list[torch.Size]
-    theta: torch.Tensor
-
-    def unflatten(self, theta: torch.Tensor) -> dict[str, torch.Tensor]:
-        """A flat vector as named parameter tensors (views into ``theta``, so gradients flow).
-
-        Parameters
-        ----------
-        theta : Tensor of shape (p,)
-            A parameter vector laid out like :attr:`theta`.
-
-        Returns
-        -------
-        dict of str to Tensor
-            One entry per name in :attr:`names`, of the matching shape.
-        """
-        out, start = {}, 0
-        for name, shape in zip(self.names, self.shapes):
-            size = int(np.prod(shape)) if len(shape) else 1
-            out[name] = theta[start:start + size].reshape(shape)
-            start += size
-        return out
-
-    def __call__(self, theta: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
-        """The module's output on ``X`` with parameters ``theta``."""
-        return functional_call(self.module, self.unflatten(theta), (X,))
-
-    def load(self, theta: torch.Tensor) -> None:
-        """Write a parameter vector back into the module (in place, without recording gradients).
-
-        Parameters
-        ----------
-        theta : Tensor of shape (p,)
-            A parameter vector laid out like :attr:`theta`.
-        """
-        with torch.no_grad():
-            for name, value in self.unflatten(theta).items():
-                self.module.get_parameter(name).copy_(value)
-
-
-def flatten(model: torch.nn.Module) -> FlatModel:
-    """The trainable parameters of ``model`` as one detached vector θ.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        The model; parameters with ``requires_grad=False`` are left out (frozen).
-
-    Returns
-    -------
-    FlatModel
-
-    Raises
-    ------
-    ValueError
-        The model has no trainable parameter.
-    """
-    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    if not params:
-        raise ValueError("The model has no trainable parameters (requires_grad=True): nothing to attribute.")
-    theta = torch.cat([p.detach().reshape(-1) for _, p in params])
-    return FlatModel(model, [n for n, _ in params], [p.shape for _, p in params], theta)
-
-
-def _check_data(X: torch.Tensor, y: torch.Tensor, what: str) -> None:
-    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError(f"{what}: X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}.")
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"{what}: X has {X.shape[0]} rows but y has {y.shape[0]}; give one target per example.")
-
-
-def training_objective(fm: FlatModel, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor,
-                       weight_decay: float = 0.0) -> Callable[..., torch.Tensor]:
-    """The training objective L of eq. (10.1), as a function of the flat parameters.
-
-    Parameters
-    ----------
-    fm : FlatModel
-        The model seen as a function of one parameter vector (see :func:`flatten`).
-    loss_fn : callable
-        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
-    X, y : Tensor
-        The training set.
-    weight_decay : float, default=0.0
-        The ridge term ``weight_decay/2 · ‖θ‖²`` (over all parameters, biases included).
-
-    Returns
-    -------
-    callable
-        ``objective(theta, weights=None)``: ``mean_i loss(x_i; θ) + weight_decay/2 · ‖θ‖²``, or with
-        per-example ``weights`` the weighted mean ``Σ w_i loss_i / Σ w_i`` (a zero weight removes a point:
-        leave-one-out; ``1 + ε`` on one point up-weights it, eq. (10.2)).
-
-    Raises
-    ------
-    TypeError, ValueError
-        X or y is not a tensor, or they disagree in length; (when called) ``loss_fn`` does not return one
-        loss per example.
-    """
-    _check_data(X, y, "training data")
-
-    def objective(theta: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
-        losses = loss_fn(fm(theta, X), y)
-        if losses.shape != (X.shape[0],):
-            raise ValueError(f"loss_fn must return one loss per example, shape ({X.shape[0]},); got "
-                             f"{tuple(losses.shape)}. Use reduction='none'.")
-        mean = losses.mean() if weights is None else (weights * losses).sum() / weights.sum()
-        return mean + 0.5 * weight_decay * (theta * theta).sum()
-
-    return objective
-
-
-def train_to_convergence(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, *,
-                         weight_decay: float = 0.0, tol: float = 1e-8, max_rounds: int = 20) -> float:
-    """Minimise the training objective (eq. (10.1)) with full-batch L-BFGS until ``‖∇L(θ)‖ < tol``.
-
-    Theorem 10.1.2 assumes θ* is a minimum: influence is only as good as this convergence.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        Trained in place: the final parameters are written back into it.
-    loss_fn : callable
-        ``loss_fn(outputs, targets)`` returning one loss per example (``reduction="none"``).
-    X, y : Tensor
-        Training inputs and targets.
-    weight_decay : float, default=0.0
-        The ridge term ``weight_decay/2 · ‖θ‖²``.
-    tol : float, default=1e-8
-        Target for the Euclidean norm of the full gradient. In float64 the round-off
-        floor is about 1e-10 to 1e-9 for the course's models: a smaller ``tol`` may be
-        unreachable, and the result then depends on the machine.
-    max_rounds : int, default=20
-        L-BFGS restarts (500 iterations each) before giving up.
-
-    Returns
-    -------
-    float
-        The final gradient norm.
-
-    Warns
-    -----
-    ConvergenceWarning
-        The gradient norm is still at least ``tol`` after ``max_rounds`` rounds.
-    """
-    tol = check_positive(tol, "tol")
-    max_rounds = check_int(max_rounds, "max_rounds", low=1)
-    fm = flatten(model)
-    objective = training_objective(fm, loss_fn, X, y, weight_decay)
-    theta = lbfgs_minimise(objective, fm.theta, tol=tol, max_rounds=max_rounds)
-    fm.load(theta)
-    norm = float(grad(objective)(theta).norm())
-    if not norm < tol:
-        warn_unconverged(f"train_to_convergence stopped after {max_rounds} L-BFGS rounds with gradient norm "
-                         f"{norm:.2g} ≥ tol = {tol:g}. θ is not a minimum to that precision; raise max_rounds, "
-                         "or take a tol above the round-off floor (about 1e-9 in float64).")
-    return norm
-
-
-def lbfgs_minimise(objective: Callable[[torch.Tensor], torch.Tensor], theta0: torch.Tensor, *, tol: float,
-                   max_rounds: int = 20, max_iter: int = 500) -> torch.Tensor:
-    """Full-batch L-BFGS with a strong Wolfe line search, restarted up to ``max_rounds`` times, until
-    ``‖∇f(θ)‖ < tol``. Returns the final (detached) θ; the caller checks and reports convergence.
-
-    The one optimiser of :func:`train_to_convergence` and of the L-BFGS path of :func:`leave_one_out`.
-
-    Parameters
-    ----------
-    objective : callable
-        ``objective(theta) -> scalar tensor`` to minimise.
-    theta0 : Tensor of shape (p,)
-        The starting point (not modified).
-    tol : float
-        Target Euclidean norm of the gradient; ``torch.optim.LBFGS`` gets ``tol / √p`` as its
-        (max-norm) ``tolerance_grad``.
-    max_rounds : int, default=20
-        Calls of ``LBFGS.step``, each of at most ``max_iter`` iterations (history of 50 kept across rounds).
-    max_iter : int, default=500
-        Iterations per round.
-
-    Returns
-    -------
-    Tensor of shape (p,)
-        The last iterate, detached, whether or not it reached ``tol``.
-    """
-    theta = theta0.detach().clone().requires_grad_(True)
-    opt = torch.optim.LBFGS([theta], max_iter=max_iter, tolerance_grad=tol / theta.numel() ** 0.5,
-                            tolerance_change=0, history_size=50, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        value = objective(theta)
-        value.backward()
-        return value
-
-    for _ in range(max_rounds):
-        opt.step(closure)
-        if float(grad(objective)(theta.detach()).norm()) < tol:
-            break
-    return theta.detach()
-
-
-def per_example_gradients(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """``∇_θ loss(x_i; θ*)`` for every example, shape ``(n, p)``, by ``vmap(grad(...))`` (no Python loop).
-
-    The gradients ``∇_θ ℓ(x, θ*)`` of Theorem 10.1.2 (no weight decay: it is not part of an example's loss).
-
-    Parameters
-    ----------
-    model, loss_fn, X, y
-        As in :func:`hvp`; one gradient per row of X.
-
-    Returns
-    -------
-    Tensor of shape (n, p)
-        Row i is example i's gradient, in the model's parameter dtype.
-
-    Raises
-    ------
-    TypeError, ValueError
-        X or y is not a tensor, or they disagree in length.
-    ValueError
-        Some gradient is not finite (the message names the first such example).
-    """
-    _check_data(X, y, "data")
-    fm = flatten(model)
-
-    def single(theta, x, t):
-        return loss_fn(fm(theta, x[None]), t[None])[0]
-
-    G = vmap(grad(single), in_dims=(None, 0, 0))(fm.theta, X, y)
-    bad = ~torch.isfinite(G).all(dim=1)
-    if bad.any():
-        raise ValueError(f"Non-finite gradient for example {int(bad.nonzero()[0])}: check the inputs and the loss "
-                         "(e.g. log of 0 in a hand-written cross-entropy).")
-    return G
+from .solvers import (
+    InverseHVP,
+    MatVec,
+    relative_residual,
+    solve_cg,
+    solve_exact,
+    solve_lissa,
+    solve_neumann,
+    top_eigenvalue,
+)
+from .training import LossFn, example_losses, flatten, lbfgs_minimise, per_example_gradients, training_objective
+from .validation import as_numpy, check_index, check_int, check_positive, check_tensor_pair, cpu_draw, warn_unconverged
 
 
 # ---------------------------------------------------------------------------- Hessian-vector products
@@ -438,347 +152,6 @@ def dense_hessian(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: t
     return hessian(training_objective(fm, loss_fn, X, y, weight_decay))(fm.theta)
 
 
-def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed=0,
-                   dtype: torch.dtype = torch.float64, device: torch.device | str | None = None) -> float:
-    """The eigenvalue of largest magnitude of a symmetric operator, by power iteration (``iters`` HVPs).
-
-    Used to pick the Neumann/LiSSA scale ``α = 1/λ_max`` (Problems 10.1.3–10.1.4).
-
-    Parameters
-    ----------
-    matvec : callable
-        ``v ↦ A v`` for one vector of shape ``(dim,)``.
-    dim : int
-        The dimension.
-    iters : int, default=100
-        Power iterations (operator applications); no convergence test.
-    seed : None, int or numpy.random.Generator, default=0
-        Seed of the random start vector (via :func:`creditlib.validation.torch_generator`), drawn on the
-        CPU and then moved to ``device`` (:func:`creditlib.validation.cpu_draw`): the same start on every device.
-    dtype : torch.dtype, default=torch.float64
-        Dtype of the start vector.
-    device : torch.device or str, optional
-        Device of the start vector (where ``matvec`` works); default the CPU.
-
-    Returns
-    -------
-    float
-        The Rayleigh quotient ``vᵀAv`` at the last iterate (its sign is the eigenvalue's); 0.0 if
-        an iterate is mapped to zero.
-    """
-    v = cpu_draw(torch.randn, dim, generator=torch_generator(seed), dtype=dtype, device=device)
-    v /= v.norm()
-    value = 0.0
-    for _ in range(iters):
-        w = matvec(v)
-        value = float(v @ w)
-        norm = w.norm()
-        if norm == 0:
-            return 0.0
-        v = w / norm
-    return value
-
-
-# ---------------------------------------------------------------------------- solvers
-@dataclass(frozen=True)
-class InverseHVP:
-    """A solution of ``A x = v`` with its cost and quality.
-
-    Attributes
-    ----------
-    x : Tensor
-        The solution, same shape as v.
-    n_hvp : int
-        Operator applications per right-hand side, all included (power iterations for the
-        scale, the one that measures the final residual); exact: 0, it forms the matrix.
-    residual : float
-        The true relative residual ``‖A x − v‖ / ‖v‖`` (largest over right-hand sides),
-        recomputed from the operator, not from the solver's recurrence; NaN for
-        :func:`solve_lissa` alone, which only sees mini-batch Hessians.
-    method : str
-    spread : float
-        LiSSA only: relative spread of the repeats (std over mean norm); 0 otherwise.
-
-    Every solver returns one (:func:`solve_cg`, :func:`solve_neumann`, :func:`solve_lissa`,
-    :func:`inverse_hvp`); estimators of Shapley values return ``ShapleyEstimate`` likewise.
-    """
-
-    x: torch.Tensor
-    n_hvp: int
-    residual: float
-    method: str
-    spread: float = 0.0
-
-
-def _max_relative_norm(R: torch.Tensor, V: torch.Tensor) -> float:
-    """The largest ``‖r‖ / ‖v‖`` over the rows of a batch."""
-    rows = V.reshape(-1, V.shape[-1])
-    return float((R.reshape(-1, V.shape[-1]).norm(dim=1) / rows.norm(dim=1).clamp_min(1e-300)).max())
-
-
-def _relative_residual(matvec: MatVec, X: torch.Tensor, V: torch.Tensor) -> float:
-    """The true relative residual ``‖A x − v‖ / ‖v‖`` (one more operator application)."""
-    return _max_relative_norm(matvec(X) - V, V)
-
-
-def solve_exact(A: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
-    """``A⁻¹ v`` by a Cholesky factorisation of a dense symmetric matrix; refuses if A is not positive definite.
-
-    The cubic-cost baseline of Section 10.1.2.
-
-    Parameters
-    ----------
-    A : Tensor of shape (p, p)
-        Symmetric.
-    V : Tensor of shape (p,) or (m, p)
-        One right-hand side, or m of them (rows).
-
-    Returns
-    -------
-    Tensor of the shape of ``V``
-
-    Raises
-    ------
-    NotPositiveDefiniteError
-        The smallest eigenvalue of A is ≤ 0 (the message gives the damping that would fix it).
-    """
-    smallest = float(torch.linalg.eigvalsh(A)[0])
-    if smallest <= 0:
-        raise NotPositiveDefiniteError(
-            f"The Hessian is not positive definite: its smallest eigenvalue is {smallest:.3g}. θ* is not a "
-            f"strict local minimum (or the model is over-parametrised). Add damping > {-smallest:.3g} "
-            "(damping=...), i.e. invert H + λI as Section 10.1 suggests.")
-    L = torch.linalg.cholesky(A)
-    return torch.cholesky_solve(V.T if V.ndim == 2 else V[:, None], L).T.reshape(V.shape)
-
-
-CG_TRUE_RESIDUAL_SLACK = 100.0
-"""How far the true relative residual of :func:`solve_cg` may exceed ``tol``, once its recurrence residual has
-reached ``tol``, before it warns (float64 round-off leaves it within a few ``tol`` for the course's problems)."""
-
-
-def solve_cg(matvec: MatVec, V: torch.Tensor, *, tol: float = 1e-10, max_iter: int = 1000,
-             callback: Callable[[int, torch.Tensor], None] | None = None) -> InverseHVP:
-    """Conjugate gradient for ``A x = v`` (each row of a batch solved at once); one HVP per iteration.
-
-    Converges in about ``√κ · log(1/tol)`` iterations. Raises ``NotPositiveDefiniteError``
-    when it meets a direction of non-positive curvature ``pᵀAp ≤ 0``. ``callback(iteration, x)``
-    sees every iterate (for error traces).
-
-    Parameters
-    ----------
-    matvec : callable
-        The symmetric operator A, applied to a batch of rows ``(m, p)``.
-    V : Tensor of shape (p,) or (m, p)
-        One right-hand side, or m of them.
-    tol : float, default=1e-10
-        Stop when every right-hand side's recurrence residual is at most ``tol · ‖v‖``.
-    max_iter : int, default=1000
-        Iterations (operator applications) at most.
-    callback : callable, optional
-        ``callback(iteration, x)`` after each iteration, x of the shape of ``V``.
-
-    Returns
-    -------
-    InverseHVP
-        ``method="cg"``; ``n_hvp`` the iterations plus one (the true residual's).
-
-    Raises
-    ------
-    NotPositiveDefiniteError
-        Non-positive curvature met.
-    ValueError, TypeError
-        ``tol`` or ``max_iter`` invalid.
-
-    Warns
-    -----
-    ConvergenceWarning
-        ``max_iter`` reached before ``tol``; or the recurrence residual reached ``tol`` while the true residual
-        (recomputed from the operator) is more than ``CG_TRUE_RESIDUAL_SLACK · tol`` (round-off: a ``tol``
-        below what the dtype can reach, e.g. 1e-10 in float32).
-    """
-    tol = check_positive(tol, "tol")
-    max_iter = check_int(max_iter, "max_iter", low=1)
-    single = V.ndim == 1
-    V = V[None] if single else V
-    X = torch.zeros_like(V)
-    R = V.clone()
-    P = R.clone()
-    rs = (R * R).sum(dim=1)
-    target = tol * V.norm(dim=1)
-    iterations = 0
-    for iterations in range(1, max_iter + 1):
-        AP = matvec(P)
-        curvature = (P * AP).sum(dim=1)
-        if (curvature <= 0).any():
-            k = int((curvature <= 0).nonzero()[0])
-            rayleigh = float(curvature[k] / (P[k] @ P[k]))
-            raise NotPositiveDefiniteError(
-                f"Conjugate gradient met negative curvature pᵀHp/pᵀp = {rayleigh:.3g} (iteration {iterations}): "
-                f"the Hessian is not positive definite. Add damping > {max(-rayleigh, 0):.3g} (damping=...).")
-        alpha = rs / curvature
-        X = X + alpha[:, None] * P
-        R = R - alpha[:, None] * AP
-        if callback is not None:
-            callback(iterations, X[0] if single else X)
-        rs_new = (R * R).sum(dim=1)
-        if (rs_new.sqrt() <= target).all():          # every right-hand side, not just one of them
-            converged = True
-            break
-        P = R + (rs_new / rs)[:, None] * P
-        rs = rs_new
-    else:
-        converged = False
-        worst = float((rs_new.sqrt() / V.norm(dim=1).clamp_min(1e-300)).max())
-        warn_unconverged(f"Conjugate gradient stopped at max_iter={max_iter} with relative residual {worst:.2g} "
-                         f"> tol = {tol:g}: raise max_iter, or add damping to improve the conditioning.")
-    X = X[0] if single else X
-    residual = _relative_residual(matvec, X, V[0] if single else V)
-    if converged and not residual <= CG_TRUE_RESIDUAL_SLACK * tol:
-        eps = torch.finfo(V.dtype).eps if V.dtype.is_floating_point else float("nan")
-        warn_unconverged(f"Conjugate gradient's recurrence residual reached tol = {tol:g}, but the true relative "
-                         f"residual ‖Ax − v‖/‖v‖ is {residual:.2g}, more than {CG_TRUE_RESIDUAL_SLACK:g}·tol: round-off "
-                         f"in {V.dtype} (machine epsilon {eps:.2g}) caps the accuracy. Use float64 (model.double() "
-                         f"and float64 data), or a tol above the round-off floor (about 10·eps·‖A‖‖x‖/‖v‖).")
-    return InverseHVP(X, iterations + 1, residual, "cg")
-
-
-def solve_neumann(matvec: MatVec, V: torch.Tensor, *, scale: float, tol: float = 1e-10, max_iter: int = 10_000,
-                  blowup: float = 1e6, callback: Callable[[int, torch.Tensor], None] | None = None
-                  ) -> InverseHVP:
-    """The truncated Neumann series ``x_r = α Σ_{i=0}^{r} (I − αA)^i v`` (Problem 10.1.3 applied to αA).
-
-    Computed as ``x_{r+1} = x_r + α (v − A x_r)``: one HVP per term, and the
-    residual comes for free. It converges iff every eigenvalue of αA lies in (0, 2),
-    the relative error falling like ``ρ^{r+1}`` with ``ρ = max |1 − αλ|`` (Problem 10.1.4,
-    corrected). Raises ``DivergenceError`` when the residual grows ``blowup``-fold.
-    ``callback(r, x_r)`` sees every partial sum.
-
-    Parameters
-    ----------
-    matvec : callable
-        The symmetric operator A, applied to ``V``'s shape.
-    V : Tensor of shape (p,) or (m, p)
-        One right-hand side, or m of them.
-    scale : float
-        α > 0 (below ``2/λ_max(A)`` for convergence).
-    tol : float, default=1e-10
-        Stop when every right-hand side's relative residual is at most ``tol``.
-    max_iter : int, default=10_000
-        Terms at most.
-    blowup : float, default=1e6
-        Growth of the residual's norm over ``‖v‖`` that counts as divergence.
-    callback : callable, optional
-        ``callback(r, x_r)`` after each term.
-
-    Returns
-    -------
-    InverseHVP
-        ``method="neumann"``; ``n_hvp`` the terms used (plus one for the final residual when it
-        stopped at ``max_iter``).
-
-    Raises
-    ------
-    DivergenceError
-        The residual grew ``blowup``-fold or became non-finite.
-    ValueError, TypeError
-        ``scale``, ``tol`` or ``max_iter`` invalid.
-
-    Warns
-    -----
-    ConvergenceWarning
-        ``max_iter`` reached before ``tol``.
-    """
-    scale = check_positive(scale, "scale")
-    tol = check_positive(tol, "tol")
-    max_iter = check_int(max_iter, "max_iter", low=1)
-    X = scale * V
-    initial = V.reshape(-1, V.shape[-1]).norm(dim=1).max()
-    for iterations in range(1, max_iter + 1):
-        R = V - matvec(X)
-        size = R.reshape(-1, V.shape[-1]).norm(dim=1).max()
-        if not torch.isfinite(size) or size > blowup * initial:
-            raise DivergenceError(
-                f"The Neumann series diverges: the residual grew from {float(initial):.3g} to {float(size):.3g} in "
-                f"{iterations} terms, so the spectral radius of I − αA is at least 1 (α = {scale:.3g}). Fix: a "
-                "smaller scale α (below 2/λ_max; estimate λ_max with top_eigenvalue) or more damping, if the "
-                "Hessian has negative eigenvalues.")
-        relative = _max_relative_norm(R, V)         # every right-hand side to its own tolerance, as in CG
-        if relative <= tol:                          # R is the true residual of this X: no extra HVP
-            return InverseHVP(X, iterations, relative, "neumann")
-        X = X + scale * R
-        if callback is not None:
-            callback(iterations, X)
-    warn_unconverged(f"The Neumann series stopped at max_iter={max_iter} terms with relative residual "
-                     f"{relative:.2g} > tol = {tol:g}: raise max_iter (it needs about κ·log(1/tol) "
-                     "terms), or use method='cg'.")
-    return InverseHVP(X, max_iter + 1, _relative_residual(matvec, X, V), "neumann")
-
-
-def solve_lissa(stochastic_matvec: Callable[[torch.Generator, torch.Tensor], torch.Tensor], V: torch.Tensor, *,
-                scale: float, depth: int, repeats: int = 1, seed=0, blowup: float = 1e6,
-                callback: Callable[[int, torch.Tensor], None] | None = None) -> InverseHVP:
-    """LiSSA: the Neumann recursion with a fresh mini-batch Hessian at every step, averaged over repeats.
-
-    ``x_{t+1} = α v + (I − α A_t) x_t``, where ``stochastic_matvec(generator, X)``
-    multiplies each repeat's iterate ``X[r]`` by the Hessian of its own random
-    mini-batch (all repeats advance together). Returns the mean of the repeats and
-    their relative spread. Raises ``DivergenceError`` on growth, like :func:`solve_neumann`.
-    ``callback(t, mean of the repeats)`` sees every step. Agarwal, Bullins & Hazan 2017, as used by
-    Koh & Liang 2017 for influence functions (Section 10.1.2).
-
-    Parameters
-    ----------
-    stochastic_matvec : callable
-        ``stochastic_matvec(generator, X)`` for X of shape ``(repeats, *V.shape)``, e.g. :func:`minibatch_hvp`.
-    V : Tensor of shape (p,) or (m, p)
-        One right-hand side, or m of them (the same mini-batches serve all of them).
-    scale : float
-        α > 0, below ``1/λ_max`` of the mini-batch Hessians.
-    depth : int
-        Recursion steps (at least 1), starting from ``x_0 = α v``.
-    repeats : int, default=1
-        Independent recursions averaged.
-    seed : None, int or numpy.random.Generator, default=0
-        Seed of the mini-batches (via :func:`creditlib.validation.torch_generator`).
-    blowup : float, default=1e6
-        Growth of the iterate over ``α‖v‖`` that counts as divergence.
-    callback : callable, optional
-        ``callback(t, x_t)`` after each step, x_t the mean of the repeats.
-
-    Returns
-    -------
-    InverseHVP
-        ``method="lissa"``; ``n_hvp = repeats · depth`` (mini-batch HVPs), ``residual`` NaN,
-        ``spread`` the relative spread of the repeats (0 for one repeat).
-
-    Raises
-    ------
-    DivergenceError
-        An iterate grew ``blowup``-fold or became non-finite.
-    ValueError, TypeError
-        An invalid ``scale``, ``depth`` or ``repeats``.
-    """
-    scale = check_positive(scale, "scale")
-    depth = check_int(depth, "depth", low=1)
-    repeats = check_int(repeats, "repeats", low=1)
-    g = torch_generator(seed)
-    initial = V.reshape(-1, V.shape[-1]).norm(dim=1).max()
-    X = scale * V.expand(repeats, *V.shape).clone()
-    for t in range(depth):
-        X = scale * V + X - scale * stochastic_matvec(g, X)
-        size = X.reshape(-1, V.shape[-1]).norm(dim=1).max()
-        if not torch.isfinite(size) or size > blowup * scale * initial:
-            raise DivergenceError(
-                f"LiSSA diverges (step {t}): the iterate grew to {float(size):.3g}. Fix: a smaller scale α "
-                f"(now {scale:.3g}; keep it below 1/λ_max of the mini-batch Hessians) or more damping.")
-        if callback is not None:
-            callback(t + 1, X.mean(dim=0))
-    mean = X.mean(dim=0)
-    spread = float(X.std(dim=0).norm() / mean.norm()) if repeats > 1 else 0.0
-    return InverseHVP(mean, repeats * depth, float("nan"), "lissa", spread)
-
-
 def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, v: torch.Tensor, *,
                 weight_decay: float = 0.0, damping: float = 0.0, method: str = "cg", tol: float = 1e-10,
                 max_iter: int = 10_000, scale: float | None = None, batch_size: int = 32, depth: int = 1000,
@@ -841,7 +214,7 @@ def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: tor
     if method == "exact":
         H = dense_hessian(model, loss_fn, X, y, weight_decay=weight_decay)
         x = solve_exact(H + damping * torch.eye(len(H), dtype=H.dtype, device=H.device), v)
-        return InverseHVP(x, 0, _relative_residual(full, x, v), method)
+        return InverseHVP(x, 0, relative_residual(full, x, v), method)
     if method == "cg":
         return solve_cg(full, v, tol=tol, max_iter=max_iter)
     if method not in ("neumann", "lissa"):
@@ -856,7 +229,7 @@ def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: tor
         return replace(result, n_hvp=result.n_hvp + power_iters)
     result = solve_lissa(minibatch_hvp(model, loss_fn, X, y, weight_decay, damping, batch_size), v,
                          scale=scale, depth=depth, repeats=repeats, seed=seed)
-    return replace(result, n_hvp=result.n_hvp + power_iters + 1, residual=_relative_residual(full, result.x, v))
+    return replace(result, n_hvp=result.n_hvp + power_iters + 1, residual=relative_residual(full, result.x, v))
 
 
 def minibatch_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor, weight_decay: float,
@@ -946,37 +319,12 @@ def influence_matrix(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
     ConvergenceWarning
         The solver stopped at its iteration limit.
     """
-    _check_data(X_test, y_test, "test data")
+    check_tensor_pair(X_test, y_test, "test data")
     G_train = per_example_gradients(model, loss_fn, X_train, y_train)
     G_test = per_example_gradients(model, loss_fn, X_test, y_test)
     s_test = inverse_hvp(model, loss_fn, X_train, y_train, G_test, weight_decay=weight_decay, damping=damping,
                          method=method, **solver_options).x
     return -G_train @ s_test.T
-
-
-def example_losses(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: torch.Tensor,
-                theta: torch.Tensor | None = None) -> torch.Tensor:
-    """Per-example losses at θ (default: the model's current parameters), without gradients.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        The model.
-    loss_fn : callable
-        ``loss_fn(outputs, targets)`` returning one loss per example.
-    X, y : Tensor
-        The examples.
-    theta : Tensor of shape (p,), optional
-        Parameters to evaluate at instead of the model's own.
-
-    Returns
-    -------
-    Tensor
-        ``loss_fn``'s output, shape ``(n,)`` for a per-example loss.
-    """
-    fm = flatten(model)
-    with torch.no_grad():
-        return loss_fn(fm(fm.theta if theta is None else theta, X), y)
 
 
 def _retrain_newton(objective: Callable[..., torch.Tensor], theta0: torch.Tensor, weights: torch.Tensor, *,
@@ -1079,8 +427,8 @@ def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor
     ConvergenceWarning
         Some L-BFGS retraining stopped with a gradient norm at or above ``tol``.
     """
-    _check_data(X_test, y_test, "test data")
-    _check_data(X_train, y_train, "training data")
+    check_tensor_pair(X_test, y_test, "test data")
+    check_tensor_pair(X_train, y_train, "training data")
     fm = flatten(model)
     n = X_train.shape[0]
     indices = list(range(n)) if indices is None else [check_index(i, "each of indices", n, "training points")

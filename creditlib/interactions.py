@@ -16,11 +16,11 @@ from math import factorial
 
 import numpy as np
 
-from .coalitions import without
-from .validation import check_index
+from .coalitions import MAX_EXACT_PLAYERS, coalition_codes_and_sizes, without
 from .games import Game
-from .shapley import (MAX_EXACT_PLAYERS, coalition_codes_and_sizes, coalition_table, rationals_if_exact,
-                      semivalue_from_table, shapley_weights)
+from .rationals import rationals_if_exact
+from .shapley import coalition_table, semivalue_from_table, shapley_weights
+from .validation import check_index
 
 
 def interaction_weights(n_players: int, exact: bool = False) -> np.ndarray:

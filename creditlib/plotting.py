@@ -1,7 +1,8 @@
 """Figures shared by notebooks."""
 from __future__ import annotations
 
-from .games import Game, all_coalitions
+from .coalitions import all_coalitions
+from .games import Game
 
 
 def plot_coalition_lattice(game: Game, ax=None, value_format: str = "{:g}"):

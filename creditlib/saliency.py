@@ -27,8 +27,16 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .validation import (as_numpy, check_int, check_positive, check_random_state, cpu_draw, seeded_torch_rng,
-                         tensor_devices, torch_generator)
+from .validation import (
+    as_numpy,
+    check_int,
+    check_positive,
+    check_random_state,
+    cpu_draw,
+    seeded_torch_rng,
+    tensor_devices,
+    torch_generator,
+)
 
 Model = Callable[[torch.Tensor], torch.Tensor]
 METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre")

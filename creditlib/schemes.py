@@ -12,9 +12,18 @@ from typing import Callable
 
 import numpy as np
 
-from .axioms import (EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY, linearity_violations,
-                     null_player_violations, symmetry_violations, violates_efficiency)
-from .games import Game, random_structured_game
+from .axioms import (
+    EFFICIENCY,
+    LINEARITY,
+    NULL_PLAYER,
+    SYMMETRY,
+    linearity_violations,
+    null_player_violations,
+    symmetry_violations,
+    violates_efficiency,
+)
+from .game_builders import random_structured_game
+from .games import Game
 from .validation import check_random_state
 
 
@@ -103,7 +112,7 @@ def proportional_split(game: Game) -> np.ndarray:
     worth = individual_worth(game)
     total = worth.sum()
     if abs(total) < 1e-12:
-        from .shapley import shapley_exact       # schemes are compared with the Shapley value, not built on it
+        from .shapley import shapley_exact  # schemes are compared with the Shapley value, not built on it
         return shapley_exact(game)
     return worth / total * (equal_split(game).sum())
 

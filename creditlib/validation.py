@@ -400,3 +400,67 @@ def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
     if not ok:
         raise ValueError(f"{name} must be a finite number {'≥' if allow_zero else '>'} 0; got {value!r}.")
     return float(value)
+
+
+def check_masks_outputs(masks, outputs) -> tuple[np.ndarray, np.ndarray]:
+    """Check subsets and the outputs measured on them (datamodels, Banzhaf MSR); return NumPy copies.
+
+    Parameters
+    ----------
+    masks : array_like or Tensor of bool, shape (n_subsets, n_train)
+        One subset of the training set per row.
+    outputs : array_like or Tensor, shape (n_subsets,) or (n_subsets, n_test)
+        The outputs measured on each subset.
+
+    Returns
+    -------
+    masks : ndarray of bool, shape (n_subsets, n_train)
+    outputs : ndarray of float64, shape (n_subsets, n_test)
+
+    Raises
+    ------
+    ValueError
+        Masks not a 2-D boolean array, outputs of the wrong shape, or not finite.
+    """
+    masks, outputs = as_numpy(masks), as_numpy(outputs, dtype=np.float64)    # CPU copies of tensors
+    if masks.dtype != bool or masks.ndim != 2:
+        raise ValueError(f"masks must be a 2-D boolean array (n_subsets, n_train); got dtype {masks.dtype}, "
+                         f"shape {masks.shape}.")
+    if outputs.ndim == 1:
+        outputs = outputs[:, None]
+    if outputs.ndim != 2 or outputs.shape[0] != masks.shape[0]:
+        raise ValueError(f"outputs must have shape (n_subsets, n_test) with n_subsets = {masks.shape[0]} (one row "
+                         f"per mask); got {outputs.shape}.")
+    if not np.isfinite(outputs).all():
+        raise ValueError("outputs contain NaN or infinite values.")
+    return masks, outputs
+
+
+def check_tensor_pair(X, y, what: str, device=None) -> None:
+    """Check that inputs ``X`` and targets ``y`` are tensors with one row each per example (and on ``device``).
+
+    Parameters
+    ----------
+    X, y : Tensor
+        Inputs and targets.
+    what : str
+        What they are, for the message (e.g. ``"training data"``).
+    device : torch.device, optional
+        Where they must both be (the model's device); not checked when None.
+
+    Raises
+    ------
+    TypeError
+        ``X`` or ``y`` is not a tensor.
+    ValueError
+        Different numbers of rows, or a tensor not on ``device``.
+    """
+    import torch
+
+    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise TypeError(f"{what}: X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}.")
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"{what}: X has {X.shape[0]} rows but y has {y.shape[0]}; give one target per example.")
+    if device is not None and (X.device != device or y.device != device):
+        raise ValueError(f"{what}: X is on {X.device} and y on {y.device}, but the model's parameters are on "
+                         f"{device}: put the model and all data on one device.")

@@ -12,11 +12,14 @@ import pytest
 import sympy as sp
 import torch
 
-from creditlib.datamodels import (bytes_per_model, fit_datamodels, fourier_weight_by_degree, inverse_p_biased_fourier, lds,
-                                  logistic_loss, margins, noise_stability, noise_stability_estimate,
-                                  p_biased_fourier, softmax_cross_entropy, subset_masks, train_on_subsets)
-from creditlib.games import Game, coalition_codes
-from creditlib.influence import train_to_convergence
+from creditlib.datamodels import fit_datamodels, lds, subset_masks
+from creditlib.harmonic import (fourier_weight_by_degree, inverse_p_biased_fourier, noise_stability,
+                                noise_stability_estimate, p_biased_fourier)
+from creditlib.subset_training import bytes_per_model, train_on_subsets
+from creditlib.training import logistic_loss, margins, softmax_cross_entropy
+from creditlib.coalitions import coalition_codes
+from creditlib.games import Game
+from creditlib.training import train_to_convergence
 from creditlib.shapley import banzhaf_exact, shapley_exact, weighted_banzhaf_exact
 from creditlib.validation import ConvergenceWarning
 
@@ -497,7 +500,7 @@ def _zero_linear():
 
 
 def test_sgd_one_full_batch_step_is_one_gradient_step_by_hand():
-    from creditlib.datamodels import sgd_on_subsets
+    from creditlib.subset_training import sgd_on_subsets
     X, y, Xt, yt = _small_problem()
     masks = np.array([[True, False, True, True, False, False], [False] * 6])
     out = sgd_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, lr=0.7, steps=1,
@@ -515,7 +518,7 @@ def test_sgd_one_full_batch_step_is_one_gradient_step_by_hand():
 
 
 def test_sgd_full_batch_converges_to_the_lbfgs_minimum_of_a_convex_model():
-    from creditlib.datamodels import sgd_on_subsets
+    from creditlib.subset_training import sgd_on_subsets
     X, y, Xt, yt = _small_problem(1)
     masks = subset_masks(6, 0.6, 5, seed=3)
     masks[0] = True
@@ -526,7 +529,7 @@ def test_sgd_full_batch_converges_to_the_lbfgs_minimum_of_a_convex_model():
 
 
 def test_sgd_small_subsets_are_full_batch_and_seeds_make_the_noise():
-    from creditlib.datamodels import sgd_on_subsets
+    from creditlib.subset_training import sgd_on_subsets
     X, y, Xt, yt = _small_problem(2)
     masks = subset_masks(6, 0.5, 12, seed=4)
     small = masks.sum(axis=1) <= 2
@@ -544,7 +547,7 @@ def test_sgd_small_subsets_are_full_batch_and_seeds_make_the_noise():
 
 
 def test_sgd_refuses_bad_inputs():
-    from creditlib.datamodels import sgd_on_subsets
+    from creditlib.subset_training import sgd_on_subsets
     X, y, Xt, yt = _small_problem()
     masks = np.ones((2, 6), dtype=bool)
     call = lambda **kw: sgd_on_subsets(_zero_linear(), logistic_loss, X, y, kw.pop("masks", masks), Xt, yt,
@@ -557,7 +560,7 @@ def test_sgd_refuses_bad_inputs():
 
 
 def test_sgd_one_minibatch_step_uses_batch_size_points_of_the_subset():
-    from creditlib.datamodels import sgd_on_subsets
+    from creditlib.subset_training import sgd_on_subsets
     X, y, Xt, yt = _small_problem(3)
     subset = [0, 2, 3, 5]
     masks = np.isin(np.arange(6), subset)[None, :]

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-import creditlib.datamodels as dm
-from creditlib.datamodels import logistic_loss, sgd_on_subsets, softmax_cross_entropy, subset_masks, train_on_subsets
+import creditlib.subset_training as dm
+from creditlib.datamodels import subset_masks
+from creditlib.subset_training import sgd_on_subsets, train_on_subsets
+from creditlib.training import flatten, logistic_loss, softmax_cross_entropy
 
 from device_check import DeviceLeakRecorder
 
@@ -202,7 +204,7 @@ def test_the_linear_model_hessian_is_the_lower_triangle_of_the_exact_hessian(sma
     torch.manual_seed(0)
     for model, loss, targets in [(torch.nn.Linear(16, 1).double(), logistic_loss, y),
                                  (torch.nn.Linear(16, 3).double(), softmax_cross_entropy, (y * 2).long())]:
-        fm = dm.flatten(model)
+        fm = flatten(model)
         hessian = dm._linear_model_hessian(fm, loss, X, targets, 0.05)
         w = torch.tensor(subset_masks(30, 0.5, 2, seed=3), dtype=torch.float64)
         theta = 0.3 * torch.randn(2, fm.theta.numel(), dtype=torch.float64)
@@ -235,7 +237,7 @@ def test_newton_mlp_models_are_stationary_points_independent_of_the_chunking(sma
     X, y, Xt, yt = small_digits
     masks = subset_masks(30, 0.5, 4, seed=6)
     model = _mlp(1)
-    assert dm._resolve_method("auto", dm.flatten(model).theta.numel()) == "newton"   # 55 parameters
+    assert dm._resolve_method("auto", flatten(model).theta.numel()) == "newton"   # 55 parameters
     outputs, norms = train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.01, seed=2,
                                       tol=1e-8, return_gradient_norms=True)
     assert norms.max() < 1e-8

@@ -8,7 +8,8 @@ import sympy as sp
 
 from creditlib.axioms import (efficiency_gap, null_player_violations, null_players, symmetric_pairs,
                               symmetry_violations)
-from creditlib.games import Game, all_coalitions, coalition_codes
+from creditlib.coalitions import all_coalitions, coalition_codes
+from creditlib.games import Game
 from creditlib.shapley import shapley_exact
 from oracles import shapley_by_permutations, value
 
@@ -135,7 +136,7 @@ def banzhaf_by_brute_force(game):
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 6])
 def test_banzhaf_exact_equals_the_mean_over_all_subsets(n):
-    from creditlib.games import random_game
+    from creditlib.game_builders import random_game
     from creditlib.shapley import banzhaf_exact
     game = random_game(n, seed=10 + n, exact=True)
     expected = banzhaf_by_brute_force(game)
@@ -146,7 +147,7 @@ def test_banzhaf_exact_equals_the_mean_over_all_subsets(n):
 def test_banzhaf_values_worked_out_by_hand():
     """Three players, U = 1 for coalitions holding at least 2 of them (majority). Player i is pivotal for
     S = {j} and S = {k} out of the 4 subsets of the others: β_i = 2/4 = 1/2 (and the sum 3/2 ≠ U([N]) = 1)."""
-    from creditlib.games import weighted_voting_game
+    from creditlib.game_builders import weighted_voting_game
     from creditlib.shapley import banzhaf_exact
     majority = weighted_voting_game([1, 1, 1], quota=2)
     assert list(banzhaf_exact(majority, exact=True)) == [sp.Rational(1, 2)] * 3
@@ -163,7 +164,7 @@ def test_library_permutation_definition_matches_brute_force_and_closed_forms():
         game = random_table_game(n, seed)
         np.testing.assert_allclose(library_by_permutations(game.values()), shapley_by_permutations(game),
                                    atol=1e-12)
-    from creditlib.games import unanimity_game
+    from creditlib.game_builders import unanimity_game
     values = unanimity_game([0, 2, 3], 5).values()
     assert [Fraction(v) for v in library_by_permutations(values)] == [Fraction(1, 3), 0, Fraction(1, 3),
                                                                       Fraction(1, 3), 0]
@@ -196,7 +197,7 @@ def test_shapley_difference_exact_worked_out_by_hand():
 
 
 def test_max_players_refuses_exactly_above_the_limit():
-    from creditlib.games import random_game
+    from creditlib.game_builders import random_game
     from creditlib.interactions import conditional_shapley, shapley_interaction_exact
     from creditlib.shapley import banzhaf_exact, harsanyi_dividends
     game = random_game(5, seed=0)
@@ -224,7 +225,7 @@ def test_the_memory_estimate_is_close_to_the_measured_peak():
 
 
 def test_bad_input_gets_a_clear_error_early():
-    from creditlib.games import random_dividend_game, random_game
+    from creditlib.game_builders import random_dividend_game, random_game
     from creditlib.matched_pair import matched_pair_data
     from creditlib.shapley import (dividends_from_table, game_from_dividend_table, semivalue_from_table,
                                    shapley_by_permutations, shapley_difference_exact, shapley_from_dividends,
@@ -268,8 +269,8 @@ def test_bad_input_gets_a_clear_error_early():
 
 
 def test_seeds_accept_none_ints_and_generators():
-    from creditlib.games import random_game
-    from creditlib.shapley import shapley_permutation
+    from creditlib.game_builders import random_game
+    from creditlib.estimators import shapley_permutation
     a = random_game(4, seed=np.random.default_rng(5)).values()
     b = random_game(4, seed=np.random.default_rng(5)).values()
     np.testing.assert_array_equal(a, b)
@@ -299,7 +300,7 @@ def test_the_three_weightings_of_the_shapley_value_by_hand():
 @pytest.mark.parametrize("exact", [False, True])
 def test_shapley_from_dividends_in_floats_and_exactly(exact):
     """s_i = Σ_{T ∋ i} c_T / |T|, from the dense table and from a sparse mapping, against brute force."""
-    from creditlib.games import game_from_dividends, random_game
+    from creditlib.game_builders import game_from_dividends, random_game
     from creditlib.shapley import harsanyi_dividends, shapley_from_dividends
     game = random_game(5, seed=8, exact=exact)
     expected = shapley_by_permutations(game)

@@ -5,10 +5,10 @@ import torch
 from scipy.stats import pearsonr
 
 from creditlib.testing import matrix_with_spectrum as spd
-from creditlib.influence import (DivergenceError, NotPositiveDefiniteError, dense_hessian, flatten, function_hvp,
-                                 hvp, influence_matrix, inverse_hvp, leave_one_out, per_example_gradients,
-                                 solve_cg, solve_exact, solve_neumann, example_losses, top_eigenvalue,
-                                 train_to_convergence, training_objective)
+from creditlib.influence import dense_hessian, function_hvp, hvp, influence_matrix, inverse_hvp, leave_one_out
+from creditlib.solvers import (DivergenceError, NotPositiveDefiniteError, solve_cg, solve_exact, solve_neumann,
+                               top_eigenvalue)
+from creditlib.training import example_losses, flatten, per_example_gradients, train_to_convergence, training_objective
 
 torch.set_default_dtype(torch.float64)
 bce = lambda out, t: torch.nn.functional.binary_cross_entropy_with_logits(out[:, 0], t, reduction="none")
@@ -281,7 +281,7 @@ def test_neumann_divergence_is_caught_before_overflow():
 
 
 def test_lissa_divergence_is_caught():
-    from creditlib.influence import solve_lissa
+    from creditlib.solvers import solve_lissa
     A = spd([0.5, 1.0, 2.1])
     with pytest.raises(DivergenceError, match="LiSSA diverges"):
         solve_lissa(lambda g, X: X @ A, torch.ones(3), scale=1.0, depth=1000)

@@ -9,7 +9,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditlib.games import Game, corner_detector_game, feature_game, random_game, unanimity_game
+from creditlib.chapter_games import corner_detector_game
+from creditlib.game_builders import feature_game, random_game, unanimity_game
+from creditlib.games import Game
 from creditlib.interactions import best_coalition, conditional_shapley, shapley_interaction_exact
 from creditlib.matched_pair import fit_linear_svm, matched_pair_data, matched_pair_game, svm_accuracy
 from creditlib.saliency import vanilla_gradient

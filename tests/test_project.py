@@ -51,8 +51,10 @@ def test_every_public_function_has_a_numpy_docstring():
     import creditlib
     import creditlib.exercises
 
-    names = ["creditlib." + m.name for m in pkgutil.iter_modules(creditlib.__path__) if not m.ispkg]
-    names += ["creditlib.exercises." + m.name for m in pkgutil.iter_modules(creditlib.exercises.__path__)]
+    # every module of the package, subpackages and their private modules included (creditlib.estimators._permutation
+    # defines the public shapley_permutation)
+    names = [m.name for m in pkgutil.walk_packages(creditlib.__path__, "creditlib.") if not m.ispkg]
+    names += [m.name for m in pkgutil.walk_packages(creditlib.__path__, "creditlib.") if m.ispkg]
     missing, seen = [], 0
     for name in names:
         module = importlib.import_module(name)

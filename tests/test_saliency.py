@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy import integrate
 
-from creditlib.games import random_game
+from creditlib.game_builders import random_game
 from creditlib.models import TinyAttention, token_task
 from creditlib.saliency import (METHODS, attention_rollout, concept_activation_vector, conceptual_sensitivity,
                                 erasure_importance, gradient_times_input, integrated_gradients, jensen_shannon,

@@ -8,12 +8,14 @@ import sympy as sp
 import torch
 
 from creditlib.axioms import EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY, null_player_violations
-from creditlib.games import (Game, corner_detector_game, data_valuation_game, dataset_pricing_game, feature_game,
-                             random_game, random_structured_game, squared_sum_game, symbolic_utilities,
-                             weighted_voting_game)
+from creditlib.chapter_games import corner_detector_game, data_valuation_game, dataset_pricing_game, squared_sum_game
+from creditlib.game_builders import (feature_game, random_game, random_structured_game, symbolic_utilities,
+                                     weighted_voting_game)
+from creditlib.games import Game
 from creditlib.schemes import (SCHEMES, equal_split, individual_worth, leave_one_out_payment, proportional_split,
                                violated_axioms)
-from creditlib.shapley import banzhaf_exact, difference_allocation, harsanyi_dividends, shapley_exact
+from creditlib.estimators import difference_allocation
+from creditlib.shapley import banzhaf_exact, harsanyi_dividends, shapley_exact
 from oracles import shapley_by_permutations, value
 
 
@@ -177,7 +179,7 @@ def test_digit_pair_returns_the_two_classes_scaled_and_split():
 
 
 def test_per_example_gradients_match_a_loop_of_autograd():
-    from creditlib.influence import per_example_gradients
+    from creditlib.training import per_example_gradients
     g = torch.Generator().manual_seed(0)
     X, y = torch.randn(7, 3, generator=g, dtype=torch.float64), torch.randint(0, 2, (7,), generator=g).double()
     model = torch.nn.Linear(3, 1).double()

@@ -6,8 +6,10 @@ import itertools
 import numpy as np
 import pytest
 
-from creditlib.games import coalition_codes, random_game
-from creditlib.shapley import difference_terms, shapley_by_permutations, shapley_exact
+from creditlib.coalitions import coalition_codes
+from creditlib.game_builders import random_game
+from creditlib.estimators import difference_terms
+from creditlib.shapley import shapley_by_permutations, shapley_exact
 
 
 def test_one_order_gives_its_marginal_vector_by_hand():

@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 
 from creditlib.axioms import (efficiency_gap, linearity_violations, null_player_violations, null_players,
                               symmetric_pairs, symmetry_violations)
-from creditlib.games import (Game, game_from_dividends, random_dividend_game, random_game, unanimity_game)
-from creditlib.shapley import (banzhaf_exact, game_from_dividend_table, harsanyi_dividends, shapley_difference,
-                               shapley_exact, shapley_from_dividends, shapley_permutation)
+from creditlib.game_builders import game_from_dividends, random_dividend_game, random_game, unanimity_game
+from creditlib.games import Game
+from creditlib.estimators import shapley_difference, shapley_permutation
+from creditlib.shapley import (banzhaf_exact, game_from_dividend_table, harsanyi_dividends, shapley_exact,
+                               shapley_from_dividends)
 
 
 @st.composite

@@ -5,8 +5,10 @@ import numpy as np
 import sympy as sp
 
 from ..checking import compare_vector
-from ..datamodels import banzhaf_msr, fit_datamodels, lds, noise_stability, p_biased_fourier
-from ..games import dataset_pricing_game
+from ..datamodels import fit_datamodels, lds
+from ..estimators import banzhaf_msr
+from ..harmonic import noise_stability, p_biased_fourier
+from ..chapter_games import dataset_pricing_game
 from ..shapley import banzhaf_exact
 from .core import Exercise, array_function_exercise, expression_exercise, register
 from .symbols import p, rho, u_1, u_12, u_2, u_empty

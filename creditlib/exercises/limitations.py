@@ -6,7 +6,7 @@ import sympy as sp
 
 from ..axioms import null_players, symmetric_pairs
 from ..checking import compare_names, compare_vector
-from ..games import corner_detector_game, dataset_pricing_game
+from ..chapter_games import corner_detector_game, dataset_pricing_game
 from ..interactions import best_coalition
 from ..shapley import shapley_exact
 from .core import Exercise, number_exercise, register

@@ -8,7 +8,7 @@ import sympy as sp
 import torch
 
 from ..checking import compare_vector, make_allclose
-from ..influence import solve_neumann
+from ..solvers import solve_neumann
 from ..testing import matrix_with_spectrum
 from ..validation import ConvergenceWarning
 from .feedback import compare_function_diagnosed

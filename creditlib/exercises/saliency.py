@@ -7,7 +7,7 @@ import sympy as sp
 import torch
 
 from ..checking import compare_vector
-from ..games import feature_game
+from ..game_builders import feature_game
 from ..saliency import integrated_gradients, mean_difference_cav, tcav_score, vanilla_gradient
 from ..shapley import shapley_exact
 from .core import Exercise, array_function_exercise, expression_exercise, register

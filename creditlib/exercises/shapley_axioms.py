@@ -10,7 +10,8 @@ from ..axioms import AXIOMS, EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY
 from ..checking import (INCORRECT, INVALID, Verdict, _Invalid, _type_name, compare_choices, compare_vector, fold,
                         read_sympy)
 from ..coalitions import table_players
-from ..games import Game, weighted_voting_game
+from ..game_builders import weighted_voting_game
+from ..games import Game
 from ..schemes import SCHEMES, violated_axioms
 from ..shapley import dividends_from_table, harsanyi_dividends, semivalue_from_table, shapley_weights
 from .core import Exercise, array_function_exercise, register

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..games import coalition_codes
-from ..shapley import difference_terms, shapley_by_permutations
+from ..coalitions import coalition_codes
+from ..estimators import difference_terms
+from ..shapley import shapley_by_permutations
 from .core import array_function_exercise, expression_exercise
 from .symbols import B, N, U_N, U_empty, k
 
