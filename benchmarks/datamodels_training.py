@@ -69,7 +69,7 @@ def solver_rates(device, n_models, thread_counts):
         anchor = best_rate(lambda: newton_anchor(Xd, yd, md, decay, theta0, tol=tol), n_models, device)
         ours = {method: best_rate(lambda: train_on_subsets(here, logistic_loss, Xd, yd, m, Xtd, ytd, weight_decay=decay,
                                                            seed=None, tol=tol, method=method, threads=threads,
-                                                           memory_budget=2**34), n_models, device)
+                                                           memory_budget=2**34).outputs, n_models, device)
                 for method in ("newton", "lbfgs")}
         rows.append((threads, anchor, ours["newton"], ours["lbfgs"]))
     torch.set_num_threads(max(thread_counts))
@@ -91,7 +91,7 @@ if not torch.cuda.is_available():
 
 masks = subset_masks(n, 0.5, 2000, seed=1)
 batched = rate(lambda: train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=decay, seed=None,
-                                        tol=tol), len(masks))
+                                        tol=tol).outputs, len(masks))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 few = masks[:100]
 loop = rate(lambda: [_train_chunk(model, logistic_loss, X, y, m[None], Xt, yt, decay, None, tol, 1000, 10, 1, "lbfgs")
@@ -112,7 +112,7 @@ print(f"scikit-learn LogisticRegression loop: {sk:,.0f} models/s  -> batched is 
 
 held = subset_masks(n, 0.5, 500, seed=2)
 outputs = train_on_subsets(model, logistic_loss, X, y, np.concatenate([masks, held]), Xt, yt, weight_decay=decay,
-                           seed=None, tol=1e-8)
+                           seed=None, tol=1e-8).outputs
 train_to_convergence(model, logistic_loss, X, y, weight_decay=decay)
 influence = influence_matrix(model, logistic_loss, X, y, Xt, yt, weight_decay=decay, method="exact").T.numpy()
 print(f"LDS of influence functions (one model): {lds(-influence, held, outputs[2000:])[0]:.3f}")

@@ -44,7 +44,7 @@ def train_rate(device, n_models):
     model = torch.nn.Linear(64, 1).double().to(device)
     masks = subset_masks(100, 0.5, n_models, seed=1)
     run = lambda: train_on_subsets(model, logistic_loss, X, y, masks, Xt[:20], yt[:20], weight_decay=0.01,
-                                   seed=None, tol=1e-6, memory_budget=2**36)
+                                   seed=None, tol=1e-6, memory_budget=2**36).outputs
     return n_models / best_seconds(run, device)
 
 
@@ -52,7 +52,7 @@ def ig_seconds(device):
     X, _, _, _ = digits_images()
     model = DigitsCNN(seed=0).eval().to(device)
     x = X[:16].to(device)
-    return best_seconds(lambda: integrated_gradients(model, x, target=0, n_steps=200, batch_size=512), device)
+    return best_seconds(lambda: integrated_gradients(model, x, target=0, n_steps=200, chunk_size=512), device)
 
 
 def influence_seconds(device, method):

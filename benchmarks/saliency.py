@@ -27,7 +27,7 @@ def measure(model, x, n_steps: int, batch_size: int) -> tuple[float, float]:
         os.close(read)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
-        integrated_gradients(model, x, target=0, n_steps=n_steps, batch_size=batch_size)
+        integrated_gradients(model, x, target=0, n_steps=n_steps, chunk_size=batch_size)
         seconds = time.perf_counter() - start
         grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
         os.write(write, f"{seconds} {grown}".encode())

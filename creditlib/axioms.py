@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .coalitions import without
-from .games import Game
+from .games import Game, empty_and_grand
 from .rationals import exact_or_float
 
 EFFICIENCY, SYMMETRY, NULL_PLAYER, LINEARITY = "efficiency", "symmetry", "null player", "linearity"
@@ -41,7 +41,7 @@ def efficiency_target(game: Game) -> object:
     Fraction or float
         Exact (``Fraction``) when both utilities are exact.
     """
-    empty, grand = game(np.array([np.zeros(game.n_players, bool), np.ones(game.n_players, bool)]))
+    empty, grand = empty_and_grand(game)
     return exact_or_float(grand) - exact_or_float(empty)
 
 

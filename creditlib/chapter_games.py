@@ -11,6 +11,9 @@ from .game_builders import unanimity_game
 from .games import Game, Utility
 from .validation import as_numpy
 
+__all__ = ["squared_sum_game", "DATASET_PRICING_TABLE", "dataset_pricing_game", "corner_detector_game",
+           "data_valuation_game"]
+
 
 def squared_sum_game(weights: Sequence[float], players: Sequence[str] | None = None) -> Game:
     """``U(S) = (Σ_{i∈S} w_i)² / N``: every pair interacts, marginal gains stay O(max w) for any N.

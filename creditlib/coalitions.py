@@ -10,6 +10,9 @@ import numpy as np
 
 from .validation import as_numpy
 
+__all__ = ["MAX_EXACT_PLAYERS", "enumeration_memory_bytes", "check_enumerable", "table_players",
+           "coalition_codes_and_sizes", "without", "all_coalitions", "coalition_codes"]
+
 MAX_EXACT_PLAYERS = 22
 """Default limit for exact enumeration; above it exact methods refuse (see ``max_players``)."""
 

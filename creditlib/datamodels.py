@@ -15,12 +15,13 @@ up-weighting x *raises the loss* on z (it hurts). Compare datamodels with ``−I
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .validation import as_numpy, check_int, check_masks_outputs, check_open_unit, check_positive, check_random_state
 
-__all__ = ["subset_masks", "Datamodels", "fit_datamodels", "lds"]
+__all__ = ["subset_masks", "Datamodels", "fit_datamodels", "LDSScore", "lds"]
 
 
 # ---------------------------------------------------------------------------- subsets
@@ -178,7 +179,22 @@ def fit_datamodels(masks, outputs, *, encoding: str = "pm1", alpha: float | None
 
 
 # ---------------------------------------------------------------------------- LDS
-def lds(scores, masks, outputs) -> tuple[float, np.ndarray]:
+class LDSScore(NamedTuple):
+    """The linear datamodeling score: its mean over test points and each test point's value.
+
+    Attributes
+    ----------
+    mean : float
+        The mean over the test points that have a value (NaN when none has).
+    per_test : ndarray of shape (n_test,)
+        Each test point's Spearman correlation (NaN where undefined).
+    """
+
+    mean: float
+    per_test: np.ndarray
+
+
+def lds(scores, masks, outputs) -> LDSScore:
     """The linear datamodeling score (Park et al. 2023, TRAK): how well additive scores rank subsets.
 
     For each test point j: the Spearman correlation, over the given (held-out) masks S_k, between the
@@ -195,8 +211,8 @@ def lds(scores, masks, outputs) -> tuple[float, np.ndarray]:
 
     Returns
     -------
-    (float, ndarray of shape (n_test,))
-        The mean over test points and the per-test-point values. A test point whose outputs or predictions
+    LDSScore
+        The named pair ``(mean, per_test)``: the mean over test points and the per-test-point values. A test point whose outputs or predictions
         are constant over the masks has no ranking: its value is NaN and the mean skips it.
 
     Raises
@@ -221,6 +237,6 @@ def lds(scores, masks, outputs) -> tuple[float, np.ndarray]:
         if np.ptp(predicted[:, j]) > 0 and np.ptp(outputs[:, j]) > 0:
             values[j] = spearmanr(predicted[:, j], outputs[:, j]).statistic
     finite = values[np.isfinite(values)]
-    return (float(finite.mean()) if finite.size else float("nan")), values
+    return LDSScore(float(finite.mean()) if finite.size else float("nan"), values)
 
 

@@ -7,12 +7,54 @@
 """
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from .validation import check_random_state
 
+__all__ = ["Split", "NoisyLabels", "digit_pair", "digits_images", "breast_cancer_players"]
 
-def digit_pair(first: int = 3, second: int = 5, n_train: int = 250, seed=0):
+
+class Split(NamedTuple):
+    """A training set and a test set: ``X_train, y_train, X_test, y_test = digit_pair()`` unpacks it.
+
+    Attributes
+    ----------
+    X_train, y_train, X_test, y_test : Tensor
+        Inputs and labels of each part.
+    """
+
+    X_train: Any
+    y_train: Any
+    X_test: Any
+    y_test: Any
+
+
+class NoisyLabels(NamedTuple):
+    """A training set with some labels flipped, its clean labels, a test set and which labels were flipped.
+
+    Attributes
+    ----------
+    X_train, y_train : ndarray
+        Training inputs and their (possibly flipped) labels.
+    y_clean : ndarray
+        The training labels before flipping.
+    X_test, y_test : ndarray
+        The test set.
+    flipped : ndarray of int
+        Indices of the flipped training labels, sorted.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    y_clean: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    flipped: np.ndarray
+
+
+def digit_pair(first: int = 3, second: int = 5, n_train: int = 250, seed=0) -> Split:
     """Two classes of scikit-learn's 8×8 handwritten digits, pixels in [0, 1], as float64 tensors.
 
     Label 1 means ``second``, 0 means ``first``. Shuffled with ``seed``; the first
@@ -29,8 +71,9 @@ def digit_pair(first: int = 3, second: int = 5, n_train: int = 250, seed=0):
 
     Returns
     -------
-    X_train, y_train, X_test, y_test : Tensor
-        float64 tensors: images of shape ``(n, 64)``, labels of shape ``(n,)`` in {0., 1.}.
+    Split
+        ``(X_train, y_train, X_test, y_test)``, float64 CPU tensors: images of shape ``(n, 64)``, labels of shape
+        ``(n,)`` in {0., 1.}.
 
     Raises
     ------
@@ -47,10 +90,10 @@ def digit_pair(first: int = 3, second: int = 5, n_train: int = 250, seed=0):
     order = check_random_state(seed).permutation(keep)
     X = torch.tensor(digits.data[order] / 16.0, dtype=torch.float64)
     y = torch.tensor((digits.target[order] == second).astype(np.float64))
-    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+    return Split(X[:n_train], y[:n_train], X[n_train:], y[n_train:])
 
 
-def breast_cancer_players(n_train: int = 12, n_test: int = 200, flip_fraction: float = 0.0, seed=0):
+def breast_cancer_players(n_train: int = 12, n_test: int = 200, flip_fraction: float = 0.0, seed=0) -> NoisyLabels:
     """The data of the data-valuation game (Example 10.2.1): scikit-learn's breast-cancer set, standardised,
     ``n_train`` training points with balanced classes, ``n_test`` test points, and optional label flips.
 
@@ -73,6 +116,9 @@ def breast_cancer_players(n_train: int = 12, n_test: int = 200, flip_fraction: f
 
     Returns
     -------
+    NoisyLabels
+        The named tuple of these six arrays:
+
     X_train : ndarray of float64, shape (n_train, 30)
     y_train : ndarray of int64, shape (n_train,)
         Labels in {0, 1} after the flips.
@@ -105,10 +151,10 @@ def breast_cancer_players(n_train: int = 12, n_test: int = 200, flip_fraction: f
     y_train = y_clean.copy()
     flipped = rng.choice(n_train, size=int(round(flip_fraction * n_train)), replace=False)
     y_train[flipped] = 1 - y_train[flipped]
-    return X_train, y_train, y_clean, X_test, y_test, np.sort(flipped)
+    return NoisyLabels(X_train, y_train, y_clean, X_test, y_test, np.sort(flipped))
 
 
-def digits_images(test_fraction: float = 0.25, seed=0):
+def digits_images(test_fraction: float = 0.25, seed=0) -> Split:
     """scikit-learn's 8×8 digits as float64 images ``(n, 1, 8, 8)`` in [0, 1], shuffled and split.
 
     Parameters
@@ -120,8 +166,8 @@ def digits_images(test_fraction: float = 0.25, seed=0):
 
     Returns
     -------
-    X_train, y_train, X_test, y_test : Tensor
-        Images and int64 labels 0–9.
+    Split
+        ``(X_train, y_train, X_test, y_test)``: images and int64 labels 0–9 (CPU tensors).
     """
     import torch
     from sklearn.datasets import load_digits
@@ -131,4 +177,4 @@ def digits_images(test_fraction: float = 0.25, seed=0):
     X = torch.tensor(digits.images[order] / 16.0, dtype=torch.float64)[:, None]
     y = torch.tensor(digits.target[order], dtype=torch.long)
     n_test = int(round(test_fraction * len(y)))
-    return X[n_test:], y[n_test:], X[:n_test], y[:n_test]
+    return Split(X[n_test:], y[n_test:], X[:n_test], y[:n_test])

@@ -14,6 +14,9 @@ from .games import Game
 from .rationals import as_value_array
 from .validation import as_numpy, check_int, check_random_state
 
+__all__ = ["unanimity_game", "game_from_dividends", "random_game", "random_structured_game", "weighted_voting_game",
+           "feature_game", "symbolic_utilities", "random_dividend_game"]
+
 
 # ---------------------------------------------------------------------------- building blocks
 def unanimity_game(coalition: Iterable[int], n_players: int, players: Sequence[str] | None = None) -> Game:

@@ -19,6 +19,8 @@ from .coalitions import MAX_EXACT_PLAYERS, all_coalitions, check_enumerable, coa
 from .rationals import as_fraction, as_value_array, is_exact
 from .validation import as_numpy
 
+__all__ = ["Utility", "Game", "empty_and_grand"]
+
 Utility = Callable[[np.ndarray], np.ndarray]
 
 
@@ -331,3 +333,17 @@ def _finite(values: np.ndarray) -> np.ndarray:
     return np.isfinite(values)
 
 
+def empty_and_grand(game: Game) -> np.ndarray:
+    """``[U(∅), U([N])]``, two utility evaluations in one call.
+
+    Parameters
+    ----------
+    game : Game
+        The game.
+
+    Returns
+    -------
+    ndarray of shape (2,)
+    """
+    n = game.n_players
+    return game(np.array([np.zeros(n, bool), np.ones(n, bool)]))

@@ -26,6 +26,9 @@ from .coalitions import check_enumerable, coalition_codes_and_sizes, table_playe
 from .rationals import to_sympy
 from .validation import as_numpy, check_int, check_open_unit, check_positive, check_random_state
 
+__all__ = ["p_biased_fourier", "inverse_p_biased_fourier", "fourier_weight_by_degree", "noise_stability",
+           "correlated_masks", "NoiseStabilityEstimate", "noise_stability_estimate"]
+
 
 # ---------------------------------------------------------------------------- harmonic analysis
 def _p_and_sigma(p, exact: bool):

@@ -31,7 +31,19 @@ from .solvers import (
     top_eigenvalue,
 )
 from .training import LossFn, example_losses, flatten, lbfgs_minimise, per_example_gradients, training_objective
-from .validation import as_numpy, check_index, check_int, check_positive, check_tensor_pair, cpu_draw, warn_unconverged
+from .validation import (
+    as_numpy,
+    check_index,
+    check_int,
+    check_positive,
+    check_tensor_pair,
+    cpu_draw,
+    progress_bar,
+    warn_unconverged,
+)
+
+__all__ = ["hvp", "make_hvp", "function_hvp", "dense_hessian", "inverse_hvp", "minibatch_hvp", "influence_matrix",
+           "leave_one_out"]
 
 
 # ---------------------------------------------------------------------------- Hessian-vector products
@@ -213,7 +225,7 @@ def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: tor
     full = make_hvp(model, loss_fn, X, y, weight_decay=weight_decay, damping=damping)
     if method == "exact":
         H = dense_hessian(model, loss_fn, X, y, weight_decay=weight_decay)
-        x = solve_exact(H + damping * torch.eye(len(H), dtype=H.dtype, device=H.device), v)
+        x = solve_exact(H + damping * torch.eye(len(H), dtype=H.dtype, device=H.device), v).x
         return InverseHVP(x, 0, relative_residual(full, x, v), method)
     if method == "cg":
         return solve_cg(full, v, tol=tol, max_iter=max_iter)
@@ -222,7 +234,7 @@ def inverse_hvp(model: torch.nn.Module, loss_fn: LossFn, X: torch.Tensor, y: tor
     power_iters = 0
     if scale is None:
         power_iters = 50
-        scale = 1.0 / abs(top_eigenvalue(full, fm.theta.numel(), iters=power_iters, seed=seed, dtype=fm.theta.dtype,
+        scale = 1.0 / abs(top_eigenvalue(full, fm.theta.numel(), n_iter=power_iters, seed=seed, dtype=fm.theta.dtype,
                                          device=fm.theta.device))
     if method == "neumann":
         result = solve_neumann(full, v, scale=scale, tol=tol, max_iter=max_iter)
@@ -342,20 +354,12 @@ def _retrain_newton(objective: Callable[..., torch.Tensor], theta0: torch.Tensor
                        "use optimizer='lbfgs' for non-convex models.")
 
 
-def _progress(items, show: bool, what: str):
-    """``items`` wrapped in a tqdm bar on stderr when ``show`` (tqdm is imported only then)."""
-    if not show:
-        return items
-    from tqdm import tqdm
-    return tqdm(items, desc=what)
-
-
 def _retrain_lbfgs(objective: Callable[..., torch.Tensor], theta0: torch.Tensor, weights: torch.Tensor, *,
                    tol: float, max_iter: int, progress: bool = False) -> torch.Tensor:
     """Minimise ``objective(θ, w)`` for each row w of ``weights`` in turn with L-BFGS (non-convex models);
     warns (``ConvergenceWarning``) naming the models that stopped above ``tol``."""
     out, unconverged = [], []
-    for row, w in enumerate(_progress(weights, progress, "leave-one-out (L-BFGS, models)")):
+    for row, w in enumerate(progress_bar(weights, show=progress, desc="leave-one-out (L-BFGS, models)")):
         theta = lbfgs_minimise(lambda th: objective(th, w), theta0, tol=tol, max_iter=max_iter)
         norm = float(grad(objective)(theta, w).norm())
         if not norm < tol:
@@ -374,7 +378,7 @@ def _retrain_lbfgs(objective: Callable[..., torch.Tensor], theta0: torch.Tensor,
 def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor, y_train: torch.Tensor,
                   X_test: torch.Tensor, y_test: torch.Tensor, *, weight_decay: float = 0.0,
                   indices=None, optimizer: str = "newton", max_iter: int = 100, tol: float | None = None,
-                  chunk: int = 64, progress: bool = False) -> torch.Tensor:
+                  chunk_size: int = 64, progress: bool = False) -> torch.Tensor:
     """Ground truth: the change in each test loss when each training point is removed and the model retrained.
 
     Retraining minimises ``mean over the remaining points + weight_decay/2 ‖θ‖²``,
@@ -405,7 +409,7 @@ def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor
         Target gradient norm of each retrained model. Default 1e-9 for Newton and 1e-7 for
         L-BFGS, whose line search stops seeing the objective change (float64 round-off)
         at gradient norms of about 1e-9 to 1e-8.
-    chunk : int, default=64
+    chunk_size : int, default=64
         Models retrained together by the batched Newton path.
     progress : bool, default=False
         Show a tqdm progress bar (one step per chunk, or per model with L-BFGS) on stderr.
@@ -433,7 +437,7 @@ def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor
     n = X_train.shape[0]
     indices = list(range(n)) if indices is None else [check_index(i, "each of indices", n, "training points")
                                                        for i in as_numpy(indices).reshape(-1).tolist()]
-    max_iter, chunk = check_int(max_iter, "max_iter", low=1), check_int(chunk, "chunk", low=1)
+    max_iter, chunk_size = check_int(max_iter, "max_iter", low=1), check_int(chunk_size, "chunk_size", low=1)
     tol = check_positive({"newton": 1e-9, "lbfgs": 1e-7}.get(optimizer, 1.0) if tol is None else tol, "tol")
     base = example_losses(model, loss_fn, X_test, y_test)
 
@@ -445,8 +449,9 @@ def leave_one_out(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor
     weights[torch.arange(len(indices), device=device),
             torch.tensor(indices, dtype=torch.long, device=device)] = 0.0                # row r drops point r
     if optimizer == "newton":              # chunks bound the memory of the batched dense Hessians
-        starts = _progress(range(0, len(indices), chunk), progress, "leave-one-out (Newton, chunks)")
-        thetas = torch.cat([_retrain_newton(objective, fm.theta, weights[start:start + chunk], tol=tol,
+        starts = progress_bar(range(0, len(indices), chunk_size), show=progress,
+                              desc="leave-one-out (Newton, chunks)")
+        thetas = torch.cat([_retrain_newton(objective, fm.theta, weights[start:start + chunk_size], tol=tol,
                                             max_iter=max_iter) for start in starts])
     else:
         thetas = _retrain_lbfgs(objective, fm.theta, weights, tol=tol, max_iter=max_iter, progress=progress)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from fractions import Fraction
 from itertools import combinations
 from math import factorial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,6 +22,8 @@ from .games import Game
 from .rationals import rationals_if_exact
 from .shapley import coalition_table, semivalue_from_table, shapley_weights
 from .validation import check_index
+
+__all__ = ["interaction_weights", "shapley_interaction_exact", "conditional_shapley", "BestCoalition", "best_coalition"]
 
 
 def interaction_weights(n_players: int, exact: bool = False) -> np.ndarray:
@@ -137,7 +140,25 @@ def conditional_shapley(game: Game, player: int, partner: int, *, partner_presen
     return rationals_if_exact(phi, exact)[others.index(player)]
 
 
-def best_coalition(game: Game, size: int) -> tuple[tuple[str, ...], float, int]:
+class BestCoalition(NamedTuple):
+    """The answer of :func:`best_coalition`.
+
+    Attributes
+    ----------
+    members : tuple of str
+        The best coalition's player names.
+    utility : float
+        Its utility.
+    evaluations : int
+        The coalitions evaluated.
+    """
+
+    members: tuple
+    utility: float
+    evaluations: int
+
+
+def best_coalition(game: Game, size: int) -> BestCoalition:
     """The coalition of ``size`` players with the highest utility, by evaluating all ``C(N, size)`` of them.
 
     Parameters
@@ -149,6 +170,9 @@ def best_coalition(game: Game, size: int) -> tuple[tuple[str, ...], float, int]:
 
     Returns
     -------
+    BestCoalition
+        The named triple ``(members, utility, evaluations)``:
+
     members : tuple of str
         The best coalition's player names (the first in lexicographic order of indices on a tie).
     utility : float
@@ -170,4 +194,4 @@ def best_coalition(game: Game, size: int) -> tuple[tuple[str, ...], float, int]:
         masks[row, list(m)] = True
     u = np.asarray(game(masks), dtype=np.float64)
     best = int(np.argmax(u))
-    return tuple(game.players[i] for i in members[best]), float(u[best]), len(members)
+    return BestCoalition(tuple(game.players[i] for i in members[best]), float(u[best]), len(members))

@@ -22,6 +22,9 @@ import numpy as np
 from .games import Game
 from .validation import check_int, check_positive, check_random_state
 
+__all__ = ["D_A", "D_B", "MatchedPairData", "matched_pair_data", "fit_linear_svm", "svm_accuracy", "matched_pair_game",
+           "pair_utilities"]
+
 D_A = np.array([1.0, 1.1])
 D_B = np.array([1.1, 1.0])
 

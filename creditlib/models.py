@@ -17,6 +17,8 @@ from torch import nn
 
 from .validation import check_int, check_positive, check_random_state, cpu_draw, seeded_torch_rng, torch_generator
 
+__all__ = ["DigitsCNN", "train_classifier", "accuracy", "token_task", "TinyAttention"]
+
 
 class DigitsCNN(nn.Module):
     """Conv(1→8, 3×3) → ReLU → 2×2 average pool → flatten (``features``, layer l: 128 numbers)

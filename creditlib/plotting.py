@@ -4,6 +4,8 @@ from __future__ import annotations
 from .coalitions import all_coalitions
 from .games import Game
 
+__all__ = ["plot_coalition_lattice"]
+
 
 def plot_coalition_lattice(game: Game, ax=None, value_format: str = "{:g}"):
     """The lattice of all coalitions (N ≤ 4): nodes by size with their utility, edges with the

@@ -7,7 +7,7 @@ index per example); it returns a tensor shaped like the inputs. The explained sc
 
 * Gradients: :func:`vanilla_gradient` (Simonyan et al. 2014), :func:`gradient_times_input`.
 * :func:`integrated_gradients` (Sundararajan et al. 2017, Section 10.4.1) with five quadrature rules
-  (:func:`quadrature_rule`) and memory bounded by ``batch_size``; :func:`smoothgrad` (Smilkov et al. 2017).
+  (:func:`quadrature_rule`) and memory bounded by ``chunk_size``; :func:`smoothgrad` (Smilkov et al. 2017).
 * Sanity checks (Adebayo et al. 2018): :func:`randomize_layers`, :func:`rank_correlation`, and
   :func:`top_k_precision` (does a ranking put known relevant positions first?).
 * TCAV (Kim et al. 2018, Section 10.4.2): :func:`concept_activation_vector`, :func:`mean_difference_cav`,
@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
@@ -37,6 +37,13 @@ from .validation import (
     tensor_devices,
     torch_generator,
 )
+
+__all__ = ["Model", "METHODS", "target_scores", "vanilla_gradient", "gradient_times_input", "Quadrature",
+           "quadrature_rule", "Attribution", "integrated_gradients", "smoothgrad", "parameterised_layers",
+           "randomize_layers", "rank_correlation", "top_k_precision", "CAV", "concept_activation_vector",
+           "mean_difference_cav", "conceptual_sensitivity", "tcav_score", "TCAVResult", "tcav_significance",
+           "erasure_importance", "token_gradient_importance", "jensen_shannon", "AdversarialAttention",
+           "adversarial_attention", "removals_to_flip", "attention_rollout"]
 
 Model = Callable[[torch.Tensor], torch.Tensor]
 METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre")
@@ -65,7 +72,7 @@ def _targets(target, batch: int, n_classes: int, device: torch.device | str = "c
     return t
 
 
-def target_scores(model: Model, x: torch.Tensor, target) -> torch.Tensor:
+def target_scores(model: Model, x: torch.Tensor, *, target) -> torch.Tensor:
     """``F(x)``: the target logit of each example, shape ``(batch,)``.
 
     Parameters
@@ -106,7 +113,7 @@ def _gradient(score: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) ->
     return torch.zeros_like(x) if g is None else g
 
 
-def vanilla_gradient(model: Model, x, target=None):
+def vanilla_gradient(model: Model, x: torch.Tensor, *, target=None) -> torch.Tensor:
     """The gradient ``∂F(x)/∂x`` of the target logit (Section 10.4; Simonyan et al. 2014).
 
     The chapter's saliency map is its absolute value ``S(x) = |∂F(x)/∂x|``; this returns the signed gradient.
@@ -117,13 +124,13 @@ def vanilla_gradient(model: Model, x, target=None):
         With ``target``: ``model(x) -> logits`` of shape ``(batch, classes)`` for ``x`` of shape ``(batch, ...)``.
         Without: ``model(x)`` is already the score, a scalar (one unbatched input) or one per example.
     x : Tensor or array_like
-        The inputs; an array (not a tensor) is converted to float64 and the result returned as an ndarray.
+        The inputs; an array (not a tensor) is converted to a float64 CPU tensor.
     target : int or Tensor of shape (batch,), optional
         Class explained (required when the model returns logits).
 
     Returns
     -------
-    Tensor (ndarray if ``x`` was not a tensor), same shape as ``x``
+    Tensor, same shape, device and dtype as ``x``
 
     Raises
     ------
@@ -131,7 +138,6 @@ def vanilla_gradient(model: Model, x, target=None):
         The model's output has the wrong shape (not a scalar score without ``target``), does not depend
         differentiably on ``x``, or a target is out of range.
     """
-    return_numpy = not isinstance(x, torch.Tensor)
     x = _as_tensor(x)
     if target is None:
         def score(z):
@@ -144,12 +150,11 @@ def vanilla_gradient(model: Model, x, target=None):
             return out
     else:
         def score(z):
-            return target_scores(model, z, target)
-    g = _gradient(score, x)
-    return g.detach().cpu().numpy() if return_numpy else g
+            return target_scores(model, z, target=target)
+    return _gradient(score, x).detach()
 
 
-def gradient_times_input(model: Model, x: torch.Tensor, target) -> torch.Tensor:
+def gradient_times_input(model: Model, x: torch.Tensor, *, target) -> torch.Tensor:
     """``x ⊙ ∂F(x)/∂x`` (Shrikumar et al. 2016): IG with a zero baseline for a model linear along the path.
 
     Takes the arguments of :func:`vanilla_gradient` (with a target), returns a tensor shaped like ``x`` and
@@ -170,11 +175,23 @@ def gradient_times_input(model: Model, x: torch.Tensor, target) -> torch.Tensor:
         Shaped like ``x``.
     """
     x = _as_tensor(x)
-    return x * vanilla_gradient(model, x, target)
+    return x * vanilla_gradient(model, x, target=target)
 
 
 # ---------------------------------------------------------------------------- integrated gradients
-def quadrature_rule(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+class Quadrature(NamedTuple):
+    """A quadrature rule on [0, 1]: ``∫₀¹ g(α) dα ≈ Σ_k weights[k] g(nodes[k])``.
+
+    Attributes
+    ----------
+    nodes, weights : ndarray of float64, shape (n_steps,)
+    """
+
+    nodes: np.ndarray
+    weights: np.ndarray
+
+
+def quadrature_rule(method: str, n_steps: int) -> Quadrature:
     """Nodes α_k in [0, 1] and weights w_k approximating ``∫₀¹ g(α) dα ≈ Σ_k w_k g(α_k)``.
 
     ``riemann_left/right/middle``: α_k = k/n, (k+1)/n, (k+½)/n, weights 1/n. ``riemann_trapezoid``: α_k = k/(n−1),
@@ -190,7 +207,8 @@ def quadrature_rule(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    nodes, weights : ndarray of float64, shape (n_steps,)
+    Quadrature
+        The named pair ``(nodes, weights)``, float64 arrays of shape ``(n_steps,)``.
 
     Raises
     ------
@@ -203,13 +221,13 @@ def quadrature_rule(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     k = np.arange(n, dtype=np.float64)
     if method == "gausslegendre":
         xi, omega = np.polynomial.legendre.leggauss(n)
-        return (1 + xi) / 2, omega / 2
+        return Quadrature((1 + xi) / 2, omega / 2)
     if method == "riemann_trapezoid":
         weights = np.full(n, 1.0 / (n - 1))
         weights[[0, -1]] /= 2
-        return k / (n - 1), weights
+        return Quadrature(k / (n - 1), weights)
     offset = {"riemann_left": 0.0, "riemann_right": 1.0, "riemann_middle": 0.5}[method]
-    return (k + offset) / n, np.full(n, 1.0 / n)
+    return Quadrature((k + offset) / n, np.full(n, 1.0 / n))
 
 
 def _baseline_like(x: torch.Tensor, baseline) -> torch.Tensor:
@@ -224,13 +242,26 @@ def _baseline_like(x: torch.Tensor, baseline) -> torch.Tensor:
     return b
 
 
+class Attribution(NamedTuple):
+    """Integrated gradients and their completeness gap: ``attributions, delta = integrated_gradients(...)``.
+
+    Attributes
+    ----------
+    attributions : Tensor, same shape as the inputs
+    delta : Tensor, shape (batch,)
+        The signed completeness gap ``Σ_i IG_i − (F(x) − F(x′))`` per example.
+    """
+
+    attributions: torch.Tensor
+    delta: torch.Tensor
+
+
 def integrated_gradients(model: Model, x: torch.Tensor, baseline=None, *, target, n_steps: int = 50,
-                         method: str = "gausslegendre", batch_size: int | None = None
-                         ) -> tuple[torch.Tensor, torch.Tensor]:
+                         method: str = "gausslegendre", chunk_size: int | None = None) -> Attribution:
     """Integrated gradients ``IG_i(x) = (x_i − x'_i) ∫₀¹ ∂_i F(x' + α(x − x')) dα`` (Section 10.4.1).
 
     The integral is a quadrature (:func:`quadrature_rule`). The path points are built chunk by chunk, never
-    all at once: one forward/backward pass sees at most ``batch_size`` rows (path points of any examples), so
+    all at once: one forward/backward pass sees at most ``chunk_size`` rows (path points of any examples), so
     memory does not grow with ``n_steps``.
 
     Parameters
@@ -247,12 +278,15 @@ def integrated_gradients(model: Model, x: torch.Tensor, baseline=None, *, target
         Quadrature nodes.
     method : str, default="gausslegendre"
         One of :data:`METHODS`.
-    batch_size : int, optional
+    chunk_size : int, optional
         Rows per forward pass; default ``len(x) * min(n_steps, 64)``.
 
     Returns
     -------
-    attributions : Tensor, same shape as ``x``
+    Attribution
+        The named pair:
+
+    attributions : Tensor, same shape, device and dtype as ``x``
     delta : Tensor, shape (batch,)
         The signed completeness gap ``Σ_i IG_i − (F(x) − F(x′))`` per example (zero for an exact integral).
 
@@ -265,7 +299,7 @@ def integrated_gradients(model: Model, x: torch.Tensor, baseline=None, *, target
     base = _baseline_like(x, baseline)
     nodes, weights = quadrature_rule(method, n_steps)
     n, b = len(nodes), x.shape[0]
-    rows = b * min(n, 64) if batch_size is None else check_int(batch_size, "batch_size", low=1)
+    rows = b * min(n, 64) if chunk_size is None else check_int(chunk_size, "chunk_size", low=1)
     alphas = torch.as_tensor(nodes, dtype=x.dtype, device=x.device)
     w = torch.as_tensor(weights, dtype=x.dtype, device=x.device)
     diff = x - base
@@ -276,13 +310,13 @@ def integrated_gradients(model: Model, x: torch.Tensor, baseline=None, *, target
         idx = torch.arange(start, min(start + rows, n * b), device=x.device)
         step, example = idx // b, idx % b
         points = base[example] + alphas[step].view(shape) * diff[example]
-        g = _gradient(lambda z: target_scores(model, z, targets[example]), points)
+        g = _gradient(lambda z: target_scores(model, z, target=targets[example]), points)
         total.index_add_(0, example, w[step].view(shape) * g)
     attributions = diff * total
     with torch.no_grad():
-        gap = target_scores(model, x, target) - target_scores(model, base, target)
+        gap = target_scores(model, x, target=target) - target_scores(model, base, target=target)
     delta = attributions.flatten(1).sum(1) - gap
-    return attributions, delta.detach()
+    return Attribution(attributions, delta.detach())
 
 
 def smoothgrad(model: Model, x: torch.Tensor, *, target, noise_level: float = 0.15, n_samples: int = 50,
@@ -321,7 +355,7 @@ def smoothgrad(model: Model, x: torch.Tensor, *, target, noise_level: float = 0.
     total = torch.zeros_like(x)
     for _ in range(n_samples):
         noise = cpu_draw(torch.randn, x.shape, generator=gen, dtype=x.dtype, device=x.device)  # same on every device
-        total += vanilla_gradient(model, x + sigma * noise, target)
+        total += vanilla_gradient(model, x + sigma * noise, target=target)
     return total / n_samples
 
 
@@ -466,7 +500,22 @@ def top_k_precision(importance, relevant, k: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- TCAV
-def concept_activation_vector(concept_acts, random_acts, seed=0) -> tuple[np.ndarray, float]:
+class CAV(NamedTuple):
+    """A concept activation vector and how well its linear classifier separates the concept: ``cav, accuracy``.
+
+    Attributes
+    ----------
+    vector : ndarray of float64, shape (d,)
+        Unit normal of the classifier's boundary, pointing towards the concept.
+    accuracy : float
+        Held-out accuracy of the classifier.
+    """
+
+    vector: np.ndarray
+    accuracy: float
+
+
+def concept_activation_vector(concept_acts, random_acts, seed=0) -> CAV:
     """The CAV ``v_C^l`` (Section 10.4.2, step 2): the unit normal of a linear classifier separating concept
     activations from random ones, pointing towards the concept, and its accuracy on a held-out third.
 
@@ -481,6 +530,9 @@ def concept_activation_vector(concept_acts, random_acts, seed=0) -> tuple[np.nda
 
     Returns
     -------
+    CAV
+        The named pair:
+
     cav : ndarray of float64, shape (d,)
         Unit vector.
     accuracy : float
@@ -507,7 +559,7 @@ def concept_activation_vector(concept_acts, random_acts, seed=0) -> tuple[np.nda
     clf = SGDClassifier(alpha=0.01, max_iter=1000, tol=1e-3, random_state=int(rng.integers(2**31)))
     clf.fit(X_train, y_train)
     v = clf.coef_[0].astype(np.float64)
-    return v / np.linalg.norm(v), float(clf.score(X_test, y_test))
+    return CAV(v / np.linalg.norm(v), float(clf.score(X_test, y_test)))
 
 
 def mean_difference_cav(concept_acts, random_acts) -> np.ndarray:
@@ -552,7 +604,7 @@ def _flat_array(a) -> np.ndarray:
     return a.reshape(len(a), -1)
 
 
-def conceptual_sensitivity(head: Model, layer_acts: torch.Tensor, cav, target) -> torch.Tensor:
+def conceptual_sensitivity(head: Model, layer_acts: torch.Tensor, cav, *, target) -> torch.Tensor:
     """``S_{C,k,l}(x) = ∇h_{l,k}(f_l(x)) · v_C^l`` (Section 10.4.2, step 3), for each example.
 
     The sign is that of the target *logit*'s directional derivative (tensorflow/tcav differentiates the loss
@@ -578,10 +630,10 @@ def conceptual_sensitivity(head: Model, layer_acts: torch.Tensor, cav, target) -
     v = torch.as_tensor(as_numpy(cav, dtype=np.float64), dtype=acts.dtype, device=acts.device)
     if v.numel() != acts[0].numel():
         raise ValueError(f"The CAV has {v.numel()} entries but one example's activations have {acts[0].numel()}.")
-    return vanilla_gradient(head, acts, target).flatten(1) @ v.reshape(-1)
+    return vanilla_gradient(head, acts, target=target).flatten(1) @ v.reshape(-1)
 
 
-def tcav_score(head: Model, layer_acts: torch.Tensor, cav, target) -> float:
+def tcav_score(head: Model, layer_acts: torch.Tensor, cav, *, target) -> float:
     """TCAV score (Kim et al. 2018): the fraction of inputs whose target logit increases along the CAV.
 
     Parameters and errors as :func:`conceptual_sensitivity` (pass the activations of class-k inputs).
@@ -601,7 +653,7 @@ def tcav_score(head: Model, layer_acts: torch.Tensor, cav, target) -> float:
     -------
     float in [0, 1]
     """
-    return float((conceptual_sensitivity(head, layer_acts, cav, target) > 0).double().mean())
+    return float((conceptual_sensitivity(head, layer_acts, cav, target=target) > 0).double().mean())
 
 
 @dataclass(frozen=True)
@@ -635,7 +687,7 @@ class TCAVResult:
                 if self.significant else "not significant: indistinguishable from random directions")
 
 
-def tcav_significance(head: Model, layer_acts: torch.Tensor, concept_acts, random_acts: list, target, *,
+def tcav_significance(head: Model, layer_acts: torch.Tensor, concept_acts, random_acts: list, *, target,
                       alpha: float = 0.05, n_concepts: int = 1, seed=0) -> TCAVResult:
     """Is the TCAV score of a concept different from that of random directions? (Kim et al. 2018, Sec. 3.2.)
 
@@ -680,10 +732,10 @@ def tcav_significance(head: Model, layer_acts: torch.Tensor, concept_acts, rando
     scores, accuracies, null = [], [], []
     for i in range(m):
         cav, acc = concept_activation_vector(concept_acts, random_acts[i], seed=rng)
-        scores.append(tcav_score(head, layer_acts, cav, target))
+        scores.append(tcav_score(head, layer_acts, cav, target=target))
         accuracies.append(acc)
         cav0, _ = concept_activation_vector(random_acts[i], random_acts[(i + 1) % m], seed=rng)
-        null.append(tcav_score(head, layer_acts, cav0, target))
+        null.append(tcav_score(head, layer_acts, cav0, target=target))
     scores, null = np.array(scores), np.array(null)
     with warnings.catch_warnings():                  # scipy warns when a list is (nearly) constant
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -694,7 +746,7 @@ def tcav_significance(head: Model, layer_acts: torch.Tensor, concept_acts, rando
 
 
 # ---------------------------------------------------------------------------- attention
-def erasure_importance(model: torch.nn.Module, tokens: torch.Tensor, target) -> torch.Tensor:
+def erasure_importance(model: torch.nn.Module, tokens: torch.Tensor, *, target) -> torch.Tensor:
     """Leave-one-out importance of each token: ``F(x) − F(x without token j)`` (Jain & Wallace 2019).
 
     ``model(tokens, keep=mask)`` must ignore the tokens where ``mask`` is False (as
@@ -716,15 +768,15 @@ def erasure_importance(model: torch.nn.Module, tokens: torch.Tensor, target) -> 
     """
     b, length = tokens.shape
     with torch.no_grad():
-        full = target_scores(model, tokens, target)
+        full = target_scores(model, tokens, target=target)
         t = _targets(target, b, 2**62, tokens.device)
         keep = ~torch.eye(length, dtype=torch.bool, device=tokens.device)     # row j: all but token j
         rep = tokens.repeat_interleave(length, 0)
-        erased = target_scores(lambda z: model(z, keep=keep.repeat(b, 1)), rep, t.repeat_interleave(length))
+        erased = target_scores(lambda z: model(z, keep=keep.repeat(b, 1)), rep, target=t.repeat_interleave(length))
     return full[:, None] - erased.view(b, length)
 
 
-def token_gradient_importance(model: torch.nn.Module, tokens: torch.Tensor, target) -> torch.Tensor:
+def token_gradient_importance(model: torch.nn.Module, tokens: torch.Tensor, *, target) -> torch.Tensor:
     """``|∇_{h_j} F · h_j|``: gradient ⊙ input at the model's input layer, summed over the embedding dimensions.
 
     ``h = model.embed_tokens(tokens)`` gives the vectors the model starts from (for :class:`creditlib.models.TinyAttention`,
@@ -748,7 +800,7 @@ def token_gradient_importance(model: torch.nn.Module, tokens: torch.Tensor, targ
     """
     with torch.no_grad():
         e = model.embed_tokens(tokens)
-    g = vanilla_gradient(lambda z: model(tokens, embeddings=z), e, target)
+    g = vanilla_gradient(lambda z: model(tokens, embeddings=z), e, target=target)
     return (g * e).sum(-1).abs()
 
 
@@ -772,8 +824,26 @@ def jensen_shannon(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     return (kl(p, m) + kl(q, m)) / 2
 
 
+class AdversarialAttention(NamedTuple):
+    """The answer of :func:`adversarial_attention`: ``weights, jsd, output_change``.
+
+    Attributes
+    ----------
+    weights : Tensor, shape (batch, length)
+        The adversarial attention weights found.
+    jsd : Tensor, shape (batch,)
+        Their Jensen–Shannon divergence from the model's own attention.
+    output_change : Tensor, shape (batch,)
+        The largest change of a class probability they cause.
+    """
+
+    weights: torch.Tensor
+    jsd: torch.Tensor
+    output_change: torch.Tensor
+
+
 def adversarial_attention(model: torch.nn.Module, tokens: torch.Tensor, *, delta: float = 0.01,
-                          n_iter: int = 300, lr: float = 0.1, seed=0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                          n_iter: int = 300, lr: float = 0.1, seed=0) -> AdversarialAttention:
     """Attention as far as possible from the model's own (in JSD) while the output moves at most ``delta``.
 
     Jain & Wallace (2019), Section 4.2: maximise ``JSD(α̃, α)`` subject to ``max|ŷ(α̃) − ŷ(α)| ≤ δ`` (ŷ the
@@ -800,6 +870,9 @@ def adversarial_attention(model: torch.nn.Module, tokens: torch.Tensor, *, delta
 
     Returns
     -------
+    AdversarialAttention
+        The named triple:
+
     weights : Tensor, shape (batch, length)
     jsd : Tensor, shape (batch,)
         ``JSD(weights, α)``, at most ln 2.
@@ -828,7 +901,7 @@ def adversarial_attention(model: torch.nn.Module, tokens: torch.Tensor, *, delta
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return best.detach(), best_jsd, best_change
+    return AdversarialAttention(best.detach(), best_jsd, best_change)
 
 
 def removals_to_flip(model: torch.nn.Module, tokens: torch.Tensor, order: torch.Tensor) -> torch.Tensor:

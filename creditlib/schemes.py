@@ -26,6 +26,9 @@ from .game_builders import random_structured_game
 from .games import Game
 from .validation import check_random_state
 
+__all__ = ["equal_split", "individual_worth", "leave_one_out_payment", "proportional_split", "SCHEMES",
+           "violated_axioms"]
+
 
 def _singletons_and_rest(game: Game) -> tuple[np.ndarray, np.ndarray, float, float]:
     n = game.n_players

@@ -31,6 +31,11 @@ from .games import Game
 from .rationals import as_fraction, rationals_if_exact, reciprocal, to_sympy
 from .validation import as_numpy, check_index, check_int, check_open_unit
 
+__all__ = ["coalition_table", "shapley_weights", "random_size_weights", "banzhaf_weights", "semivalue_from_table",
+           "semivalue_exact", "shapley_by_permutations", "shapley_exact", "banzhaf_exact", "weighted_banzhaf_weights",
+           "weighted_banzhaf_exact", "shapley_difference_exact", "harsanyi_dividends", "dividends_from_table",
+           "game_from_dividend_table", "shapley_from_dividends"]
+
 
 def coalition_table(game: Game, *, exact: bool = False, max_players: int = MAX_EXACT_PLAYERS) -> np.ndarray:
     """``U(S)`` for all ``2^N`` coalitions, indexed by bitmask; exact ``Fraction`` objects when ``exact``.

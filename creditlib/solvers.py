@@ -20,6 +20,9 @@ import torch
 
 from .validation import check_int, check_positive, cpu_draw, torch_generator, warn_unconverged
 
+__all__ = ["MatVec", "DivergenceError", "NotPositiveDefiniteError", "top_eigenvalue", "InverseHVP", "relative_residual",
+           "solve_exact", "CG_TRUE_RESIDUAL_SLACK", "solve_cg", "solve_neumann", "solve_lissa"]
+
 MatVec = Callable[[torch.Tensor], torch.Tensor]
 """A symmetric linear operator: ``matvec(v)`` for ``v`` of shape ``(p,)`` or a batch ``(m, p)``."""
 
@@ -51,9 +54,9 @@ class NotPositiveDefiniteError(ValueError):
     """
 
 
-def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed=0,
+def top_eigenvalue(matvec: MatVec, dim: int, *, n_iter: int = 100, seed=0,
                    dtype: torch.dtype = torch.float64, device: torch.device | str | None = None) -> float:
-    """The eigenvalue of largest magnitude of a symmetric operator, by power iteration (``iters`` HVPs).
+    """The eigenvalue of largest magnitude of a symmetric operator, by power iteration (``n_iter`` HVPs).
 
     Used to pick the Neumann/LiSSA scale ``α = 1/λ_max`` (Problems 10.1.3–10.1.4).
 
@@ -63,7 +66,7 @@ def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed=0,
         ``v ↦ A v`` for one vector of shape ``(dim,)``.
     dim : int
         The dimension.
-    iters : int, default=100
+    n_iter : int, default=100
         Power iterations (operator applications); no convergence test.
     seed : None, int or numpy.random.Generator, default=0
         Seed of the random start vector (via :func:`creditlib.validation.torch_generator`), drawn on the
@@ -82,7 +85,7 @@ def top_eigenvalue(matvec: MatVec, dim: int, *, iters: int = 100, seed=0,
     v = cpu_draw(torch.randn, dim, generator=torch_generator(seed), dtype=dtype, device=device)
     v /= v.norm()
     value = 0.0
-    for _ in range(iters):
+    for _ in range(n_iter):
         w = matvec(v)
         value = float(v @ w)
         norm = w.norm()
@@ -112,8 +115,8 @@ class InverseHVP:
     spread : float
         LiSSA only: relative spread of the repeats (std over mean norm); 0 otherwise.
 
-    Every solver returns one (:func:`solve_cg`, :func:`solve_neumann`, :func:`solve_lissa`,
-    :func:`inverse_hvp`); estimators of Shapley values return ``ShapleyEstimate`` likewise.
+    Every solver returns one (:func:`solve_exact`, :func:`solve_cg`, :func:`solve_neumann`, :func:`solve_lissa`,
+    :func:`creditlib.influence.inverse_hvp`); estimators of Shapley values return ``ShapleyEstimate`` likewise.
     """
 
     x: torch.Tensor
@@ -149,7 +152,7 @@ def relative_residual(matvec: MatVec, X: torch.Tensor, V: torch.Tensor) -> float
     return _max_relative_norm(matvec(X) - V, V)
 
 
-def solve_exact(A: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+def solve_exact(A: torch.Tensor, V: torch.Tensor) -> InverseHVP:
     """``A⁻¹ v`` by a Cholesky factorisation of a dense symmetric matrix; refuses if A is not positive definite.
 
     The cubic-cost baseline of Section 10.1.2.
@@ -163,7 +166,8 @@ def solve_exact(A: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
 
     Returns
     -------
-    Tensor of the shape of ``V``
+    InverseHVP
+        ``x`` of the shape of ``V``; ``n_hvp`` 0 (the matrix is given); ``residual`` ``‖A x − v‖ / ‖v‖``.
 
     Raises
     ------
@@ -177,7 +181,8 @@ def solve_exact(A: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
             f"strict local minimum (or the model is over-parametrised). Add damping > {-smallest:.3g} "
             "(damping=...), i.e. invert H + λI as Section 10.1 suggests.")
     L = torch.linalg.cholesky(A)
-    return torch.cholesky_solve(V.T if V.ndim == 2 else V[:, None], L).T.reshape(V.shape)
+    X = torch.cholesky_solve(V.T if V.ndim == 2 else V[:, None], L).T.reshape(V.shape)
+    return InverseHVP(X, 0, relative_residual(lambda u: u @ A, X, V), "exact")
 
 
 CG_TRUE_RESIDUAL_SLACK = 100.0

@@ -10,14 +10,43 @@ from __future__ import annotations
 
 import copy
 from concurrent.futures import Executor
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
 from torch.func import grad_and_value, vmap
 
 from .training import LossFn, flatten, margins, training_objective
-from .validation import check_int, check_positive, check_random_state, check_tensor_pair, warn_unconverged
+from .validation import (
+    check_int,
+    check_positive,
+    check_random_state,
+    check_tensor_pair,
+    progress_bar,
+    seeded_torch_rng,
+    warn_unconverged,
+)
+
+__all__ = ["SubsetOutputs", "NEWTON_MAX_PARAMS", "bytes_per_model", "train_on_subsets", "sgd_on_subsets"]
+
+
+class SubsetOutputs(NamedTuple):
+    """What a subset trainer returns: every model's test margins, and how close to stationary each model ended.
+
+    A named pair: ``outputs, gradient_norms = train_on_subsets(...)``, or ``train_on_subsets(...).outputs``.
+
+    Attributes
+    ----------
+    outputs : ndarray of shape (n_subsets, n_test)
+        ``f(z_j; S_k)``, float64.
+    gradient_norms : ndarray of shape (n_subsets,)
+        The Euclidean norm of the gradient of model k's training objective (its subset's mean loss plus the
+        weight decay) at its final parameters, float64.
+    """
+
+    outputs: np.ndarray
+    gradient_norms: np.ndarray
+
 
 
 # ---------------------------------------------------------------------------- training on subsets
@@ -98,13 +127,12 @@ def _initial_thetas(model: torch.nn.Module, model_seeds: np.ndarray | None) -> t
         return fm.theta.expand(1, -1)
     clone = copy.deepcopy(model).to(device="cpu")         # one CPU copy, re-initialised once per seed
     rows = []
-    with torch.random.fork_rng(devices=[]):              # restores the CPU generator; seeds no other device
-        for s in model_seeds:
-            torch.default_generator.manual_seed(int(s))
+    for s in model_seeds:
+        with seeded_torch_rng(int(s)):                     # the CPU generator only, restored afterwards
             for sub in clone.modules():
                 if hasattr(sub, "reset_parameters"):
                     sub.reset_parameters()
-            rows.append(flatten(clone).theta.clone())
+        rows.append(flatten(clone).theta.clone())
     return torch.stack(rows).to(device=fm.theta.device, dtype=fm.theta.dtype)
 
 
@@ -360,7 +388,7 @@ def train_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
                      masks, X_test: torch.Tensor, y_test: torch.Tensor, *, weight_decay: float, seed=0,
                      chunk_size: int | None = None, executor: Executor | None = None, progress: bool = False,
                      tol: float = 1e-6, max_iter: int = 1000, history: int = 10, threads: int | None = 1,
-                     memory_budget: int = 2**28, return_gradient_norms: bool = False, method: str = "auto"):
+                     memory_budget: int = 2**28, method: str = "auto") -> SubsetOutputs:
     """Train one model per subset, each to convergence on exactly its own points; return their test margins.
 
     Model k minimises the objective of :func:`creditlib.influence.training_objective` on its subset S_k,
@@ -425,16 +453,15 @@ def train_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
         chunks with an ``executor`` instead.
     memory_budget : int, default=256 MiB
         Bytes one chunk may use (estimated by :func:`bytes_per_model`).
-    return_gradient_norms : bool, default=False
-        Also return every model's final gradient norm.
     method : {"auto", "newton", "lbfgs"}, default="auto"
         The solver (see above).
 
     Returns
     -------
-    ndarray of shape (n_subsets, n_test)
-        ``f(z_j; S_k)``: correct-class logit minus the largest other logit (:func:`margins`), float64, a CPU copy
-        whatever the device. With ``return_gradient_norms``, the pair ``(outputs, gradient_norms)``.
+    SubsetOutputs
+        ``outputs[k, j] = f(z_j; S_k)``: correct-class logit minus the largest other logit (:func:`margins`),
+        float64, a CPU copy whatever the device; ``gradient_norms[k]``, model k's final gradient norm (below
+        ``tol`` unless a :class:`~creditlib.validation.ConvergenceWarning` said otherwise).
 
     Defined edge cases: an empty subset minimises the penalty alone (θ = 0 when ``weight_decay > 0``, so a
     model without hidden biases outputs margin 0); a subset with one class only is an ordinary subset (its
@@ -479,26 +506,20 @@ def train_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
              None if model_seeds is None else model_seeds[s:s + chunk_size], tol, max_iter, history, threads,
              method)
             for s in starts]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=n_subsets, unit="model")
+    bar = progress_bar(show=progress, total=n_subsets, unit="model")
     results = []
     try:
         if executor is None:
             for a in args:
                 results.append(_train_chunk(*a))
-                if bar is not None:
-                    bar.update(a[4].shape[0])
+                bar.update(a[4].shape[0])
         else:
             futures = [executor.submit(_train_chunk, *a) for a in args]
             for future, a in zip(futures, args):
                 results.append(future.result())
-                if bar is not None:
-                    bar.update(a[4].shape[0])
+                bar.update(a[4].shape[0])
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     outputs = np.concatenate([r[0] for r in results])
     norms = np.concatenate([r[1] for r in results])
     worst = float(norms.max())
@@ -508,16 +529,16 @@ def train_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Ten
                          f"(largest {worst:.2g}) after max_iter = {max_iter} {'Newton' if method == 'newton' else 'L-BFGS'} "
                          f"iterations. Raise max_iter, or "
                          "weight_decay if some subsets have no minimum.")
-    return (outputs, norms) if return_gradient_norms else outputs
+    return SubsetOutputs(outputs, norms)
 
 
 def sgd_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tensor, y_train: torch.Tensor,
-                   masks, X_test: torch.Tensor, y_test: torch.Tensor, *, weight_decay: float, lr: float, steps: int,
-                   batch_size: int, seed=0, threads: int | None = 1) -> np.ndarray:
+                   masks, X_test: torch.Tensor, y_test: torch.Tensor, *, weight_decay: float, lr: float, n_iter: int,
+                   batch_size: int, seed=0, threads: int | None = 1) -> SubsetOutputs:
     """Train one model per subset by minibatch SGD, a fixed number of steps: retraining noise included.
 
     The noisy counterpart of :func:`train_on_subsets` (which trains every model to convergence and, for a convex
-    model, has no noise at all). Model k starts from its own PyTorch initialisation and takes ``steps`` steps
+    model, has no noise at all). Model k starts from its own PyTorch initialisation and takes ``n_iter`` steps
     ``θ ← θ − lr · ∇[mean_{i∈B} loss(x_i; θ) + weight_decay/2 · ‖θ‖²]``, each on a fresh minibatch B of
     ``min(batch_size, |S_k|)`` points of its subset drawn without replacement (an empty subset takes steps on the
     penalty alone). Which minibatches and which initialisation a model gets depends on the seed: two seeds give
@@ -540,7 +561,7 @@ def sgd_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tenso
         ``≥ 0``.
     lr : float
         Step size, ``> 0``.
-    steps : int
+    n_iter : int
         SGD steps per model, ``≥ 1``.
     batch_size : int
         Minibatch size, ``≥ 1``; ``batch_size ≥ n_train`` is full-batch gradient descent.
@@ -553,18 +574,19 @@ def sgd_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tenso
 
     Returns
     -------
-    ndarray of shape (n_subsets, n_test)
-        The final models' test margins (:func:`margins`), float64, a CPU copy whatever the device.
+    SubsetOutputs
+        The final models' test margins (:func:`margins`), float64, a CPU copy whatever the device, and each
+        model's full-batch gradient norm at the end (SGD's are not small: it stops after ``n_iter`` steps).
 
     Raises
     ------
     ValueError, TypeError
-        As :func:`train_on_subsets`; a non-positive ``lr``, ``steps`` or ``batch_size``.
+        As :func:`train_on_subsets`; a non-positive ``lr``, ``n_iter`` or ``batch_size``.
     """
     masks = _check_subset_training(model, X_train, y_train, masks, X_test, y_test)
     weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
     lr = check_positive(lr, "lr")
-    steps = check_int(steps, "steps", low=1)
+    n_iter = check_int(n_iter, "n_iter", low=1)
     batch_size = check_int(batch_size, "batch_size", low=1)
     rng = check_random_state(seed)
     model_seeds = None if seed is None else rng.integers(2**62, size=masks.shape[0])
@@ -585,14 +607,17 @@ def sgd_on_subsets(model: torch.nn.Module, loss_fn: LossFn, X_train: torch.Tenso
 
         step_grad = vmap(torch.func.grad(objective))
         theta = _initial_thetas(model, model_seeds).expand(masks.shape[0], -1).clone()
-        for _ in range(steps):
+        for _ in range(n_iter):
             draws = torch.rand(subsets.shape, generator=generator, dtype=dtype, device="cpu").to(device)
             scores = torch.where(subsets > 0, draws, -1.0)
             chosen = torch.zeros_like(subsets).scatter_(1, scores.topk(k, dim=1).indices, 1.0) * subsets
             present = (chosen.sum(dim=1) > 0).to(dtype)
             theta = theta - lr * step_grad(theta, chosen, present)
+        full = (subsets.sum(dim=1) > 0).to(dtype)
+        norms = step_grad(theta, subsets, full).norm(dim=1)                         # Σ_S ℓ / |S| + λ/2 ‖θ‖²
         with torch.no_grad():
             out = margins(vmap(lambda t: fm(t, X_test))(theta), y_test)
     finally:
         torch.set_num_threads(previous)
-    return out.detach().to(device="cpu", dtype=torch.float64).numpy()
+    return SubsetOutputs(out.detach().to(device="cpu", dtype=torch.float64).numpy(),
+                         norms.detach().to(device="cpu", dtype=torch.float64).numpy())

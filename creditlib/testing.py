@@ -5,6 +5,8 @@ import torch
 
 from .validation import torch_generator
 
+__all__ = ["matrix_with_spectrum"]
+
 
 def matrix_with_spectrum(eigenvalues, seed=0) -> torch.Tensor:
     """A symmetric float64 matrix with the given eigenvalues and random orthonormal eigenvectors.

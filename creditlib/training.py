@@ -20,6 +20,9 @@ from torch.func import functional_call, grad, vmap
 
 from .validation import check_int, check_positive, check_tensor_pair, warn_unconverged
 
+__all__ = ["LossFn", "FlatModel", "flatten", "training_objective", "train_to_convergence", "lbfgs_minimise",
+           "per_example_gradients", "example_losses", "logistic_loss", "softmax_cross_entropy", "margins"]
+
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """A loss ``loss(outputs, targets)`` returning one value per example (shape ``(n,)``)."""
 

@@ -45,6 +45,10 @@ from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
+__all__ = ["ConvergenceWarning", "warn_unconverged", "check_random_state", "torch_generator", "cpu_draw",
+           "tensor_devices", "seeded_torch_rng", "as_numpy", "check_int", "check_index", "check_open_unit",
+           "check_positive", "check_masks_outputs", "check_tensor_pair", "progress_bar"]
+
 if TYPE_CHECKING:
     import torch
 
@@ -464,3 +468,30 @@ def check_tensor_pair(X, y, what: str, device=None) -> None:
     if device is not None and (X.device != device or y.device != device):
         raise ValueError(f"{what}: X is on {X.device} and y on {y.device}, but the model's parameters are on "
                          f"{device}: put the model and all data on one device.")
+
+
+def progress_bar(iterable=None, *, show: bool, total: int | None = None, desc: str | None = None,
+                 unit: str = "it"):
+    """A tqdm progress bar, as text on stderr, that does nothing unless ``show``.
+
+    Iterate over it (``for item in progress_bar(items, show=...)``) or ``update`` it by hand (``total=``).
+
+    Parameters
+    ----------
+    iterable : iterable, optional
+        What to iterate over.
+    show : bool
+        Whether to draw the bar.
+    total : int, optional
+        The number of steps, when there is no iterable (or it has no length).
+    desc, unit : str, optional
+        The bar's label and step name.
+
+    Returns
+    -------
+    tqdm.tqdm
+        Disabled when not ``show`` (iterating it then costs nothing extra).
+    """
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not show)

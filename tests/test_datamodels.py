@@ -350,7 +350,7 @@ def test_train_on_subsets_equals_training_each_subset_alone(tiny_digits):
     masks = subset_masks(24, 0.5, 6, seed=0)
     masks[1] = False                       # empty subset: the penalty alone, θ = 0, margin 0
     masks[2] = (y == 1).numpy()            # one class only: an ordinary subset
-    outputs = train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, tol=1e-9)
+    outputs = train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, tol=1e-9).outputs
     assert outputs.shape == (6, 6) and np.isfinite(outputs).all()
     assert (outputs[1] == 0).all()
     for k in [0, 2, 3, 5]:
@@ -369,7 +369,7 @@ def test_train_on_subsets_multiclass_margins_equal_training_alone():
     model = torch.nn.Linear(16, 3).double()
     masks = subset_masks(30, 0.5, 3, seed=1)
     outputs = train_on_subsets(model, softmax_cross_entropy, X[:30], y[:30], masks, X[30:], y[30:],
-                               weight_decay=0.05, tol=1e-9)
+                               weight_decay=0.05, tol=1e-9).outputs
     for k in range(3):
         np.testing.assert_allclose(outputs[k], alone(model, X[:30], y[:30], X[30:], y[30:], torch.tensor(masks[k]),
                                                      0.05, multiclass=True), atol=1e-7)
@@ -387,12 +387,12 @@ def test_mlp_models_are_stationary_points_of_their_own_subset_and_independent_of
     mlp = torch.nn.Sequential(torch.nn.Linear(16, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).double()
     masks = subset_masks(24, 0.5, 5, seed=2)
     outputs, norms = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=None, method="lbfgs",
-                                      tol=1e-8, return_gradient_norms=True)
+                                      tol=1e-8)
     assert norms.max() < 1e-8
-    one = train_on_subsets(mlp, logistic_loss, X, y, masks[3:4], Xt, yt, weight_decay=1e-2, seed=None, method="lbfgs", tol=1e-8)
+    one = train_on_subsets(mlp, logistic_loss, X, y, masks[3:4], Xt, yt, weight_decay=1e-2, seed=None, method="lbfgs", tol=1e-8).outputs
     np.testing.assert_allclose(one[0], outputs[3], atol=1e-6)       # batching does not couple the models
     chunked = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=None, method="lbfgs", tol=1e-8,
-                               chunk_size=2)
+                               chunk_size=2).outputs
     np.testing.assert_allclose(chunked, outputs, atol=1e-6)
 
 
@@ -400,8 +400,8 @@ def test_seeded_initialisation_depends_on_the_model_index_not_on_the_chunking(ti
     X, y, Xt, yt = tiny_digits
     mlp = torch.nn.Sequential(torch.nn.Linear(16, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)).double()
     masks = np.ones((4, 24), dtype=bool)
-    a = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=7, method="lbfgs", tol=1e-8)
-    b = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=7, method="lbfgs", tol=1e-8, chunk_size=1)
+    a = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=7, method="lbfgs", tol=1e-8).outputs
+    b = train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=1e-2, seed=7, method="lbfgs", tol=1e-8, chunk_size=1).outputs
     np.testing.assert_allclose(a, b, atol=1e-6)
 
 
@@ -410,10 +410,10 @@ def test_a_process_pool_gives_the_same_outputs(tiny_digits):
     torch.manual_seed(0)
     model = torch.nn.Linear(16, 1).double()
     masks = subset_masks(24, 0.5, 8, seed=3)
-    here = train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, chunk_size=3)
+    here = train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, chunk_size=3).outputs
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         there = train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, chunk_size=3,
-                                 executor=pool)
+                                 executor=pool).outputs
     np.testing.assert_allclose(there, here, rtol=0, atol=1e-12)
 
 
@@ -429,7 +429,7 @@ def test_a_dask_cluster_gives_the_same_outputs(tiny_digits):
     mlp = torch.nn.Sequential(torch.nn.Linear(16, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)).double()
     masks = subset_masks(24, 0.5, 8, seed=3)
     run = lambda **kw: train_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, seed=0,
-                                        chunk_size=3, **kw)
+                                        chunk_size=3, **kw).outputs
     here = run()
     before = {child.pid for child in psutil.Process().children(recursive=True)}
     # timeout: a cluster that cannot start fails the test within a minute instead of hanging it
@@ -452,11 +452,11 @@ def test_progress_bar_and_convergence_warning(tiny_digits, capsys):
     masks = subset_masks(24, 0.5, 4, seed=3)
     with pytest.warns(ConvergenceWarning, match=r"4 of 4 models stopped with gradient norm ≥ tol = 1e-09 \(largest"):
         train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, tol=1e-9, max_iter=2,
-                         progress=True)
+                         progress=True).outputs
     assert "4/4" in capsys.readouterr().err
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05)
+        train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05).outputs
 
 
 def test_train_on_subsets_refuses_bad_inputs(tiny_digits):
@@ -464,7 +464,7 @@ def test_train_on_subsets_refuses_bad_inputs(tiny_digits):
     model = torch.nn.Linear(16, 1).double()
     masks = subset_masks(24, 0.5, 4, seed=3)
     run = lambda **kw: train_on_subsets(model, logistic_loss, kw.pop("X", X), y, kw.pop("masks", masks), Xt, yt,
-                                        **{"weight_decay": 0.05, **kw})
+                                        **{"weight_decay": 0.05, **kw}).outputs
     with pytest.raises(ValueError, match=r"boolean array of shape \(n_subsets, 24\)"):
         run(masks=masks.astype(int))
     with pytest.raises(ValueError, match=r"boolean array of shape \(n_subsets, 24\)"):
@@ -503,8 +503,8 @@ def test_sgd_one_full_batch_step_is_one_gradient_step_by_hand():
     from creditlib.subset_training import sgd_on_subsets
     X, y, Xt, yt = _small_problem()
     masks = np.array([[True, False, True, True, False, False], [False] * 6])
-    out = sgd_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, lr=0.7, steps=1,
-                         batch_size=6, seed=None)
+    out = sgd_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, lr=0.7, n_iter=1,
+                         batch_size=6, seed=None).outputs
     # Oracle: gradient of the mean BCE over the subset plus the ridge term, written out (w, b) by hand.
     w, b = torch.zeros(3, dtype=torch.float64), torch.tensor(0.3, dtype=torch.float64)
     idx = torch.tensor([0, 2, 3])
@@ -522,9 +522,9 @@ def test_sgd_full_batch_converges_to_the_lbfgs_minimum_of_a_convex_model():
     X, y, Xt, yt = _small_problem(1)
     masks = subset_masks(6, 0.6, 5, seed=3)
     masks[0] = True
-    exact = train_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, seed=None, tol=1e-10)
-    sgd = sgd_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, lr=0.5, steps=3000,
-                         batch_size=6, seed=None)
+    exact = train_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, seed=None, tol=1e-10).outputs
+    sgd = sgd_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, lr=0.5, n_iter=3000,
+                         batch_size=6, seed=None).outputs
     assert np.allclose(sgd, exact, atol=1e-6)
 
 
@@ -535,13 +535,13 @@ def test_sgd_small_subsets_are_full_batch_and_seeds_make_the_noise():
     small = masks.sum(axis=1) <= 2
     assert small.any() and (~small).any()
     run = lambda bs, seed: sgd_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1,
-                                          lr=0.3, steps=20, batch_size=bs, seed=seed)
+                                          lr=0.3, n_iter=20, batch_size=bs, seed=seed).outputs
     # With at most 2 points, a minibatch of 2 is the whole subset: the same as full-batch descent.
     assert np.allclose(run(2, None)[small], run(6, None)[small], rtol=1e-12, atol=1e-12)
     assert not np.allclose(run(2, None)[~small], run(6, None)[~small], atol=1e-6)
     mlp = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).to(torch.float64)
-    net = lambda seed: sgd_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.01, lr=0.3, steps=20,
-                                      batch_size=2, seed=seed)
+    net = lambda seed: sgd_on_subsets(mlp, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.01, lr=0.3, n_iter=20,
+                                      batch_size=2, seed=seed).outputs
     assert np.array_equal(net(5), net(5))
     assert not np.allclose(net(5), net(6), atol=1e-6)
 
@@ -551,8 +551,8 @@ def test_sgd_refuses_bad_inputs():
     X, y, Xt, yt = _small_problem()
     masks = np.ones((2, 6), dtype=bool)
     call = lambda **kw: sgd_on_subsets(_zero_linear(), logistic_loss, X, y, kw.pop("masks", masks), Xt, yt,
-                                       **{"weight_decay": 0.1, "lr": 0.1, "steps": 5, "batch_size": 2, **kw})
-    for kw, message in [({"lr": 0.0}, "lr"), ({"steps": 0}, "steps"), ({"batch_size": 0}, "batch_size"),
+                                       **{"weight_decay": 0.1, "lr": 0.1, "n_iter": 5, "batch_size": 2, **kw}).outputs
+    for kw, message in [({"lr": 0.0}, "lr"), ({"n_iter": 0}, "n_iter"), ({"batch_size": 0}, "batch_size"),
                         ({"weight_decay": -1.0}, "weight_decay"), ({"masks": np.ones((2, 5), bool)}, "masks"),
                         ({"masks": np.ones((2, 6))}, "masks")]:
         with pytest.raises(ValueError, match=message):
@@ -575,6 +575,6 @@ def test_sgd_one_minibatch_step_uses_batch_size_points_of_the_subset():
 
     candidates = [by_hand(list(pair)) for pair in itertools.combinations(subset, 2)]
     for _ in range(5):           # seed=None: the common start, and a fresh random minibatch each call
-        out = sgd_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, lr=0.7, steps=1,
-                             batch_size=2, seed=None)[0]
+        out = sgd_on_subsets(_zero_linear(), logistic_loss, X, y, masks, Xt, yt, weight_decay=0.1, lr=0.7, n_iter=1,
+                             batch_size=2, seed=None).outputs[0]
         assert any(np.allclose(out, c, rtol=1e-12, atol=1e-12) for c in candidates)

@@ -36,7 +36,7 @@ def test_train_on_subsets_makes_no_deviceless_allocation(small_digits, method):
     masks[1] = False
     for model, seed in [(torch.nn.Linear(16, 1).double(), None), (_mlp(), 3)]:
         with DeviceLeakRecorder() as mode:
-            train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, seed=seed, method=method)
+            train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, seed=seed, method=method).outputs
         assert mode.leaks == []
 
 
@@ -45,8 +45,8 @@ def test_sgd_on_subsets_makes_no_deviceless_allocation(small_digits):
     masks = subset_masks(30, 0.5, 4, seed=0)
     model = _mlp()
     with DeviceLeakRecorder() as mode:
-        sgd_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.01, lr=0.3, steps=3, batch_size=4,
-                       seed=1)
+        sgd_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.01, lr=0.3, n_iter=3, batch_size=4,
+                       seed=1).outputs
     assert mode.leaks == []
 
 
@@ -66,11 +66,10 @@ def test_train_on_subsets_runs_where_its_inputs_are(small_digits, device, method
     on = lambda t: t.to(device)
     for model, seed, atol in [(torch.nn.Linear(16, 1).double(), None, 1e-6), (_mlp(), 3, 1e-5)]:
         cpu = train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, seed=seed, tol=1e-9,
-                               method=method)
+                               method=method).outputs
         before = _rng_states()
         there, norms = train_on_subsets(model.to(device), logistic_loss, on(X), on(y), masks, on(Xt), on(yt),
-                                        weight_decay=0.05, seed=seed, tol=1e-9, method=method,
-                                        return_gradient_norms=True)
+                                        weight_decay=0.05, seed=seed, tol=1e-9, method=method)
         model.to("cpu")
         assert all(torch.equal(a, b) for a, b in zip(before, _rng_states()))
         assert isinstance(there, np.ndarray) and there.dtype == np.float64 and norms.dtype == np.float64
@@ -101,7 +100,7 @@ def test_sgd_on_subsets_gives_the_same_models_on_every_device(small_digits, devi
     X, y, Xt, yt = small_digits
     masks = subset_masks(30, 0.5, 4, seed=2)
     run = lambda m, dev: sgd_on_subsets(m.to(dev), logistic_loss, X.to(dev), y.to(dev), masks, Xt.to(dev),
-                                        yt.to(dev), weight_decay=0.01, lr=0.3, steps=10, batch_size=4, seed=5)
+                                        yt.to(dev), weight_decay=0.01, lr=0.3, n_iter=10, batch_size=4, seed=5).outputs
     cpu = run(_mlp(), "cpu")
     before = _rng_states()
     there = run(_mlp(), device)
@@ -115,7 +114,7 @@ def test_data_on_another_device_than_the_model_is_refused(small_digits):
     masks = subset_masks(30, 0.5, 2, seed=0)
     with pytest.raises(ValueError, match="one device"):
         train_on_subsets(torch.nn.Linear(16, 1).double(), logistic_loss, X.to("meta"), y, masks, Xt, yt,
-                         weight_decay=0.05)
+                         weight_decay=0.05).outputs
 
 
 # ---------------------------------------------------------------------------- Newton against oracles
@@ -137,7 +136,7 @@ def test_newton_equals_scikit_learn_logistic_regression(small_digits):
     masks = subset_masks(30, 0.5, 6, seed=4)
     model = torch.nn.Linear(16, 1, bias=False).double()
     outputs = train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=decay, tol=1e-10,
-                               method="newton")
+                               method="newton").outputs
     for k, m in enumerate(masks):
         fit = LogisticRegression(C=1 / (m.sum() * decay), fit_intercept=False, solver="newton-cholesky", tol=1e-12,
                                  max_iter=1000)
@@ -166,7 +165,7 @@ def test_newton_equals_a_dense_newton_on_softmax_regression_with_bias():
     masks = subset_masks(30, 0.5, 3, seed=5)
     decay = 0.05
     outputs, norms = train_on_subsets(model, softmax_cross_entropy, X[:30], y[:30], masks, X[30:], y[30:],
-                                      weight_decay=decay, tol=1e-10, return_gradient_norms=True)
+                                      weight_decay=decay, tol=1e-10)
     assert norms.max() < 1e-10
     for k, m in enumerate(masks):
         Xs, ys = X[:30][m], y[:30][m]
@@ -193,7 +192,7 @@ def test_newton_and_lbfgs_find_the_same_minimisers_on_the_issues_problem():
     model = torch.nn.Linear(64, 1).double()
     masks = subset_masks(100, 0.5, 40, seed=1)
     run = lambda method: train_on_subsets(model, logistic_loss, X, y, masks, Xt[:10], yt[:10], weight_decay=0.01,
-                                          seed=None, tol=1e-9, method=method, return_gradient_norms=True)
+                                          seed=None, tol=1e-9, method=method)
     (newton, gn), (lbfgs, gl) = run("newton"), run("lbfgs")
     assert gn.max() < 1e-9 and gl.max() < 1e-9
     np.testing.assert_allclose(newton, lbfgs, rtol=0, atol=1e-6)
@@ -239,10 +238,10 @@ def test_newton_mlp_models_are_stationary_points_independent_of_the_chunking(sma
     model = _mlp(1)
     assert dm._resolve_method("auto", flatten(model).theta.numel()) == "newton"   # 55 parameters
     outputs, norms = train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.01, seed=2,
-                                      tol=1e-8, return_gradient_norms=True)
+                                      tol=1e-8)
     assert norms.max() < 1e-8
     # Oracle for stationarity: the gradient of each final model recomputed from its margins is not available,
     # so retrain each model alone (chunk_size=1) and compare.
     alone = train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.01, seed=2, tol=1e-8,
-                             chunk_size=1)
+                             chunk_size=1).outputs
     np.testing.assert_allclose(alone, outputs, rtol=0, atol=1e-6)

@@ -45,11 +45,13 @@ NO_TENSORS = {
     "models.token_task",
     "validation.ConvergenceWarning", "validation.warn_unconverged", "validation.check_random_state",
     "validation.torch_generator", "validation.check_int", "validation.check_index", "validation.check_open_unit",
-    "validation.check_positive",
+    "validation.check_positive", "validation.progress_bar",
     "datamodels.subset_masks", "harmonic.inverse_p_biased_fourier", "harmonic.noise_stability",
     "harmonic.correlated_masks", "harmonic.NoiseStabilityEstimate",
     "datasets.digit_pair", "datasets.breast_cancer_players", "datasets.digits_images",
-    "estimators.ShapleyEstimate", "rationals.rationals_if_exact", "rationals.is_exact", "rationals.as_fraction",
+    "saliency.Quadrature", "saliency.Attribution", "saliency.CAV", "saliency.AdversarialAttention",   # result types
+    "datasets.Split", "datasets.NoisyLabels", "datamodels.LDSScore", "subset_training.SubsetOutputs",
+    "estimators.ShapleyEstimate", "games.empty_and_grand", "rationals.rationals_if_exact", "rationals.is_exact", "rationals.as_fraction",
     "rationals.exact_or_float", "rationals.to_sympy", "rationals.reciprocal",
 }
 for _module in ["matched_pair", "interactions", "coalitions", "schemes", "axioms", "plotting"]:
@@ -211,7 +213,7 @@ def _(device):
 @case("solvers.top_eigenvalue", rtol=1e-6)
 def _(device):
     A, _ = spd(device)
-    return lambda: solvers.top_eigenvalue(lambda u: A @ u, 4, iters=30, seed=3, device=device)
+    return lambda: solvers.top_eigenvalue(lambda u: A @ u, 4, n_iter=30, seed=3, device=device)
 
 
 @case("solvers.solve_exact")
@@ -308,20 +310,20 @@ for _optimizer in ["newton", "lbfgs"]:
 @case("saliency.target_scores")
 def _(device):
     model, x = digits_cnn(device)
-    return lambda: saliency.target_scores(model, x, torch.tensor([1, 2, 3]))
+    return lambda: saliency.target_scores(model, x, target=torch.tensor([1, 2, 3]))
 
 
 @case("saliency.vanilla_gradient")
 def _(device):
     model, x = digits_cnn(device)
-    return lambda: (saliency.vanilla_gradient(model, x, 4),
+    return lambda: (saliency.vanilla_gradient(model, x, target=4),
                     saliency.vanilla_gradient(lambda z: model(z)[:, 2], x))
 
 
 @case("saliency.gradient_times_input")
 def _(device):
     model, x = digits_cnn(device)
-    return lambda: saliency.gradient_times_input(model, x, 2)
+    return lambda: saliency.gradient_times_input(model, x, target=2)
 
 
 for _method in saliency.METHODS:
@@ -329,7 +331,7 @@ for _method in saliency.METHODS:
         model, x = digits_cnn(device)
         baseline = np.full((1, 8, 8), 0.1)                       # NumPy, moved to the inputs' device
         return lambda: saliency.integrated_gradients(model, x, baseline, target=torch.tensor([0, 1, 2]),
-                                                     n_steps=5, method=method, batch_size=4)
+                                                     n_steps=5, method=method, chunk_size=4)
     case(f"saliency.integrated_gradients[{_method}]", rtol=1e-6)(_ig)
 
 
@@ -388,33 +390,33 @@ def _(device):
     concept, randoms = _activations(device)
     head = _head(device)
     cav = torch.linspace(0, 1, 5, dtype=torch.float64).to(device)
-    return lambda: saliency.conceptual_sensitivity(head, concept, cav, 1)
+    return lambda: saliency.conceptual_sensitivity(head, concept, cav, target=1)
 
 
 @case("saliency.tcav_score")
 def _(device):
     concept, randoms = _activations(device)
     head = _head(device)
-    return lambda: saliency.tcav_score(head, randoms[1], saliency.mean_difference_cav(concept, randoms[0]), 2)
+    return lambda: saliency.tcav_score(head, randoms[1], saliency.mean_difference_cav(concept, randoms[0]), target=2)
 
 
 @case("saliency.tcav_significance")
 def _(device):
     concept, randoms = _activations(device)
     head = _head(device)
-    return lambda: saliency.tcav_significance(head, randoms[2], concept, randoms, 2, seed=0)
+    return lambda: saliency.tcav_significance(head, randoms[2], concept, randoms, target=2, seed=0)
 
 
 @case("saliency.erasure_importance")
 def _(device):
     model, tokens, labels = tiny_attention(device)
-    return lambda: saliency.erasure_importance(model, tokens, labels)
+    return lambda: saliency.erasure_importance(model, tokens, target=labels)
 
 
 @case("saliency.token_gradient_importance")
 def _(device):
     model, tokens, labels = tiny_attention(device)
-    return lambda: saliency.token_gradient_importance(model, tokens, 1)
+    return lambda: saliency.token_gradient_importance(model, tokens, target=1)
 
 
 @case("saliency.jensen_shannon")

@@ -71,7 +71,7 @@ def test_solvers_agree_with_a_dense_solve():
     V = torch.randn(2, 5, generator=torch.Generator().manual_seed(2))
     truth = torch.linalg.solve(A, V.T).T
     matvec = lambda v: v @ A
-    np.testing.assert_allclose(solve_exact(A, V), truth, atol=1e-10)
+    np.testing.assert_allclose(solve_exact(A, V).x, truth, atol=1e-10)
     result = solve_cg(matvec, V, tol=1e-12)
     np.testing.assert_allclose(result.x, truth, atol=1e-9)
     assert result.n_hvp <= 7  # CG is exact in at most 5 steps for a 5x5 matrix (plus rounding), + 1 for the residual
@@ -79,7 +79,7 @@ def test_solvers_agree_with_a_dense_solve():
     result = solve_neumann(matvec, V, scale=1.0, tol=1e-10)
     np.testing.assert_allclose(result.x, truth, atol=1e-7)
     assert result.residual <= 1e-10
-    assert abs(top_eigenvalue(matvec, 5, iters=300) - 1.9) < 1e-6
+    assert abs(top_eigenvalue(matvec, 5, n_iter=300) - 1.9) < 1e-6
 
 
 def test_neumann_and_cg_fail_loudly():

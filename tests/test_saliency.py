@@ -36,10 +36,10 @@ def test_vanilla_gradient_batches_and_class_targets_match_the_analytic_gradient(
     model = lambda z: torch.tanh(z @ W)
     target = torch.tensor([0, 1, 2, 2, 1, 0])
     expected = (1 - torch.tanh(x @ W) ** 2)[torch.arange(6), target][:, None] * W[:, target].T
-    torch.testing.assert_close(vanilla_gradient(model, x, target), expected, rtol=1e-12, atol=1e-14)
-    torch.testing.assert_close(vanilla_gradient(model, x, 1), (1 - torch.tanh(x @ W) ** 2)[:, 1:2] * W[:, 1],
+    torch.testing.assert_close(vanilla_gradient(model, x, target=target), expected, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(vanilla_gradient(model, x, target=1), (1 - torch.tanh(x @ W) ** 2)[:, 1:2] * W[:, 1],
                                rtol=1e-12, atol=1e-14)
-    torch.testing.assert_close(gradient_times_input(model, x, target), x * expected, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(gradient_times_input(model, x, target=target), x * expected, rtol=1e-12, atol=1e-14)
 
 
 # ---------------------------------------------------------------------------- integrated gradients
@@ -58,7 +58,7 @@ def test_saturation_counterexample():
     # F(x) = 1 − ReLU(1 − x) at x = 2, baseline 0: gradient 0, IG 1 (Sundararajan et al. 2017)
     model = lambda x: torch.stack([1 - torch.relu(1 - x[:, 0]), 0 * x[:, 0]], 1)
     x = torch.tensor([[2.0]], dtype=torch.float64)
-    assert vanilla_gradient(model, x, 0).item() == 0.0
+    assert vanilla_gradient(model, x, target=0).item() == 0.0
     attr, _ = integrated_gradients(model, x, target=0, n_steps=1000, method="riemann_middle")
     assert abs(attr.item() - 1.0) < 1e-9                  # the integrand is 1 on (0, 1/2) exactly: midpoints are exact
 
@@ -97,14 +97,14 @@ def test_completeness_and_accuracy_on_a_smooth_model(method, n_steps, rtol):
     model = smooth_model()
     g = torch.Generator().manual_seed(4)
     x, base = torch.randn(3, 5, generator=g, dtype=torch.float64), torch.zeros(5, dtype=torch.float64)
-    attr, delta = integrated_gradients(model, x, base, target=1, n_steps=n_steps, method=method, batch_size=37)
+    attr, delta = integrated_gradients(model, x, base, target=1, n_steps=n_steps, method=method, chunk_size=37)
     gap = model(x)[:, 1] - model(torch.zeros_like(x))[:, 1]
     torch.testing.assert_close(delta, attr.sum(1) - gap, rtol=0, atol=1e-12)          # the signed gap, as defined
     assert (delta.abs() <= rtol * gap.abs()).all(), (delta, gap)
     # each coordinate against scipy's adaptive quadrature of the gradient along the path
     for b in range(3):
         def integrand(a, i):
-            return vanilla_gradient(model, (a * x[b])[None], 1)[0, i].item()
+            return vanilla_gradient(model, (a * x[b])[None], target=1)[0, i].item()
         ref = [x[b, i].item() * integrate.quad(integrand, 0, 1, args=(i,), epsabs=1e-13)[0] for i in range(5)]
         np.testing.assert_allclose(attr[b].numpy(), ref, rtol=0, atol=rtol * gap.abs().max().item())
 
@@ -112,9 +112,9 @@ def test_completeness_and_accuracy_on_a_smooth_model(method, n_steps, rtol):
 def test_batch_size_does_not_change_the_result():
     model = smooth_model()
     x = torch.randn(4, 5, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
-    ref, _ = integrated_gradients(model, x, target=2, n_steps=30, batch_size=1000)
+    ref, _ = integrated_gradients(model, x, target=2, n_steps=30, chunk_size=1000)
     for bs in (1, 7, 30):
-        got, _ = integrated_gradients(model, x, target=2, n_steps=30, batch_size=bs)
+        got, _ = integrated_gradients(model, x, target=2, n_steps=30, chunk_size=bs)
         torch.testing.assert_close(got, ref, rtol=1e-12, atol=1e-13)
 
 
@@ -150,14 +150,14 @@ def test_bad_input_gets_a_clear_error():
     with pytest.raises(ValueError, match="does not depend differentiably"):
         integrated_gradients(lambda z: model(z).detach(), x, target=0)
     with pytest.raises(ValueError, match="does not depend differentiably"):
-        vanilla_gradient(lambda z: torch.as_tensor(model(z).detach().numpy()), x, 0)
+        vanilla_gradient(lambda z: torch.as_tensor(model(z).detach().numpy()), x, target=0)
     for bad in (3, -1, torch.tensor([0, 5])):
         with pytest.raises(ValueError, match="out of range"):
             integrated_gradients(model, x, target=bad)
         with pytest.raises(ValueError, match="out of range"):
             smoothgrad(model, x, target=bad, n_samples=2)
     with pytest.raises(ValueError, match="one class index per example"):
-        vanilla_gradient(model, x, torch.tensor([0, 1, 2]))
+        vanilla_gradient(model, x, target=torch.tensor([0, 1, 2]))
     with pytest.raises(ValueError, match="method must be one of"):
         integrated_gradients(model, x, target=0, method="simpson")
     with pytest.raises(ValueError, match="n_steps"):
@@ -249,8 +249,8 @@ def test_tcav_score_of_a_linear_head_is_the_sign_of_w_dot_v():
     head = lambda a: a @ w.T
     acts = torch.randn(10, 3, dtype=torch.float64)
     v = np.array([0.6, 0.0, 0.8])
-    torch.testing.assert_close(conceptual_sensitivity(head, acts, v, 0), torch.full((10,), 0.6 + 0.4, dtype=torch.float64))
-    assert tcav_score(head, acts, v, 0) == 1.0 and tcav_score(head, acts, -v, 0) == 0.0
+    torch.testing.assert_close(conceptual_sensitivity(head, acts, v, target=0), torch.full((10,), 0.6 + 0.4, dtype=torch.float64))
+    assert tcav_score(head, acts, v, target=0) == 1.0 and tcav_score(head, acts, -v, target=0) == 0.0
 
 
 def test_cav_finds_the_planted_direction():
@@ -326,7 +326,7 @@ def test_attention_rollout_by_hand():
 def test_attention_helpers_on_the_tiny_model():
     tokens, _ = token_task(5, length=6, seed=0)
     model = TinyAttention(8, 6, n_layers=2, seed=0)
-    imp = erasure_importance(model, tokens, 1)
+    imp = erasure_importance(model, tokens, target=1)
     for b in range(2):                                        # brute force: drop token j, rerun
         for j in range(6):
             keep = torch.ones(1, 6, dtype=torch.bool)
@@ -359,7 +359,7 @@ def test_token_gradient_importance_is_the_derivative_along_each_input_vector():
     tokens, _ = token_task(4, length=6, seed=1)
     model = TinyAttention(8, 6, n_layers=2, seed=3)
     target = torch.tensor([0, 1, 1, 0])
-    imp = token_gradient_importance(model, tokens, target)
+    imp = token_gradient_importance(model, tokens, target=target)
     with torch.no_grad():
         h = model.embed_tokens(tokens)
         eps = 1e-6
@@ -371,5 +371,5 @@ def test_token_gradient_importance_is_the_derivative_along_each_input_vector():
             fd = (model(tokens, embeddings=h * plus)[rows, target] - model(tokens, embeddings=h * minus)[rows, target]) / (2 * eps)
             torch.testing.assert_close(imp[:, j], fd.abs(), rtol=1e-6, atol=1e-9)
     # the input vector includes the position embedding: the token embedding alone gives another number
-    g = vanilla_gradient(lambda z: model(tokens, embeddings=z), h, target)
+    g = vanilla_gradient(lambda z: model(tokens, embeddings=z), h, target=target)
     assert not torch.allclose(imp, (g * model.embed(tokens)).sum(-1).abs().detach(), atol=1e-6)

@@ -196,11 +196,11 @@ def test_estimator_arguments_are_validated():
     for player in [-1, 6, 7, 2.5]:
         with pytest.raises(ValueError, match="anchor_player"):
             shapley_difference(game, 10_000, anchor_player=player)
-    for batch in [0, -3]:
-        with pytest.raises(ValueError, match="batch"):
-            shapley_permutation(game, 1000, batch_size=batch)
-        with pytest.raises(ValueError, match="batch"):
-            shapley_difference(game, 10_000, batch_size=batch)
+    for size in [0, -3]:
+        with pytest.raises(ValueError, match="chunk_size"):
+            shapley_permutation(game, 1000, chunk_size=size)
+        with pytest.raises(ValueError, match="chunk_size"):
+            shapley_difference(game, 10_000, chunk_size=size)
     shapley_difference(game, 10_000, anchor_player=5, anchor_fraction=0.5)    # the edges of what is allowed
 
 

@@ -5,9 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..games import Game
-
-__all__ = ["ShapleyEstimate", "check_budget", "empty_and_grand", "random_subsets"]
+__all__ = ["ShapleyEstimate", "check_budget", "random_subsets"]
 
 
 # ---------------------------------------------------------------------------- estimators
@@ -40,29 +38,21 @@ class ShapleyEstimate:
 
 
 def check_budget(budget: int, minimum: int, n_players: int, what: str) -> int:
-    """``budget`` as an int of at least ``minimum`` utility evaluations.
+    """``budget`` as an int of at least ``minimum`` utility evaluations, or a ``TypeError`` (not an integer) or a
+    ``ValueError`` (too small) whose message names the estimator ``what`` and the number of players ``n_players``.
 
     Parameters
     ----------
-    budget : int
-        Utility evaluations the caller allows.
-    minimum : int
-        The fewest the estimator can work with.
+    budget, minimum : int
+        Utility evaluations the caller allows, and the fewest the estimator can work with.
     n_players : int
-        N, for the message.
+        N.
     what : str
-        The estimator's name, for the message.
+        The estimator's name.
 
     Returns
     -------
     int
-
-    Raises
-    ------
-    TypeError
-        ``budget`` is not an integer.
-    ValueError
-        ``budget`` < ``minimum``.
     """
     if not isinstance(budget, (int, np.integer)) or isinstance(budget, bool):
         raise TypeError(f"budget must be an integer number of utility evaluations, got {budget!r}.")
@@ -70,22 +60,6 @@ def check_budget(budget: int, minimum: int, n_players: int, what: str) -> int:
         raise ValueError(f"{what} needs a budget of at least {minimum} utility evaluations for "
                          f"N = {n_players} players; got {budget}.")
     return int(budget)
-
-
-def empty_and_grand(game: Game) -> np.ndarray:
-    """``[U(∅), U([N])]``, two utility evaluations in one call.
-
-    Parameters
-    ----------
-    game : Game
-        The game.
-
-    Returns
-    -------
-    ndarray of shape (2,)
-    """
-    n = game.n_players
-    return game(np.array([np.zeros(n, bool), np.ones(n, bool)]))
 
 
 def random_subsets(rng: np.random.Generator, sizes: np.ndarray, n_players: int,

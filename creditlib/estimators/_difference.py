@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..games import Game
+from ..games import Game, empty_and_grand
 from ..validation import as_numpy, check_index, check_int, check_open_unit, check_random_state
-from ._base import ShapleyEstimate, check_budget, empty_and_grand, random_subsets
+from ._base import ShapleyEstimate, check_budget, random_subsets
 
 __all__ = ["difference_allocation", "difference_terms", "shapley_difference"]
 
@@ -69,11 +69,11 @@ def _naive_anchor(game: Game, rng: np.random.Generator, player: int, m: int) -> 
 
 
 def _difference_strata(game: Game, rng: np.random.Generator, draws: np.ndarray, anchor_player: int,
-                       batch_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       chunk_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Step 2 of :func:`shapley_difference`: ``D_i``, an unbiased estimate of ``s_i − s̄``, stratum by stratum.
 
     ``draws[k]`` uniform k-subsets S for each size k = 0 .. N−2; each costs the N − k evaluations
-    ``U(S ∪ {i})``, ``i ∉ S`` (in utility calls of at most ``batch_size`` coalitions). Returns ``D``,
+    ``U(S ∪ {i})``, ``i ∉ S`` (in utility calls of at most ``chunk_size`` coalitions). Returns ``D``,
     its variance, and the variance of ``D_i − D_anchor_player`` (all of shape ``(N,)``).
     """
     n = game.n_players
@@ -82,14 +82,14 @@ def _difference_strata(game: Game, rng: np.random.Generator, draws: np.ndarray, 
     D_minus_anchor_var = np.zeros(n)
     for k, m_k in zip(np.arange(n - 1), draws):
         S = random_subsets(rng, np.full(m_k, k), n)                 # (m_k, n), uniform k-subsets
-        terms = difference_terms(game, S, batch_size=batch_size)
+        terms = difference_terms(game, S, chunk_size=chunk_size)
         D += terms.mean(axis=0)
         D_var += terms.var(axis=0, ddof=1) / m_k
         D_minus_anchor_var += (terms - terms[:, [anchor_player]]).var(axis=0, ddof=1) / m_k
     return D, D_var, D_minus_anchor_var
 
 
-def difference_terms(utility, subsets: np.ndarray, *, batch_size: int = 4096) -> np.ndarray:
+def difference_terms(utility, subsets: np.ndarray, *, chunk_size: int = 4096) -> np.ndarray:
     """One sample of ``s_i − s̄`` per draw, from draws of one size k (step 2 of :func:`shapley_difference`).
 
     For a draw S (a k-subset of [N], k ≤ N − 2) and ``v_i = U(S ∪ {i})`` for every outsider ``i ∉ S``,
@@ -104,7 +104,7 @@ def difference_terms(utility, subsets: np.ndarray, *, batch_size: int = 4096) ->
         ``utility(masks) -> values`` on a boolean ``(r, N)`` array, e.g. a :class:`Game`.
     subsets : ndarray of bool, shape (m, N)
         The draws S, one per row, all of the same size k ≤ N − 2.
-    batch_size : int, default=4096
+    chunk_size : int, default=4096
         Coalitions per call of ``utility`` (at least 1); it does not change the result.
 
     Returns
@@ -116,7 +116,7 @@ def difference_terms(utility, subsets: np.ndarray, *, batch_size: int = 4096) ->
     ------
     ValueError
         ``subsets`` is not a boolean (m, N) array with m ≥ 1 whose rows have one common size ≤ N − 2,
-        or ``batch_size`` < 1.
+        or ``chunk_size`` < 1.
     """
     S = as_numpy(subsets)
     if S.dtype != bool or S.ndim != 2 or len(S) == 0:
@@ -128,12 +128,12 @@ def difference_terms(utility, subsets: np.ndarray, *, batch_size: int = 4096) ->
     if (sizes != k).any() or k > n - 2:
         raise ValueError(f"every draw must have the same size k ≤ N − 2 = {n - 2}; "
                          f"got sizes {sorted(set(sizes.tolist()))}.")
-    batch_size = check_int(batch_size, "batch_size", low=1)
+    chunk_size = check_int(chunk_size, "chunk_size", low=1)
     outsider_rows, outsider_cols = np.nonzero(~S)               # N − k outsiders per draw
     T = S[outsider_rows].copy()
     T[np.arange(len(T)), outsider_cols] = True                  # S ∪ {i}
-    v = np.concatenate([as_numpy(utility(T[i:i + batch_size])).astype(np.float64)
-                        for i in range(0, len(T), batch_size)])
+    v = np.concatenate([as_numpy(utility(T[i:i + chunk_size])).astype(np.float64)
+                        for i in range(0, len(T), chunk_size)])
     v = v.reshape(m_k, n - k)
     players = outsider_cols.reshape(m_k, n - k)
     terms = np.zeros((m_k, n))
@@ -143,7 +143,7 @@ def difference_terms(utility, subsets: np.ndarray, *, batch_size: int = 4096) ->
 
 def shapley_difference(game: Game, budget: int, *, seed=None, anchor: str = "naive",
                        anchor_player: int = 0, anchor_fraction: float | None = None,
-                       batch_size: int = 4096) -> ShapleyEstimate:
+                       chunk_size: int = 4096) -> ShapleyEstimate:
     """The "better approximation" of Section 10.2.2: estimate all differences ``s_i − s_j`` (Theorem 10.2.8)
     from shared random coalitions, then fix the common offset (Problem 10.2.7).
 
@@ -193,7 +193,7 @@ def shapley_difference(game: Game, budget: int, *, seed=None, anchor: str = "nai
     anchor_fraction : float, optional
         Share of the budget for the naive anchor, strictly between 0 and 1
         (default ``√(2/N)/(1 + √(2/N))``).
-    batch_size : int, default=4096
+    chunk_size : int, default=4096
         Coalitions per call of the utility in step 2 (at least 1); it bounds memory and
         does not change the estimate.
 
@@ -207,10 +207,10 @@ def shapley_difference(game: Game, budget: int, *, seed=None, anchor: str = "nai
     Raises
     ------
     TypeError
-        ``budget`` or ``batch_size`` is not an integer, or ``seed`` is not a valid seed.
+        ``budget`` or ``chunk_size`` is not an integer, or ``seed`` is not a valid seed.
     ValueError
         Fewer than 2 players, an unknown ``anchor``, ``anchor_player`` out of range,
-        ``anchor_fraction`` outside (0, 1), ``batch_size`` < 1, or ``budget`` below the minimum.
+        ``anchor_fraction`` outside (0, 1), ``chunk_size`` < 1, or ``budget`` below the minimum.
     """
     n = game.n_players
     if n < 2:
@@ -218,7 +218,7 @@ def shapley_difference(game: Game, budget: int, *, seed=None, anchor: str = "nai
     if anchor not in ("naive", "efficiency"):
         raise ValueError(f"anchor must be 'naive' or 'efficiency', got {anchor!r}.")
     anchor_player = check_index(anchor_player, "anchor_player", n)
-    batch_size = check_int(batch_size, "batch_size", low=1)
+    chunk_size = check_int(chunk_size, "chunk_size", low=1)
     if anchor_fraction is None:
         anchor_fraction = np.sqrt(2 / n) / (1 + np.sqrt(2 / n))
     anchor_fraction = check_open_unit(anchor_fraction, "anchor_fraction")
@@ -239,7 +239,7 @@ def shapley_difference(game: Game, budget: int, *, seed=None, anchor: str = "nai
 
     # 2. the differences, stratum by stratum
     D, D_var, D_minus_anchor_var = _difference_strata(game, rng, difference_allocation(n, difference_budget),
-                                                      anchor_player, batch_size)
+                                                      anchor_player, chunk_size)
 
     # 3. combine
     spent = game.evaluations - start

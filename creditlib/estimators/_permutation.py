@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..games import Game
+from ..games import Game, empty_and_grand
 from ..validation import check_int, check_random_state
-from ._base import ShapleyEstimate, check_budget, empty_and_grand
+from ._base import ShapleyEstimate, check_budget
 
 __all__ = ["shapley_permutation"]
 
 
-def shapley_permutation(game: Game, budget: int, *, seed=None, batch_size: int = 512) -> ShapleyEstimate:
+def shapley_permutation(game: Game, budget: int, *, seed=None, chunk_size: int = 512) -> ShapleyEstimate:
     """Monte Carlo over random permutations: the naive estimator of Lemma 10.2.6 (Definition 10.2.2).
 
     Each permutation π gives every player i one sample of its marginal gain
@@ -30,7 +30,7 @@ def shapley_permutation(game: Game, budget: int, *, seed=None, batch_size: int =
         Seed of the random generator (no global state is touched): None for fresh
         entropy, an int for a reproducible stream, a Generator to be used (and advanced)
         as is; see :func:`creditlib.validation.check_random_state`.
-    batch_size : int, default=512
+    chunk_size : int, default=512
         Permutations evaluated per call of the utility (at least 1); it bounds memory and
         does not change the estimate.
 
@@ -45,21 +45,21 @@ def shapley_permutation(game: Game, budget: int, *, seed=None, batch_size: int =
     Raises
     ------
     TypeError
-        ``budget`` or ``batch_size`` is not an integer, or ``seed`` is not a valid seed.
+        ``budget`` or ``chunk_size`` is not an integer, or ``seed`` is not a valid seed.
     ValueError
-        ``budget`` below the minimum, or ``batch_size`` < 1.
+        ``budget`` below the minimum, or ``chunk_size`` < 1.
     """
     n = game.n_players
     budget = check_budget(budget, n + 1 if n > 1 else 2, n, "shapley_permutation")
-    batch_size = check_int(batch_size, "batch_size", low=1)
+    chunk_size = check_int(chunk_size, "chunk_size", low=1)
     rng = check_random_state(seed)
     start = game.evaluations
     ends = empty_and_grand(game)                                     # U(∅), U([N])
     m = (budget - 2) // (n - 1) if n > 1 else 0
     total = np.zeros(n)
     total_sq = np.zeros(n)
-    for first in range(0, m, batch_size):
-        k = min(batch_size, m - first)
+    for first in range(0, m, chunk_size):
+        k = min(chunk_size, m - first)
         perms = rng.permuted(np.tile(np.arange(n), (k, 1)), axis=1)   # (k, n)
         position = np.empty_like(perms)
         position[np.arange(k)[:, None], perms] = np.arange(n)         # position of each player

@@ -38,7 +38,7 @@ def _saturation() -> tuple:
     model = _one_feature(lambda x: 1 - torch.relu(1 - x[:, 0]))
     x = torch.tensor([[2.0]], dtype=torch.float64)
     ig, _ = integrated_gradients(model, x, target=0, n_steps=1000, method="riemann_middle")
-    return _exact([vanilla_gradient(model, x, 0).item(), ig.item()])
+    return _exact([vanilla_gradient(model, x, target=0).item(), ig.item()])
 
 
 register(Exercise(
@@ -123,7 +123,7 @@ array_function_exercise(
     "at x′ + α_k (x − x′), α_k = (k + ½)/n_steps (to a relative 1e-8).",
     _draw_ig_problem, lambda: _midpoint_ig, rtol=1e-8, atol=1e-10,
     wrong_answers=lambda: [
-        (lambda m, x, b, t, n: vanilla_gradient(m, x, t) * (x - b), "is wrong on input"),        # gradient ⊙ input
+        (lambda m, x, b, t, n: vanilla_gradient(m, x, target=t) * (x - b), "is wrong on input"),        # gradient ⊙ input
         (lambda m, x, b, t, n: _midpoint_ig(m, x, b, t, n) / (x - b), "is wrong on input"),       # forgets x − x′
         (_left_sum, "is wrong on input"),
     ],
@@ -179,13 +179,13 @@ def _draw_tcav_problem(rng: np.random.Generator) -> tuple:
 
 
 def _tcav_library(head, layer_acts, concept_acts, random_acts, target):
-    return tcav_score(head, layer_acts, mean_difference_cav(concept_acts, random_acts), target)
+    return tcav_score(head, layer_acts, mean_difference_cav(concept_acts, random_acts), target=target)
 
 
 def _tcav_from_scratch(head, layer_acts, concept_acts, random_acts, target):
     v = concept_acts.mean(0) - random_acts.mean(0)
     v = v / v.norm()
-    S = vanilla_gradient(head, layer_acts, target) @ v
+    S = vanilla_gradient(head, layer_acts, target=target) @ v
     return (S > 0).double().mean()
 
 
@@ -201,15 +201,15 @@ def _unit(v):
 
 
 def _logit_gradient(head, acts, target):
-    return vanilla_gradient(head, acts, target)
+    return vanilla_gradient(head, acts, target=target)
 
 
 def _loss_gradient(head, acts, target):            # tensorflow/tcav's convention: the opposite sign
-    return vanilla_gradient(lambda a: -torch.log_softmax(head(a), -1), acts, target)
+    return vanilla_gradient(lambda a: -torch.log_softmax(head(a), -1), acts, target=target)
 
 
 def _probability_gradient(head, acts, target):
-    return vanilla_gradient(lambda a: torch.softmax(head(a), -1), acts, target)
+    return vanilla_gradient(lambda a: torch.softmax(head(a), -1), acts, target=target)
 
 
 array_function_exercise(
