@@ -25,7 +25,7 @@ Three layers, each importing only from the layers below it (docs/architecture.md
   coalition lattice), :mod:`creditlib.testing` (matrices with a chosen spectrum, for tests and notebooks).
 
 **The course harness** — :mod:`creditlib.exercises`: the exercise registry, ``check(id, answer)``, and the
-answer checker with its judge process and sandbox.
+answer checker (:mod:`creditlib.exercises.checker`) with its judge process, worker and sandbox.
 
 **The notebook tooling** lives outside the package, in ``tools/`` (generating the readers' chapters, running the
 solutions, working copies and progress).

@@ -26,7 +26,9 @@ from torch.overrides import TorchFunctionMode
 import creditlib
 
 PACKAGE = Path(creditlib.__file__).resolve().parent
-EXCLUDED = {PACKAGE / "checking.py", PACKAGE / "sandbox.py", PACKAGE / "testing.py"}
+HARNESS = PACKAGE / "exercises"
+"""The course harness (the exercises and the answer checker, which copies tensors to NumPy on purpose): not watched."""
+EXCLUDED = {PACKAGE / "testing.py"}
 
 FACTORIES = {torch.zeros, torch.ones, torch.empty, torch.full, torch.eye, torch.arange, torch.linspace,
              torch.logspace, torch.rand, torch.randn, torch.randint, torch.randperm, torch.tensor, torch.as_tensor,
@@ -41,7 +43,7 @@ KEEPS_CPU_COPY = {torch.Tensor.detach, torch.Tensor.resolve_conj, torch.Tensor.r
 
 def _creditlib_file(frame) -> str | None:
     path = Path(frame.f_code.co_filename).resolve()
-    if PACKAGE in path.parents and path not in EXCLUDED and "exercises" not in path.parts:
+    if PACKAGE in path.parents and path not in EXCLUDED and HARNESS not in path.parents:
         return f"{path.relative_to(PACKAGE.parent)}:{frame.f_lineno}"
     return None
 

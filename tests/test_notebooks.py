@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from creditlib.checking import CORRECT, STATUSES
 from creditlib.exercises import list_exercises
+from creditlib.exercises.checker.verdicts import CORRECT, STATUSES
 from make_chapters import BEGIN, END, assigned_names, strip_solutions
 from make_chapters import main as make_chapters_main
 from notebooks import CHAPTERS, read, solution_notebooks
@@ -196,7 +196,7 @@ def test_every_check_call_stores_its_verdict(path):
 
 def test_the_verdict_test_catches_a_wrong_verdict_and_a_stale_tag():
     import nbformat
-    from creditlib.checking import Verdict
+    from creditlib.exercises.checker.verdicts import Verdict
 
     def cell_showing(verdict, tags=()):
         cell = nbformat.v4.new_code_cell("check(...)", metadata={"tags": list(tags)})

@@ -10,7 +10,7 @@ from .core import CheckResult, Exercise, check, describe, get_exercise, freeze_b
 
 freeze_builtins()
 if "ipykernel" in sys.modules:          # a reader's notebook: the checker's judge starts while the reader reads
-    from ..judging import start_in_background
+    from .checker.judge_process import start_in_background
     start_in_background()
 
 __all__ = ["check", "describe", "get_exercise", "list_exercises", "register", "Exercise", "CheckResult"]

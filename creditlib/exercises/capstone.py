@@ -4,11 +4,13 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..checking import compare_names, compare_vector
 from ..games import Game
 from ..shapley import banzhaf_exact, semivalue_from_table, shapley_exact, weighted_banzhaf_exact
+from .checker.comparing import compare_names, compare_vector
 from .core import Exercise, array_function_exercise, expression_exercise, register
 from .symbols import p
+
+__all__ = ["NOTEBOOK", "TWINS_TABLE", "NOTIONS"]
 
 NOTEBOOK = "08_credit_side_by_side"
 

@@ -3,7 +3,7 @@
 An :class:`Exercise` has an id (the chapter's problem number plus a letter for
 the part, e.g. ``"10.5.1b"``, or ``"nb03.2"`` for the course's own exercises),
 a title, a statement of the expected form of the answer, and a verifier built
-from :mod:`creditlib.checking`. Expected values are computed by ``creditlib``
+from the answer checker (:mod:`creditlib.exercises.checker`). Expected values are computed by ``creditlib``
 inside the verifier, never typed in.
 """
 from __future__ import annotations
@@ -12,15 +12,20 @@ import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-import numpy as np
 import sympy as sp
 
-from .. import judging
-from ..checking import (_NP_FLOATS, CORRECT, INVALID, NOT_ATTEMPTED, NP_INTS, TIME_LIMIT, Verdict, _Invalid,
-                        compare_expression, compare_function, compare_number, judge_answer, make_allclose,
-                        not_attempted, read_float_array, run_isolated)
 from . import symbols as _symbols
+from .checker import judge_process
+from .checker.comparing import compare_expression, compare_number
+from .checker.function_answers import compare_function, make_allclose, read_values
+from .checker.plain_copy import NP_INTS
+from .checker.verdicts import CORRECT, INVALID, NOT_ATTEMPTED, Verdict, not_attempted
+from .checker.worker import TIME_LIMIT, judge_answer, run_isolated
 from .progress import recorded
+
+__all__ = ["Exercise", "CheckResult", "register", "freeze_builtins", "builtin_exercise", "builtin_exercises",
+           "expected_is_cached", "number_exercise", "expression_exercise", "array_function_exercise",
+           "get_exercise", "list_exercises", "describe", "check", "rebound_symbols_note"]
 
 _SYMBOL_NAMES = {getattr(_symbols, name): name for name in _symbols.__all__}
 """Each exercise symbol and the name it has in :mod:`creditlib.exercises.symbols` (``lambda`` is ``lam``)."""
@@ -57,7 +62,7 @@ class Exercise:
         An expression exercise's symbols (empty for the others).
     domain : dict
         An expression exercise's domain, ``name → (low, high)`` or ``sp.Interval`` (see
-        :func:`creditlib.checking.decide`); the symbols' assumptions bound it too.
+        :func:`creditlib.exercises.checker.deciding.decide`); the symbols' assumptions bound it too.
     """
 
     id: str
@@ -79,7 +84,8 @@ class Exercise:
 
 
 CheckResult = Verdict
-"""What :func:`check` returns: the one result type, :class:`creditlib.checking.Verdict`, with its ``exercise_id`` set."""
+"""What :func:`check` returns: the one result type, :class:`~creditlib.exercises.checker.verdicts.Verdict`, with its
+``exercise_id`` set."""
 
 
 _REGISTRY: dict[str, Exercise] = {}
@@ -106,6 +112,27 @@ def builtin_exercise(exercise_id: str) -> Exercise | None:
     Exercise or None
     """
     return _BUILTIN.get(exercise_id)
+
+
+def builtin_exercises() -> list[Exercise]:
+    """The exercises registered when :mod:`creditlib.exercises` was imported, sorted by id (the judge process
+    computes their expected values while it waits)."""
+    return [_BUILTIN[key] for key in sorted(_BUILTIN)]
+
+
+def expected_is_cached(exercise_id: str) -> bool:
+    """Whether this process has computed the expected value of the exercise already (:meth:`Exercise.expected_value`).
+
+    Parameters
+    ----------
+    exercise_id : str
+        An exercise id.
+
+    Returns
+    -------
+    bool
+    """
+    return exercise_id in _EXPECTED
 
 
 def register(exercise: Exercise) -> Exercise:
@@ -148,7 +175,7 @@ def number_exercise(id: str, title: str, notebook: str, expects: str, answer: Ca
     Returns
     -------
     Exercise
-        The registered exercise (checked by :func:`creditlib.checking.compare_number`).
+        The registered exercise (checked by :func:`~creditlib.exercises.checker.comparing.compare_number`).
     """
     return register(Exercise(id=id, title=title, expects=expects, notebook=notebook,
                              verify=lambda a, expected: compare_number(a, expected),
@@ -176,69 +203,18 @@ def expression_exercise(id: str, title: str, notebook: str, expects: str, symbol
     domain : dict, optional
         The values the exercise is about, beyond the symbols' assumptions: ``name → (low, high)`` (inclusive for
         integers, open for reals, a bound may be an expression in other symbols) or ``name → sp.Interval``
-        (see :func:`creditlib.checking.decide`). The checker tries its ends first.
+        (see :func:`~creditlib.exercises.checker.deciding.decide`). The checker tries its ends first.
 
     Returns
     -------
     Exercise
-        The registered exercise (checked by :func:`creditlib.checking.compare_expression`).
+        The registered exercise (checked by :func:`~creditlib.exercises.checker.comparing.compare_expression`).
     """
     domain = dict(domain or {})
     return register(Exercise(id=id, title=title, expects=expects, notebook=notebook,
                              verify=lambda a, exp: compare_expression(a, exp, symbols, domain=domain),
                              reference=reference, expected=expected, wrong_answers=wrong_answers,
                              symbols=tuple(symbols), domain=domain))
-
-
-_PLAIN_NUMBERS = (int, float) + NP_INTS + _NP_FLOATS
-"""Python and NumPy integers and floats, by exact type (``bool`` is not a number here)."""
-
-
-def read_values(got) -> np.ndarray:
-    """A function's output as a float64 array: the one rule for every exercise whose answer returns an array.
-
-    A NumPy array, a ``torch.Tensor``, a number (for a 0-d output) or a list or tuple of any of these (nested
-    for a 2-D output: ``out.tolist()``, ``list(out)``, ``[f(x) for x in xs]``) are the same answer, read to the
-    same array; the exercise's comparison then checks its shape and values. Types are decided by identity
-    (``type(x) is list``), never by the reader's objects. Runs in the checker's child process, on the reader's
-    object.
-
-    Parameters
-    ----------
-    got : object
-        What the reader's function returned.
-
-    Returns
-    -------
-    ndarray of float64
-        The values.
-
-    Raises
-    ------
-    creditlib.checking._Invalid
-        The output is not numbers in one of these forms, or its lists are ragged (the message says what to return).
-    """
-    return _stacked(got, "the returned value", 0)
-
-
-def _stacked(x: Any, what: str, depth: int) -> np.ndarray:
-    t = type(x)
-    if t is list or t is tuple:
-        if depth > 8:
-            raise _Invalid(f"{what} is a list nested more than 8 deep; return an array of numbers.")
-        parts = [_stacked(v, what, depth + 1) for v in x]
-        if not parts:
-            return np.zeros(0)
-        if any(part.shape != parts[0].shape for part in parts):
-            raise _Invalid(f"{what} is a ragged {t.__name__}: its entries have the shapes "
-                           f"{sorted({part.shape for part in parts})[:4]}; return an array of numbers.")
-        return np.stack(parts)
-    if t in _PLAIN_NUMBERS:
-        try:
-            return np.array(float(x))
-        except OverflowError:
-            raise _Invalid(f"{what} contains an integer too large for a float.") from None
-    return read_float_array(x, what)
 
 
 def array_function_exercise(id: str, title: str, notebook: str, expects: str, draw_input: Callable,
@@ -248,9 +224,9 @@ def array_function_exercise(id: str, title: str, notebook: str, expects: str, dr
     """Register an exercise whose answer is a function returning an array of floats.
 
     The reader's function is compared with the reference function on random inputs
-    ``draw_input(rng) -> args`` (:func:`creditlib.checking.compare_function`), to ``rtol``/``atol``.
-    Its output is read by :func:`read_values`, the one rule for array outputs (arrays, tensors, numbers and
-    lists or tuples of them).
+    ``draw_input(rng) -> args`` (:func:`~creditlib.exercises.checker.function_answers.compare_function`), to
+    ``rtol``/``atol``. Its output is read by :func:`~creditlib.exercises.checker.function_answers.read_values`,
+    the one rule for array outputs (arrays, tensors, numbers and lists or tuples of them).
 
     Parameters
     ----------
@@ -264,7 +240,7 @@ def array_function_exercise(id: str, title: str, notebook: str, expects: str, dr
         ``expected() -> function``: ``creditlib``'s implementation that the checker compares with;
         ``reference`` when omitted.
     rtol, atol : float, default=1e-10, 1e-12
-        Tolerances of the comparison (:func:`creditlib.checking.make_allclose`).
+        Tolerances of the comparison (:func:`~creditlib.exercises.checker.function_answers.make_allclose`).
     wrong_answers : callable
         ``wrong_answers() -> [(function, hint fragment), ...]``: plausible wrong functions.
 
@@ -345,12 +321,12 @@ def describe(exercise_id: str) -> str:
 def check(exercise_id: str, answer: Any, *, seconds: float = TIME_LIMIT, seed: int | None = None) -> Verdict:
     """Check a reader's answer; never raises, whatever ``answer`` is, and returns within ``seconds``.
 
-    Returns a :class:`~creditlib.checking.Verdict` (alias ``CheckResult``) whose status is ``correct``, ``incorrect``,
-    ``invalid`` (the answer cannot be read: a string, None, a float where an
+    Returns a :class:`~creditlib.exercises.checker.verdicts.Verdict` (alias ``CheckResult``) whose status is
+    ``correct``, ``incorrect``, ``invalid`` (the answer cannot be read: a string, None, a float where an
     exact value is asked, a wrong shape), ``undecided`` (the checker could
     neither prove nor refute it) or ``not attempted`` (the chapters' stub).
-    The answer is judged in a forked worker (see
-    :func:`creditlib.checking.run_isolated`); ``seed`` redraws the random
+    The answer is judged in a forked worker of the judge process (see
+    :mod:`~creditlib.exercises.checker.judge_process`); ``seed`` redraws the random
     inputs of a function exercise that a message reported.
 
     Parameters
@@ -384,8 +360,8 @@ def check(exercise_id: str, answer: Any, *, seconds: float = TIME_LIMIT, seed: i
             seed is not None and (type(seed) is not int or not 0 <= seed < 2**63)):
         return Verdict(INVALID, "seconds should be a number of seconds in (0, 3600] and seed a non-negative int "
                                 "below 2**63 (the seed a message reported).", exercise.id)
-    if sys.platform.startswith("linux"):        # a clean judge process, never a fork of this kernel (judging.py)
-        verdict = judging.judge(exercise, answer, float(seconds), seed)
+    if sys.platform.startswith("linux"):        # a clean judge process, never a fork of this kernel (judge_process.py)
+        verdict = judge_process.judge(exercise, answer, float(seconds), seed)
     else:
         verdict = run_isolated(lambda: judge_answer(answer, exercise.verify, exercise.expected_value), float(seconds),
                                seed)

@@ -4,14 +4,16 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..checking import compare_vector
 from ..datamodels import fit_datamodels, lds
 from ..estimators import banzhaf_msr
 from ..harmonic import noise_stability, p_biased_fourier
 from ..chapter_games import dataset_pricing_game
 from ..shapley import banzhaf_exact
+from .checker.comparing import compare_vector
 from .core import Exercise, array_function_exercise, expression_exercise, register
 from .symbols import p, rho, u_1, u_12, u_2, u_empty
+
+__all__ = ["NOTEBOOK", "UNIT", "MAJORITY"]
 
 NOTEBOOK = "05_datamodels"
 UNIT = {"p": (0, 1)}

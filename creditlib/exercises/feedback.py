@@ -7,10 +7,14 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..axioms import efficiency_gap, efficiency_target, null_player_violations, symmetry_violations
-from ..checking import INCORRECT, Verdict, _show, compare_function, compare_vector
 from ..games import Game
 from ..shapley import shapley_exact
+from .checker.comparing import compare_vector
+from .checker.function_answers import compare_function
+from .checker.verdicts import INCORRECT, Verdict, show_value
 from .core import Exercise, register
+
+__all__ = ["shapley_diagnosis", "register_shapley_values_exercise", "compare_function_diagnosed"]
 
 
 def shapley_diagnosis(game: Game, name_players: bool = True) -> Callable[[list], list[str]]:
@@ -100,14 +104,15 @@ def register_shapley_values_exercise(exercise_id: str, title: str, notebook: str
 
 def _fmt(x) -> str:
     """Exact numbers as ``115/2``, floats with 6 significant digits."""
-    return f"{float(x):.6g}" if isinstance(x, float) or getattr(x, "is_Float", False) else _show(x)
+    return f"{float(x):.6g}" if isinstance(x, float) or getattr(x, "is_Float", False) else show_value(x)
 
 
 # Function checks with a diagnosis ------------------------------------------------------------
 def compare_function_diagnosed(answer, reference: Callable, draw_input: Callable[[np.random.Generator], tuple], *,
                                read_output: Callable, same: Callable, diagnoses: Sequence[tuple[Callable, str]],
                                otherwise: str = "") -> Verdict:
-    """:func:`creditlib.checking.compare_function`, plus a hint when the first wrong output matches a known slip.
+    """:func:`~creditlib.exercises.checker.function_answers.compare_function`, plus a hint when the first wrong
+    output matches a known slip.
 
     ``diagnoses`` lists ``(slip, hint)``: ``slip(*args)`` computes what a plausible bug returns
     on the failing input (in this process, from the input alone: the reader's code never runs
@@ -118,7 +123,7 @@ def compare_function_diagnosed(answer, reference: Callable, draw_input: Callable
     answer : callable
         The reader's function.
     reference, draw_input, read_output, same : callable
-        As for :func:`creditlib.checking.compare_function`.
+        As for :func:`~creditlib.exercises.checker.function_answers.compare_function`.
     diagnoses : sequence of (callable, str)
         Known slips and the hint each earns.
     otherwise : str, default=""

@@ -5,11 +5,14 @@ import numpy as np
 import sympy as sp
 import torch
 
-from ..checking import compare_function, compare_names, make_allclose
 from ..influence import function_hvp, influence_matrix
-from .core import Exercise, expression_exercise, read_values, register
+from .checker.comparing import compare_names
+from .checker.function_answers import compare_function, make_allclose, read_values
+from .core import Exercise, expression_exercise, register
 from .feedback import compare_function_diagnosed
 from .symbols import I_bar, I_x, lam, m2, n_train, theta, x, x_z, y, y_z
+
+__all__ = ["NOTEBOOK", "ridge_influence", "RandomFunction", "logistic_influence_reference"]
 
 NOTEBOOK = "01_influence_functions"
 

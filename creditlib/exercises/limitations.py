@@ -5,12 +5,14 @@ import numpy as np
 import sympy as sp
 
 from ..axioms import null_players, symmetric_pairs
-from ..checking import compare_names, compare_vector
 from ..chapter_games import corner_detector_game, dataset_pricing_game
 from ..interactions import best_coalition
 from ..shapley import shapley_exact
+from .checker.comparing import compare_names, compare_vector
 from .core import Exercise, number_exercise, register
 from .feedback import register_shapley_values_exercise
+
+__all__ = ["NOTEBOOK", "DATASETS", "PIXELS"]
 
 NOTEBOOK = "07_limitations"
 DATASETS = ["A", "B", "C"]

@@ -7,13 +7,17 @@ import numpy as np
 import sympy as sp
 import torch
 
-from ..checking import compare_vector, make_allclose
 from ..solvers import solve_neumann
 from ..testing import matrix_with_spectrum
 from ..validation import ConvergenceWarning
+from .checker.comparing import compare_vector
+from .checker.function_answers import make_allclose, read_values
 from .feedback import compare_function_diagnosed
-from .core import Exercise, expression_exercise, read_values, register
+from .core import Exercise, expression_exercise, register
 from .symbols import eps, i, lam, r, rho
+
+__all__ = ["NOTEBOOK", "scalar_series", "convergence_interval", "truncation_error", "terms_needed",
+           "SymmetricOperator", "neumann_partial_sum_reference"]
 
 NOTEBOOK = "02_neumann_series"
 

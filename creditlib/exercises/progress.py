@@ -20,11 +20,13 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+__all__ = ["ENV_VAR", "entry", "record", "recorded", "read_records"]
+
 ENV_VAR = "CREDITLIB_PROGRESS_FILE"
 
 
 def entry(result: Any) -> dict:
-    """The JSON-ready record of one check's :class:`~creditlib.checking.Verdict`.
+    """The JSON-ready record of one check's :class:`~creditlib.exercises.checker.verdicts.Verdict`.
 
     Parameters
     ----------

@@ -6,12 +6,14 @@ import numpy as np
 import sympy as sp
 import torch
 
-from ..checking import compare_vector
 from ..game_builders import feature_game
 from ..saliency import integrated_gradients, mean_difference_cav, tcav_score, vanilla_gradient
 from ..shapley import shapley_exact
+from .checker.comparing import compare_vector
 from .core import Exercise, array_function_exercise, expression_exercise, register
 from .symbols import c_1, c_2, w_1, w_2, x_1, x_2, xb_1, xb_2
+
+__all__ = ["NOTEBOOK", "alpha", "TanhNet", "MIN_POINT"]
 
 NOTEBOOK = "06_saliency"
 alpha = sp.Symbol("alpha")

@@ -7,15 +7,18 @@ import numpy as np
 import sympy as sp
 
 from ..axioms import AXIOMS, EFFICIENCY, LINEARITY, NULL_PLAYER, SYMMETRY
-from ..checking import (INCORRECT, INVALID, Verdict, _Invalid, _type_name, compare_choices, compare_vector, fold,
-                        read_sympy)
 from ..coalitions import table_players
 from ..game_builders import weighted_voting_game
 from ..games import Game
 from ..schemes import SCHEMES, violated_axioms
 from ..shapley import dividends_from_table, harsanyi_dividends, semivalue_from_table, shapley_weights
+from .checker.comparing import compare_choices, compare_vector
+from .checker.reading import fold, read_sympy
+from .checker.verdicts import INCORRECT, INVALID, InvalidAnswer, Verdict, type_name
 from .core import Exercise, array_function_exercise, register
 from .feedback import register_shapley_values_exercise
+
+__all__ = ["NOTEBOOK", "VOTING_WEIGHTS", "VOTING_QUOTA", "VOTING_PLAYERS", "voting_game", "coalition_label"]
 
 NOTEBOOK = "03_shapley_axioms"
 VOTING_WEIGHTS, VOTING_QUOTA, VOTING_PLAYERS = (3, 2, 1), 4, ["A", "B", "C"]
@@ -60,8 +63,8 @@ def coalition_label(members, players) -> str:
 def _read_dividends(answer, players) -> dict[str, object]:
     """A reader's dividends ``{coalition: c_T}``; keys are tuples/sets of names or strings like "AB" (case folded)."""
     if type(answer) is not dict:
-        raise _Invalid(f"your answer should be a dict {{coalition: dividend}}, e.g. {{('A', 'B'): 1, ...}}; "
-                       f"got {_type_name(answer)}.")
+        raise InvalidAnswer(f"your answer should be a dict {{coalition: dividend}}, e.g. {{('A', 'B'): 1, ...}}; "
+                            f"got {type_name(answer)}.")
     by_fold = {fold(p): p for p in players}
     out = {}
     for key, value in answer.items():
@@ -70,16 +73,16 @@ def _read_dividends(answer, players) -> dict[str, object]:
         elif type(key) in (tuple, list, frozenset, set) and all(type(m) is str for m in key):
             members = list(key)
         else:
-            raise _Invalid(f"a key of type {_type_name(key)} is not a coalition: use tuples of names like ('A', 'B') "
-                           "or strings like 'AB'.")
+            raise InvalidAnswer(f"a key of type {type_name(key)} is not a coalition: use tuples of names like "
+                                "('A', 'B') or strings like 'AB'.")
         if not members:
-            raise _Invalid("the key for the empty coalition ∅ has no dividend to give: dividends are defined for "
-                           "non-empty coalitions (c_∅ = U(∅) = 0 here).")
+            raise InvalidAnswer("the key for the empty coalition ∅ has no dividend to give: dividends are defined "
+                                "for non-empty coalitions (c_∅ = U(∅) = 0 here).")
         if any(fold(m) not in by_fold for m in members):
-            raise _Invalid(f"a key is not a coalition of the players {players}.")
+            raise InvalidAnswer(f"a key is not a coalition of the players {players}.")
         label = coalition_label([by_fold[fold(m)] for m in members], players)
         if label in out:
-            raise _Invalid(f"the coalition {_braces(label)} has two keys.")
+            raise InvalidAnswer(f"the coalition {_braces(label)} has two keys.")
         out[label] = value
     return out
 
@@ -98,7 +101,7 @@ def _verify_dividends(answer, expected) -> Verdict:
     players = VOTING_PLAYERS
     try:
         given = _read_dividends(answer, players)
-    except _Invalid as err:
+    except InvalidAnswer as err:
         return Verdict(INVALID, str(err))
     missing = [_braces(label) for label in expected if label not in given]
     if missing:

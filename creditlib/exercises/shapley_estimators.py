@@ -11,6 +11,8 @@ from ..shapley import shapley_by_permutations
 from .core import array_function_exercise, expression_exercise
 from .symbols import B, N, U_N, U_empty, k
 
+__all__ = ["NOTEBOOK", "SIZES", "Draws"]
+
 NOTEBOOK = "04_shapley_estimators"
 SIZES = {"N": (2, None), "k": (0, N - 2)}
 """The sizes of Theorem 10.2.8: S ⊆ [N] ∖ {i, j}, so 0 ≤ k ≤ N − 2 and N ≥ 2."""

@@ -6,12 +6,14 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ..checking import compare_function, make_exact_equal, read_exact_tuple
 from ..games import Game
 from ..shapley import shapley_exact
+from .checker.function_answers import compare_function, make_exact_equal, read_exact_tuple
 from .core import Exercise, expression_exercise, register
 from .symbols import u_A, u_AB, u_B
 from .feedback import register_shapley_values_exercise
+
+__all__ = ["NOTEBOOK", "WARMUP_TABLE", "warmup_game", "two_player_shapley_reference"]
 
 NOTEBOOK = "00_welcome"
 WARMUP_TABLE = {(): 0, ("A",): 50, ("B",): 25, ("A", "B"): 90}

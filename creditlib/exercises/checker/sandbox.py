@@ -1,7 +1,7 @@
 """A seccomp filter for the process that runs a reader's function answer (Linux, x86-64 and AArch64).
 
 The checker runs a reader's function in a child process of its own (see
-:func:`creditlib.checking.compare_function`). Before the reader's code runs,
+:mod:`creditlib.exercises.checker.function_runner`). Before the reader's code runs,
 :func:`confine` installs a seccomp-bpf filter (``man 2 seccomp``) that makes the
 system calls a pure computation never needs fail with ``EPERM``:
 

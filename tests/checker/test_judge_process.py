@@ -19,11 +19,9 @@ import numpy as np
 import pytest
 import torch
 
-from creditlib import judging
-from creditlib.checking import CORRECT, INVALID
 from creditlib.exercises import check, get_exercise
-
-
+from creditlib.exercises.checker import judge_process
+from creditlib.exercises.checker.verdicts import CORRECT, INVALID
 def _kernel(body: str, tmp_path, timeout: float = 120) -> list[str]:
     """Run ``body`` in a fresh Python process standing in for the reader's kernel; its printed lines."""
     script = tmp_path / "kernel.py"
@@ -108,7 +106,7 @@ def test_ctrl_c_kills_the_judge_and_the_next_check_starts_a_fresh_one():
     import signal
     slow = lambda e, a, b, ab: time.sleep(30)                              # noqa: E731
     check("nb00.1", [0, 0])                                                # a judge is running and idle
-    judges = list(judging._IDLE)
+    judges = list(judge_process._IDLE)
     timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     with pytest.raises(KeyboardInterrupt):

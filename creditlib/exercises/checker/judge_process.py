@@ -11,15 +11,17 @@ computed on the CPU whatever the reader's machine.
 
 What crosses from the kernel to the judge is data, never a reader's object:
 
-* an object answer as its :func:`~creditlib.checking.plain_copy`, made in the kernel (nothing of the reader's
-  objects runs there either) and pickled: plain Python, NumPy and sympy objects only;
+* an object answer as its :func:`~creditlib.exercises.checker.plain_copy.plain_copy`, made in the kernel
+  (nothing of the reader's objects runs there either), encoded
+  (:func:`~creditlib.exercises.checker.plain_copy.encode_plain`) and pickled: plain Python, NumPy and sympy
+  objects only;
 * a function answer as ``cloudpickle`` bytes, opaque to the judge and its worker, rebuilt only in the confined
-  child that runs it (:mod:`creditlib.sandbox`), on the CPU;
+  child that runs it (:mod:`~creditlib.exercises.checker.function_runner`), on the CPU;
 * the exercise's id (or, for an exercise registered after import, e.g. by a test, the exercise itself).
 
-The judge forks a worker per request (:func:`creditlib.checking.run_isolated`: the time limit, the process
-group, the confined child for a function) and sends back one JSON line. The kernel waits at most the time limit
-plus a margin; on Ctrl-C, a time-out or anything unexpected it kills the judge (its worker and the worker's
+The judge forks a worker per request (:func:`~creditlib.exercises.checker.worker.run_isolated`: the time limit,
+the process group, the confined child for a function) and sends back one JSON line. The kernel waits at most the
+time limit plus a margin; on Ctrl-C, a time-out or anything unexpected it kills the judge (its worker and the worker's
 child die with it: ``PR_SET_PDEATHSIG``) and starts a fresh one at the next check. Idle judges are kept for
 the next check; concurrent checks (from several threads) each get one.
 """
@@ -38,10 +40,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .checking import (INVALID, STATUSES, UNDECIDED, FunctionAnswer, Opaque, Verdict, copy_answer, decode_plain,
-                       encode_plain, judge_answer, run_isolated, time_limit)
+from .plain_copy import copy_answer, decode_plain, encode_plain
+from .verdicts import INVALID, STATUSES, UNDECIDED, FunctionAnswer, Opaque, Verdict
+from .worker import forks, judge_answer, run_isolated, time_limit
 
-__all__ = ["judge", "start_in_background", "JudgeProcess", "STARTUP_SECONDS", "MARGIN_SECONDS", "MAX_PAYLOAD"]
+__all__ = ["judge", "start_in_background", "serve", "JudgeProcess", "STARTUP_SECONDS", "MARGIN_SECONDS",
+           "MAX_PAYLOAD"]
 
 STARTUP_SECONDS = 120.0
 """How long a judge may take to start (import torch, sympy and the exercises); not counted in a check's limit."""
@@ -84,7 +88,8 @@ def _read_exactly(fd: int, n: int, deadline: float) -> bytes | None:
 def serve(requests: int, replies: int) -> None:
     """The judge's main loop: import the exercises, say ready, then judge one request at a time until the request
     pipe reaches its end (the kernel closed it, or died: a kernel's threads come and go, so ``PR_SET_PDEATHSIG``,
-    which follows the thread that started the judge, is not used here).
+    which follows the thread that started the judge, is not used here). The exercises are registered before it
+    runs: importing this module imports :mod:`creditlib.exercises`, its parent package.
 
     Parameters
     ----------
@@ -97,11 +102,10 @@ def serve(requests: int, replies: int) -> None:
         ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)            # PR_SET_DUMPABLE = 4
     except (OSError, AttributeError):
         pass
-    from . import exercises                               # noqa: F401 - the registry
-    from .exercises import core
+    from .. import core
     _warm_imports()
     _send(replies, b"ready")
-    pending = [ex for ex in map(core.builtin_exercise, sorted(core._BUILTIN)) if ex.id not in core._EXPECTED]
+    pending = [ex for ex in core.builtin_exercises() if not core.expected_is_cached(ex.id)]
     while True:
         while pending and not select.select([requests], [], [], 0)[0]:
             _cache_expected(pending.pop(), core, 10.0)        # while idle: every later worker inherits them
@@ -131,7 +135,7 @@ def _warm_imports() -> None:
 def _cache_expected(exercise: Any, core: Any, seconds: float) -> float:
     """Compute a built-in exercise's expected value in the judge itself, once, within half the limit, so that
     every later worker inherits it; returns the time left for the worker."""
-    if exercise is None or exercise.id in core._EXPECTED:
+    if exercise is None or core.expected_is_cached(exercise.id):
         return seconds
     start = time.monotonic()
     try:
@@ -203,11 +207,11 @@ class JudgeProcess:
     def __init__(self, startup_seconds: float = STARTUP_SECONDS) -> None:
         request_read, self.requests = os.pipe()
         self.replies, reply_write = os.pipe()
-        root = str(Path(__file__).resolve().parent.parent)
+        root = str(Path(__file__).resolve().parents[3])      # the folder that holds creditlib/
         env = {k: v for k, v in os.environ.items() if not k.startswith("CREDITLIB_")}
         env["CUDA_VISIBLE_DEVICES"] = ""                  # the judge never sees a GPU (see the module docstring)
-        code = (f"import sys; sys.path.insert(0, {root!r}); from creditlib.judging import serve; "
-                f"serve({request_read}, {reply_write})")
+        code = (f"import sys; sys.path.insert(0, {root!r}); from creditlib.exercises.checker.judge_process "
+                f"import serve; serve({request_read}, {reply_write})")
         try:
             self.process = subprocess.Popen([sys.executable, "-c", code], pass_fds=(request_read, reply_write),
                                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env,
@@ -308,7 +312,7 @@ def _give_back(process: JudgeProcess) -> None:
 
 def _request(exercise: Any, answer: Any, seconds: float, seed: int | None) -> dict | Verdict:
     """The request for one check, made in the kernel, or the verdict when the answer cannot be sent."""
-    from .exercises import core
+    from .. import core
     request: dict[str, Any] = {"id": exercise.id, "seconds": seconds, "seed": seed, "exercise": None,
                                "type_name": "", "sys_path": [p for p in sys.path if type(p) is str],
                                "torch": _torch_settings()}
@@ -362,6 +366,9 @@ def judge(exercise: Any, answer: Any, seconds: float, seed: int | None) -> Verdi
     request = _request(exercise, answer, seconds, seed)
     if type(request) is Verdict:
         return request
+    if not forks():                       # tests (judged_in_process): the judge's own steps, in this process
+        from .. import core
+        return _judge_request(pickle.loads(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)), core)
     try:
         process = _take()
     except (OSError, RuntimeError) as err:

@@ -1,5 +1,8 @@
 """Every registered exercise against answers worked out by hand (typed in, independent of creditlib's
-expected-value code), in several forms; and wrong and invalid answers with their exact status."""
+expected-value code), in several forms; and wrong and invalid answers with their exact status.
+
+Every test judges in the test's process (``judged_in_process``): what they test is each exercise's verifier.
+"""
 from fractions import Fraction
 from itertools import combinations, permutations
 from math import factorial
@@ -10,8 +13,8 @@ import sympy as sp
 import torch
 from oracles import neumann_partial_sum
 
-from creditlib.checking import CORRECT, INCORRECT, INVALID
 from creditlib.exercises import check, list_exercises
+from creditlib.exercises.checker.verdicts import CORRECT, INCORRECT, INVALID
 from creditlib.exercises.symbols import p as p5, rho as rho5, u_1, u_12, u_2, u_empty
 from creditlib.exercises.symbols import lam as lam1, m2, theta, x, x_z, y, y_z
 from creditlib.exercises.symbols import eps, lam, r, rho
@@ -20,9 +23,9 @@ from creditlib.exercises.symbols import u_A, u_AB, u_B
 from creditlib.exercises.symbols import I_bar, I_x, n_train
 from creditlib.exercises.symbols import c_1, c_2, w_1, x_1, x_2, xb_1
 
+pytestmark = pytest.mark.usefixtures("judged_in_process")
+
 R = sp.Rational
-
-
 def vector_forms(values, labels):
     """A list of exact numbers as list, tuple, Fractions, object array, column Matrix, dict, tensor (ints)."""
     forms = [list(values), tuple(values), [Fraction(int(R(v).p), int(R(v).q)) for v in values],
@@ -84,8 +87,6 @@ def logistic_influence_by_hand(X, y, t, xz, yz, wd):
     g_z = (torch.sigmoid(xz @ t) - yz) * xz
     h = torch.linalg.solve(H, g_z)
     return torch.stack([-(torch.sigmoid(X[i] @ t) - y[i]) * (X[i] @ h) for i in range(n)])
-
-
 
 
 def code_of(players):
@@ -260,6 +261,7 @@ HAND = {   # exercise id -> list of correct answers in several forms
     "nb08.5": ["Shapley", " shapley ", ["Shapley"], {"Shapley"}],
 }
 
+
 WRONG = {   # exercise id -> answers that are wrong (incorrect) or unreadable (invalid)
     "nb00.1": [([50, 25], INCORRECT), ([R(115, 2), R(65, 2) + R(1, 10**9)], INCORRECT), ([57.5, 32.5], INVALID),
                ([1, 2, 3], INVALID), ({"A": 1}, INVALID)],
@@ -349,6 +351,7 @@ WRONG = {   # exercise id -> answers that are wrong (incorrect) or unreadable (i
     "nb08.4": [(p5, INCORRECT), (R(1, 2), INCORRECT), (1.0 - p5, INVALID)],
     "nb08.5": [("Banzhaf", INCORRECT), ("leave-one-out", INCORRECT), ("Owen", INVALID)],
 }
+
 
 IDS = [ex.id for ex in list_exercises()]
 
