@@ -1,4 +1,4 @@
-"""The environment files agree with each other, and CI runs the README's test command."""
+"""The environment files agree with each other, CI runs the README's test command, and the manual's links hold."""
 import re
 
 from notebooks import ROOT
@@ -41,6 +41,63 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
+def _manual():
+    """The Markdown files of the manual: the README, CONTRIBUTING.md and every page of docs/."""
+    return [ROOT / "README.md", ROOT / "CONTRIBUTING.md"] + sorted((ROOT / "docs").glob("*.md"))
+
+
+def test_the_readme_is_short_and_links_the_manual():
+    # Issue 22: a README for learners (at most 12 KB); the rest in docs/ and CONTRIBUTING.md, linked from it.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.encode("utf-8")) <= 12 * 1024, f"README.md is {len(readme.encode())} bytes: move details to docs/"
+    linked = {target.partition("#")[0] for target in _relative_links(readme)}
+    wanted = {"CONTRIBUTING.md", "docs/architecture.md", "docs/checker.md", "docs/benchmarks.md", "docs/install.md"}
+    assert wanted <= linked, f"README.md does not link {sorted(wanted - linked)}"
+
+
+_LINK = re.compile(r"\[[^\]]*\]\(([^()\s]+)\)")
+
+
+def _relative_links(markdown):
+    """The targets of the inline links of ``markdown`` that point into the repository (fenced code left out)."""
+    prose = re.sub(r"^```.*?^```", "", markdown, flags=re.S | re.M)
+    return [t for t in _LINK.findall(prose) if not re.match(r"[a-z][a-z0-9+.-]*:", t, flags=re.I)]
+
+
+def _anchors(markdown):
+    """GitHub's anchors of the headings of ``markdown``: lower case, punctuation dropped, spaces as hyphens."""
+    prose = re.sub(r"^```.*?^```", "", markdown, flags=re.S | re.M)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+            for heading in re.findall(r"^#{1,6} +(.+?) *#*$", prose, flags=re.M)}
+
+
+def _broken_links(path, text):
+    broken = []
+    for target in _relative_links(text):
+        file, _, anchor = target.partition("#")
+        resolved = (path.parent / file).resolve() if file else path
+        if not resolved.exists():
+            broken.append(f"{target} (no such file)")
+        elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved.read_text(encoding="utf-8")):
+            broken.append(f"{target} (no such heading)")
+    return broken
+
+
+def test_every_relative_link_of_the_manual_resolves():
+    # Links, not module names: a link in README.md, CONTRIBUTING.md or docs/ names a file (and a heading) that exists.
+    seen = 0
+    for path in _manual():
+        text = path.read_text(encoding="utf-8")
+        seen += len(_relative_links(text))
+        assert not _broken_links(path, text), f"{path.name}: broken links {_broken_links(path, text)}"
+    assert seen > 20
+    # the check itself finds a missing file, a missing heading, and skips code and web addresses
+    planted = ("[a](docs/nowhere.md) [b](README.md#no-such-heading) [c](README.md#setup) [d](https://example.org)\n"
+               "```\n[e](not/checked.md)\n```\n")
+    assert _broken_links(ROOT / "README.md", planted) == ["docs/nowhere.md (no such file)",
+                                                          "README.md#no-such-heading (no such heading)"]
+
+
 def test_every_public_function_has_a_numpy_docstring():
     # Issue 11: a one-line summary and a Parameters section (Returns when it returns something)
     # on every public function of creditlib, including the exercise modules.
@@ -73,15 +130,20 @@ def test_every_public_function_has_a_numpy_docstring():
     assert not missing, f"public functions without a NumPy docstring: {missing}"
 
 
-def test_every_module_is_listed_in_the_package_docstring_and_the_readme():
+def test_every_module_is_listed_in_the_package_docstring_and_the_module_map():
+    # The package docstring names every top-level module; docs/architecture.md's module map names every module
+    # file under creditlib/, subpackages included, as a path in backquotes (`creditlib/exercises/core.py`).
     import pkgutil
 
     import creditlib
-    readme = (ROOT / "README.md").read_text()
     for module in pkgutil.iter_modules(creditlib.__path__):
         name = f"creditlib.{module.name}"
         assert f":mod:`{name}`" in creditlib.__doc__, name
-        assert f"| `{name}` |" in readme, name
+    architecture = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    files = [path.relative_to(ROOT).as_posix() for path in sorted((ROOT / "creditlib").rglob("*.py"))]
+    assert len(files) > 20
+    missing = [name for name in files if f"`{name}`" not in architecture]
+    assert not missing, f"module files not in docs/architecture.md's module map: {missing}"
 
 
 def test_every_mutant_of_the_mutation_check_applies_to_the_current_code():
