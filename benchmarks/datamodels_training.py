@@ -16,6 +16,7 @@ from __future__ import annotations
 import resource
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 import torch
@@ -67,9 +68,9 @@ def solver_rates(device, n_models, thread_counts):
     for threads in thread_counts:
         torch.set_num_threads(threads)
         anchor = best_rate(lambda: newton_anchor(Xd, yd, md, decay, theta0, tol=tol), n_models, device)
-        ours = {method: best_rate(lambda: train_on_subsets(here, logistic_loss, Xd, yd, m, Xtd, ytd, weight_decay=decay,
-                                                           seed=None, tol=tol, method=method, threads=threads,
-                                                           memory_budget=2**34).outputs, n_models, device)
+        ours = {method: best_rate(partial(train_on_subsets, here, logistic_loss, Xd, yd, m, Xtd, ytd,
+                                          weight_decay=decay, seed=None, tol=tol, method=method, threads=threads,
+                                          memory_budget=2**34), n_models, device)
                 for method in ("newton", "lbfgs")}
         rows.append((threads, anchor, ours["newton"], ours["lbfgs"]))
     torch.set_num_threads(max(thread_counts))

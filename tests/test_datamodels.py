@@ -417,6 +417,7 @@ def test_a_process_pool_gives_the_same_outputs(tiny_digits):
     np.testing.assert_allclose(there, here, rtol=0, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_gives_the_same_outputs(tiny_digits):
     """The README's recipe, ``with Client(...) as c: train_on_subsets(..., executor=c.get_executor())``, on a local
     cluster of 2 worker processes: the same outputs as in-process, seeded MLP initialisations included, and no

@@ -232,6 +232,7 @@ def test_newton_takes_gradient_steps_where_the_hessian_is_not_positive_definite(
     assert ((3 * theta**2 - 1) > 0).all()
 
 
+@pytest.mark.slow
 def test_newton_mlp_models_are_stationary_points_independent_of_the_chunking(small_digits):
     X, y, Xt, yt = small_digits
     masks = subset_masks(30, 0.5, 4, seed=6)

@@ -161,6 +161,7 @@ def _rows(out):
     return {tuple(line.split()[-3:]) if "not" in line else tuple(line.split()[-2:]) for line in out.splitlines()}
 
 
+@pytest.mark.slow
 def test_progress_reports_a_working_copy_with_a_mix_of_answers(working_copy, tmp_path, capsys):
     snapshot = {p.name: p.read_bytes() for p in working_copy.iterdir()}
     assert progress.main([str(working_copy), "--chapters", str(tmp_path / "none"), "--timeout", "120",
@@ -361,6 +362,7 @@ def test_a_notebook_is_named_by_an_unambiguous_prefix_or_the_valid_names_are_lis
     assert fake_runs == ["03_shapley_axioms", "04_shapley_estimators"]
 
 
+@pytest.mark.slow
 def test_a_function_answer_cannot_forge_a_progress_record(tmp_path, capsys):
     """Issue 20 §3, end to end in a real kernel: a function answer that appends `correct` records for other
     exercises (to the file the variable names, or to any file) is refused the write; the report shows only what
