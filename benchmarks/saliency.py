@@ -1,8 +1,8 @@
-"""Integrated gradients on the digits CNN: wall time and peak memory against n_steps and batch_size.
+"""Integrated gradients on the digits CNN: wall time and peak memory against n_steps and chunk_size.
 
-``batch_size`` is the number of path points (rows) per forward/backward pass. With ``batch_size = n_steps × batch``
-every path point is materialised at once (what Captum does without ``internal_batch_size``): memory grows with
-``n_steps``. With a fixed ``batch_size`` it stays flat. Each configuration runs in a forked child; its peak memory
+``chunk_size`` is the number of path points (rows) per forward/backward pass. With ``chunk_size = n_steps × batch``
+every path point is materialised at once (what Captum does without ``internal_chunk_size``): memory grows with
+``n_steps``. With a fixed ``chunk_size`` it stays flat. Each configuration runs in a forked child; its peak memory
 is the growth of the child's maximum resident set size over what it inherited. Prints a table; asserts nothing.
 Run: .venv/bin/python benchmarks/saliency.py
 """
@@ -19,7 +19,7 @@ from creditlib.saliency import integrated_gradients
 torch.set_num_threads(1)
 
 
-def measure(model, x, n_steps: int, batch_size: int) -> tuple[float, float]:
+def measure(model, x, n_steps: int, chunk_size: int) -> tuple[float, float]:
     """(seconds, peak MiB above the inherited resident set) of one IG call, in a forked child."""
     read, write = os.pipe()
     pid = os.fork()
@@ -27,7 +27,7 @@ def measure(model, x, n_steps: int, batch_size: int) -> tuple[float, float]:
         os.close(read)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
-        integrated_gradients(model, x, target=0, n_steps=n_steps, chunk_size=batch_size)
+        integrated_gradients(model, x, target=0, n_steps=n_steps, chunk_size=chunk_size)
         seconds = time.perf_counter() - start
         grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
         os.write(write, f"{seconds} {grown}".encode())
@@ -43,10 +43,10 @@ def main() -> None:
     x = X[:16]
     model = DigitsCNN(seed=0).eval()
     integrated_gradients(model, x, target=0, n_steps=4)         # warm up (allocator, first-call costs)
-    print(f"16 digits, one thread. {'n_steps':>8} {'batch_size':>12} {'seconds':>8} {'peak MiB':>9}")
+    print(f"16 digits, one thread. {'n_steps':>8} {'chunk_size':>12} {'seconds':>8} {'peak MiB':>9}")
     for n_steps in [50, 200, 1000]:
-        for label, batch_size in [("all at once", n_steps * len(x)), ("512", 512), ("64", 64)]:
-            seconds, mib = measure(model, x, n_steps, batch_size)
+        for label, chunk_size in [("all at once", n_steps * len(x)), ("512", 512), ("64", 64)]:
+            seconds, mib = measure(model, x, n_steps, chunk_size)
             print(f"{'':26s} {n_steps:8d} {label:>12s} {seconds:8.2f} {mib:9.1f}")
 
 

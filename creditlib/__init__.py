@@ -4,8 +4,10 @@ Three layers, each importing only from the layers below it (docs/architecture.md
 
 **The attribution library** — what a practitioner imports.
 
-* Floor: :mod:`creditlib.validation` (input checks, seeds, ``ConvergenceWarning``, the device rules) and
-  :mod:`creditlib.coalitions` (coalitions as bitmasks, coalition tables and the limit of exact enumeration).
+* Floor: :mod:`creditlib.validation` (input checks, seeds, ``ConvergenceWarning``, the device rules),
+  :mod:`creditlib.coalitions` (coalitions as bitmasks, coalition tables and the limit of exact enumeration),
+  :mod:`creditlib.rationals` (exact numbers: ``Fraction`` inside, sympy ``Rational`` out) and
+  :mod:`creditlib.contracts` (what each kind of function takes and returns, with a check per kind).
 * Training and linear algebra: :mod:`creditlib.training` (a model as a function of its flat parameter vector,
   full-batch training, per-example gradients, losses) and :mod:`creditlib.solvers` (exact, CG, Neumann and LiSSA
   solvers on any symmetric operator).

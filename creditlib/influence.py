@@ -360,7 +360,7 @@ def _retrain_lbfgs(objective: Callable[..., torch.Tensor], theta0: torch.Tensor,
     warns (``ConvergenceWarning``) naming the models that stopped above ``tol``."""
     out, unconverged = [], []
     for row, w in enumerate(progress_bar(weights, show=progress, desc="leave-one-out (L-BFGS, models)")):
-        theta = lbfgs_minimise(lambda th: objective(th, w), theta0, tol=tol, max_iter=max_iter)
+        theta = lbfgs_minimise(lambda th, w=w: objective(th, w), theta0, tol=tol, max_iter=max_iter)
         norm = float(grad(objective)(theta, w).norm())
         if not norm < tol:
             unconverged.append((int((w == 0).nonzero()[0]) if (w == 0).any() else row, norm))

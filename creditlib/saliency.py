@@ -310,7 +310,7 @@ def integrated_gradients(model: Model, x: torch.Tensor, baseline=None, *, target
         idx = torch.arange(start, min(start + rows, n * b), device=x.device)
         step, example = idx // b, idx % b
         points = base[example] + alphas[step].view(shape) * diff[example]
-        g = _gradient(lambda z: target_scores(model, z, target=targets[example]), points)
+        g = _gradient(lambda z, example=example: target_scores(model, z, target=targets[example]), points)
         total.index_add_(0, example, w[step].view(shape) * g)
     attributions = diff * total
     with torch.no_grad():

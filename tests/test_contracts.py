@@ -14,7 +14,6 @@ import torch
 from creditlib import estimators, saliency, solvers, subset_training
 from creditlib.contracts import check_saliency_method, check_shapley_estimator, check_solver, check_subset_trainer
 from creditlib.estimators import ShapleyEstimate, shapley_permutation
-from creditlib.games import Game
 from creditlib.solvers import InverseHVP
 from creditlib.training import logistic_loss
 

@@ -419,7 +419,7 @@ def test_a_process_pool_gives_the_same_outputs(tiny_digits):
 
 @pytest.mark.slow
 def test_a_dask_cluster_gives_the_same_outputs(tiny_digits):
-    """The README's recipe, ``with Client(...) as c: train_on_subsets(..., executor=c.get_executor())``, on a local
+    """The recipe of docs/benchmarks.md, ``with Client(...) as c: train_on_subsets(..., executor=c.get_executor())``, on a local
     cluster of 2 worker processes: the same outputs as in-process, seeded MLP initialisations included, and no
     process left behind. dask[distributed] is pinned in the course environment, so this runs (never skips) in
     ``make test``; ``make test-lowest`` leaves it out (Dask is not a dependency of creditlib)."""
@@ -453,11 +453,11 @@ def test_progress_bar_and_convergence_warning(tiny_digits, capsys):
     masks = subset_masks(24, 0.5, 4, seed=3)
     with pytest.warns(ConvergenceWarning, match=r"4 of 4 models stopped with gradient norm ≥ tol = 1e-09 \(largest"):
         train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, tol=1e-9, max_iter=2,
-                         progress=True).outputs
+                         progress=True)
     assert "4/4" in capsys.readouterr().err
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05).outputs
+        train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05)
 
 
 def test_train_on_subsets_refuses_bad_inputs(tiny_digits):

@@ -36,7 +36,7 @@ def test_train_on_subsets_makes_no_deviceless_allocation(small_digits, method):
     masks[1] = False
     for model, seed in [(torch.nn.Linear(16, 1).double(), None), (_mlp(), 3)]:
         with DeviceLeakRecorder() as mode:
-            train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, seed=seed, method=method).outputs
+            train_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.05, seed=seed, method=method)
         assert mode.leaks == []
 
 
@@ -46,7 +46,7 @@ def test_sgd_on_subsets_makes_no_deviceless_allocation(small_digits):
     model = _mlp()
     with DeviceLeakRecorder() as mode:
         sgd_on_subsets(model, logistic_loss, X, y, masks, Xt, yt, weight_decay=0.01, lr=0.3, n_iter=3, batch_size=4,
-                       seed=1).outputs
+                       seed=1)
     assert mode.leaks == []
 
 
@@ -114,7 +114,7 @@ def test_data_on_another_device_than_the_model_is_refused(small_digits):
     masks = subset_masks(30, 0.5, 2, seed=0)
     with pytest.raises(ValueError, match="one device"):
         train_on_subsets(torch.nn.Linear(16, 1).double(), logistic_loss, X.to("meta"), y, masks, Xt, yt,
-                         weight_decay=0.05).outputs
+                         weight_decay=0.05)
 
 
 # ---------------------------------------------------------------------------- Newton against oracles
@@ -170,7 +170,7 @@ def test_newton_equals_a_dense_newton_on_softmax_regression_with_bias():
     for k, m in enumerate(masks):
         Xs, ys = X[:30][m], y[:30][m]
 
-        def objective(theta):                                  # written out: W (3×16) then b (3)
+        def objective(theta, Xs=Xs, ys=ys):                    # written out: W (3×16) then b (3)
             z = Xs @ theta[:48].reshape(3, 16).T + theta[48:]
             return (torch.logsumexp(z, dim=1) - z[torch.arange(len(ys)), ys]).mean() + decay / 2 * theta @ theta
 
@@ -209,9 +209,9 @@ def test_the_linear_model_hessian_is_the_lower_triangle_of_the_exact_hessian(sma
         theta = 0.3 * torch.randn(2, fm.theta.numel(), dtype=torch.float64)
         H = hessian(theta, w, torch.ones(2, dtype=torch.float64))
         for k in range(2):
-            def objective(t):                                  # weighted mean loss + ridge, by autograd
+            def objective(t, model=model, fm=fm, wk=w[k], loss=loss, targets=targets):   # weighted mean loss + ridge
                 out = torch.func.functional_call(model, fm.unflatten(t), (X,))
-                return (w[k] * loss(out, targets)).sum() / w[k].sum() + 0.025 * t @ t
+                return (wk * loss(out, targets)).sum() / wk.sum() + 0.025 * t @ t
             exact = torch.autograd.functional.hessian(objective, theta[k])
             torch.testing.assert_close(H[k].tril(), exact.tril(), rtol=0, atol=1e-12)
 

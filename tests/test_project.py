@@ -146,6 +146,31 @@ def test_every_module_is_listed_in_the_package_docstring_and_the_module_map():
     assert not missing, f"module files not in docs/architecture.md's module map: {missing}"
 
 
+def test_every_module_declares_all_and_no_module_imports_another_s_private_names():
+    # Issue 22: every module of the package lists its public names; a private (_) name is used only in its module
+    # (a private *module*, such as creditlib/estimators/_base.py, is imported by its own package only).
+    import ast
+    missing_all, private = [], []
+    for path in sorted((ROOT / "creditlib").rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        targets = [t for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                   for t in (node.targets if isinstance(node, ast.Assign) else [node.target])]
+        if path.parent != ROOT / "creditlib" or path.name != "__init__.py":
+            if not any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+                missing_all.append(name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                outside = node.level == 0 or node.level > 1
+                if any(part.startswith("_") and not part.startswith("__") for part in module.split(".")) and outside:
+                    private.append(f"{name}: from {'.' * node.level}{module}")
+                private += [f"{name}: {alias.name} from {module}" for alias in node.names
+                            if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert not missing_all, f"modules without __all__: {missing_all}"
+    assert not private, f"private names imported across modules: {private}"
+
+
 def test_the_mutation_check_finds_a_function_by_name_in_reformatted_code_and_reports_a_gone_one(tmp_path):
     # tools/mutation_check.py finds each mutant's function by name anywhere in the package and matches its code as
     # a syntax tree, so moving and reformatting the library do not break it; a mutant whose function is gone is

@@ -103,7 +103,7 @@ def test_completeness_and_accuracy_on_a_smooth_model(method, n_steps, rtol):
     assert (delta.abs() <= rtol * gap.abs()).all(), (delta, gap)
     # each coordinate against scipy's adaptive quadrature of the gradient along the path
     for b in range(3):
-        def integrand(a, i):
+        def integrand(a, i, b=b):
             return vanilla_gradient(model, (a * x[b])[None], target=1)[0, i].item()
         ref = [x[b, i].item() * integrate.quad(integrand, 0, 1, args=(i,), epsabs=1e-13)[0] for i in range(5)]
         np.testing.assert_allclose(attr[b].numpy(), ref, rtol=0, atol=rtol * gap.abs().max().item())
@@ -126,7 +126,7 @@ def test_ig_of_the_multilinear_extension_is_the_shapley_value_owen():
         masks = torch.tensor([[(s >> i) & 1 for i in range(n)] for s in range(2**n)], dtype=torch.float64)
         U = torch.as_tensor(np.asarray(table, dtype=np.float64))
 
-        def extension(z):                                     # Ũ(z) = Σ_S U(S) Π_{i∈S} z_i Π_{i∉S} (1 − z_i)
+        def extension(z, masks=masks, U=U):                   # Ũ(z) = Σ_S U(S) Π_{i∈S} z_i Π_{i∉S} (1 − z_i)
             prob = torch.where(masks[None].bool(), z[:, None, :], 1 - z[:, None, :]).prod(-1)
             return torch.stack([prob @ U, torch.zeros(len(z), dtype=z.dtype)], 1)
         attr, delta = integrated_gradients(extension, torch.ones(1, n, dtype=torch.float64), target=0,

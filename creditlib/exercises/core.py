@@ -126,11 +126,12 @@ def expected_is_cached(exercise_id: str) -> bool:
     Parameters
     ----------
     exercise_id : str
-        An exercise id.
+        The id, ``"nb04.2"`` say.
 
     Returns
     -------
     bool
+        True once computed here.
     """
     return exercise_id in _EXPECTED
 

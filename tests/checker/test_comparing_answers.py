@@ -142,7 +142,6 @@ SHAPLEY_VECTORS = ["nb00.1", "nb03.2", "10.5.1b", "10.5.2a"]
 @pytest.mark.usefixtures("judged_in_process")
 @pytest.mark.parametrize("exercise_id", SHAPLEY_VECTORS)
 def test_a_shapley_answer_gets_an_axiom_hint_or_the_wrong_entries_never_both(exercise_id):
-    from creditlib.exercises import get_exercise
     expected = list(get_exercise(exercise_id).expected_value())
     n = len(expected)
     answers = [[e + int(i == 0) for i, e in enumerate(expected)],                  # efficiency fails

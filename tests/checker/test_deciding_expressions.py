@@ -169,7 +169,7 @@ def test_points_drawn_lie_in_the_stated_domain_and_its_ends_are_tried(exercise):
                 assert (low is None or value >= low) and (high is None or value <= high), (s, value, point)
             else:
                 assert (low is None or value > low) and (high is None or value < high), (s, value, point)
-    for symbol, bound, side in [(s, b, side) for ex, s, b, side in BOUNDED if ex is exercise]:
+    for symbol, bound in [(s, b) for ex, s, b, _ in BOUNDED if ex is exercise]:
         assert any(edge[symbol] == sp.sympify(bound).xreplace(edge) for edge in edges), (symbol, bound)
 
 
@@ -226,7 +226,6 @@ def test_rounded_coefficients_in_an_expression():
 @pytest.mark.parametrize("undefined", ["0/0", "0*log(0)"])
 def test_an_unevaluated_undefined_term_is_not_correct(exercise_id, undefined):
     """ref + Mul(0, Pow(0, -1)) read unevaluated: Add would drop the term with coefficient 0 unseen (review 2)."""
-    from creditlib.exercises import get_exercise
     reference = get_exercise(exercise_id).reference()
     zero_times = {"0/0": sp.Pow(0, -1, evaluate=False), "0*log(0)": sp.log(0, evaluate=False)}[undefined]
     answer = sp.Add(reference, sp.Mul(0, zero_times, evaluate=False), evaluate=False)

@@ -64,11 +64,11 @@ def fourier_by_loops(table, p):
     from itertools import product
     n = len(table).bit_length() - 1
     out = np.zeros(len(table))
-    for x in product([-1.0, 1.0], repeat=n):                      # x[i] is coordinate i
-        m = sum(1 << i for i in range(n) if x[i] > 0)
-        weight = np.prod([p if v > 0 else 1 - p for v in x])
+    for point in product([-1.0, 1.0], repeat=n):                      # point[i] is coordinate i
+        m = sum(1 << i for i in range(n) if point[i] > 0)
+        weight = np.prod([p if v > 0 else 1 - p for v in point])
         for S in range(len(table)):
-            phi = np.prod([(x[i] - (2 * p - 1)) / (2 * np.sqrt(p * (1 - p))) for i in range(n) if S >> i & 1])
+            phi = np.prod([(point[i] - (2 * p - 1)) / (2 * np.sqrt(p * (1 - p))) for i in range(n) if S >> i & 1])
             out[S] += weight * table[m] * phi
     return out
 

@@ -195,7 +195,6 @@ def test_a_column_instead_of_a_vector_is_called_a_shape_mismatch():
 
 @pytest.mark.usefixtures("judged_in_process")
 def test_single_precision_gets_a_float64_hint():
-    import torch
     from creditlib.saliency import integrated_gradients
 
     def ig32(model, x, baseline, target, n_steps):
@@ -318,7 +317,6 @@ def test_slips_that_hold_only_on_small_inputs_are_incorrect(exercise_id, slip):
 ])
 def test_the_byte_slips_are_right_up_to_8_players(exercise_id, slip):
     # The premise: these answers pass on the old ranges (N ≤ 4 and N ≤ 6).
-    from creditlib.exercises import get_exercise
     reference = get_exercise(exercise_id).reference()
     rng = np.random.default_rng(0)
     for n in range(2, 9):

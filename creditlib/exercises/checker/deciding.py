@@ -581,14 +581,8 @@ def float_policy(answer: sp.Basic, expected: sp.Basic, symbols: Sequence[sp.Symb
 
     Parameters
     ----------
-    answer : sympy.Basic
-        The reader's plain answer, with floats.
-    expected : sympy.Basic
-        The exact expected value.
-    symbols : sequence of sympy.Symbol, default=()
-        The symbols both may use.
-    domain : mapping, optional
-        As for :func:`decide`.
+    answer, expected, symbols, domain
+        As for :func:`float_status`.
     what : str, default="your answer"
         How the message names the answer.
 

@@ -353,7 +353,7 @@ def plain_copy(value: Any) -> Any:
     Parameters
     ----------
     value : object
-        A reader's answer.
+        The answer as the reader gave it (or a part of it).
 
     Returns
     -------
@@ -480,7 +480,7 @@ def copy_answer(answer: Any) -> Any:
     Parameters
     ----------
     answer : object
-        A reader's answer.
+        What the reader passed to ``check``, as it is.
 
     Returns
     -------
