@@ -100,8 +100,7 @@ test-chapters: $(STAMP)
 # (default, avx2, avx512) and the thread count changes the order of reductions: re-run what depends on them under
 # two other configurations than this machine's own, that is the compared notebooks (solutions/) and the unit tests
 # of the library's numerics. Left out, by file (about 760 forked checks, most of the unit suite's time): the course
-# harness's tests (the checker and the exercise registry: tests/checker/ and, before its regrouping,
-# tests/test_check*.py, test_exercises.py, test_judge.py), whose verdicts compare an answer with a reference
+# harness's tests (the checker and the exercise registry: tests/checker/), whose verdicts compare an answer with a reference
 # computed on the same machine, within tolerances far above round-off; and the tooling's tests (notebook
 # structure, make_chapters, the reader's workflow and progress report, the project files), which compute nothing
 # numeric. A new test file is included unless listed here: list one only if nothing it asserts can change with

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from creditlib.datamodels import fit_datamodels, lds, subset_masks
-from creditlib.subset_training import _train_chunk, train_on_subsets
+from creditlib.subset_training import train_on_subsets
 from creditlib.training import logistic_loss
 from creditlib.datasets import digit_pair
 from creditlib.influence import influence_matrix
@@ -95,8 +95,8 @@ batched = rate(lambda: train_on_subsets(model, logistic_loss, X, y, masks, Xt, y
                                         tol=tol).outputs, len(masks))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 few = masks[:100]
-loop = rate(lambda: [_train_chunk(model, logistic_loss, X, y, m[None], Xt, yt, decay, None, tol, 1000, 10, 1, "lbfgs")
-                     for m in few], len(few))
+loop = rate(lambda: [train_on_subsets(model, logistic_loss, X, y, m[None], Xt, yt, weight_decay=decay, seed=None,
+                                      tol=tol, method="lbfgs", threads=1) for m in few], len(few))     # one at a time
 
 
 def sklearn_loop():

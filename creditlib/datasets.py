@@ -3,7 +3,7 @@
 * :func:`digit_pair`: two classes of the 8×8 digits, as float64 torch tensors (influence notebooks).
 * :func:`digits_images`: all ten digits as ``(n, 1, 8, 8)`` images (the saliency notebook's CNN).
 * :func:`breast_cancer_players`: a balanced draw of training points with optional label noise, as
-  NumPy arrays (the data behind :func:`creditlib.games.data_valuation_game`).
+  NumPy arrays (the data behind :func:`creditlib.chapter_games.data_valuation_game`).
 """
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ def coalition_table(game: Game, *, exact: bool = False, max_players: int = MAX_E
     game : Game
         Evaluated once on all ``2^N`` coalitions (:meth:`Game.values`).
     exact : bool, default=False
-        Convert every utility with :func:`creditlib.coalitions.as_fraction` (floats at their exact binary value).
+        Convert every utility with :func:`creditlib.rationals.as_fraction` (floats at their exact binary value).
     max_players : int, default=MAX_EXACT_PLAYERS
         Refuse games with more players.
 

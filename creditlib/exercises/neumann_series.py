@@ -105,7 +105,7 @@ class SymmetricOperator:
 
 
 def neumann_partial_sum_reference(matvec, v: torch.Tensor, r: int) -> torch.Tensor:
-    """Reference for nb02.1: ``S_r v = Σ_{i=0}^{r} (I − A)^i v`` by :func:`creditlib.influence.solve_neumann`.
+    """Reference for nb02.1: ``S_r v = Σ_{i=0}^{r} (I − A)^i v`` by :func:`creditlib.solvers.solve_neumann`.
 
     With ``scale=1`` the solver's iterate after k terms is ``S_k v``; it is asked for exactly ``r``
     terms (its warning that the tolerance was not reached is expected and silenced).
