@@ -38,48 +38,39 @@ import sys
 
 __all__ = ["confine", "SYSCALLS_DENIED"]
 
-# Syscall numbers (x86-64, then AArch64, which has no fork, vfork, open, creat, unlink, rename, mkdir, ...).
-_X86_64 = {
-    "kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297,
-    "pidfd_send_signal": 424, "pidfd_open": 434, "pidfd_getfd": 438, "fork": 57, "vfork": 58, "execve": 59,
-    "execveat": 322, "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "process_madvise": 440,
-    "process_mrelease": 448, "kcmp": 312, "socket": 41, "socketpair": 53, "creat": 85, "unlink": 87,
-    "unlinkat": 263, "rename": 82, "renameat": 264, "renameat2": 316, "link": 86, "linkat": 265, "symlink": 88,
-    "symlinkat": 266, "mkdir": 83, "mkdirat": 258, "rmdir": 84, "truncate": 76, "ftruncate": 77, "fallocate": 285,
-    "chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93, "lchown": 94,
-    "fchownat": 260, "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197,
-    "lremovexattr": 198, "fremovexattr": 199, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
-    "flock": 73, "mknod": 133, "mknodat": 259, "io_uring_setup": 425, "io_uring_enter": 426,
-    "io_uring_register": 427, "setsid": 112, "setpgid": 109, "setpriority": 141, "sched_setparam": 142,
-    "sched_setscheduler": 144, "ioprio_set": 251, "migrate_pages": 256, "move_pages": 279, "unshare": 272,
-    "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161, "open_tree": 428,
-    "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442,
-    "bpf": 321, "perf_event_open": 298, "userfaultfd": 323, "fanotify_init": 300, "keyctl": 250, "add_key": 248,
-    "request_key": 249, "openat2": 437, "open_by_handle_at": 304, "name_to_handle_at": 303, "reboot": 169,
-    "swapon": 167, "swapoff": 168, "sethostname": 170, "setdomainname": 171, "init_module": 175,
-    "finit_module": 313, "delete_module": 176, "kexec_load": 246, "kexec_file_load": 320, "settimeofday": 164,
-    "clock_settime": 227, "clock_adjtime": 305, "adjtimex": 159, "iopl": 172, "ioperm": 173, "quotactl": 179,
-    "syslog": 103, "vhangup": 153, "acct": 163, "personality": 135, "modify_ldt": 154,
+# Syscalls refused outright, by name: (x86-64 number, AArch64 number); None where AArch64 has no such call
+# (it has no fork, vfork, open, creat, unlink, rename, mkdir, ...).
+_DENIED = {
+    "kill": (62, 129), "tkill": (200, 130), "tgkill": (234, 131), "rt_sigqueueinfo": (129, 138),
+    "rt_tgsigqueueinfo": (297, 240), "pidfd_send_signal": (424, 424), "pidfd_open": (434, 434),
+    "pidfd_getfd": (438, 438), "fork": (57, None), "vfork": (58, None), "execve": (59, 221), "execveat": (322, 281),
+    "ptrace": (101, 117), "process_vm_readv": (310, 270), "process_vm_writev": (311, 271),
+    "process_madvise": (440, 440), "process_mrelease": (448, 448), "kcmp": (312, 272), "socket": (41, 198),
+    "socketpair": (53, 199), "creat": (85, None), "unlink": (87, None), "unlinkat": (263, 35), "rename": (82, None),
+    "renameat": (264, 38), "renameat2": (316, 276), "link": (86, None), "linkat": (265, 37), "symlink": (88, None),
+    "symlinkat": (266, 36), "mkdir": (83, None), "mkdirat": (258, 34), "rmdir": (84, None), "truncate": (76, 45),
+    "ftruncate": (77, 46), "fallocate": (285, 47), "chmod": (90, None), "fchmod": (91, 52), "fchmodat": (268, 53),
+    "fchmodat2": (452, 452), "chown": (92, None), "fchown": (93, 55), "lchown": (94, None), "fchownat": (260, 54),
+    "setxattr": (188, 5), "lsetxattr": (189, 6), "fsetxattr": (190, 7), "removexattr": (197, 14),
+    "lremovexattr": (198, 15), "fremovexattr": (199, 16), "utime": (132, None), "utimes": (235, None),
+    "futimesat": (261, None), "utimensat": (280, 88), "flock": (73, 32), "mknod": (133, None), "mknodat": (259, 33),
+    "io_uring_setup": (425, 425), "io_uring_enter": (426, 426), "io_uring_register": (427, 427), "setsid": (112, 157),
+    "setpgid": (109, 154), "setpriority": (141, 140), "sched_setparam": (142, 118), "sched_setscheduler": (144, 119),
+    "ioprio_set": (251, 30), "migrate_pages": (256, 238), "move_pages": (279, 239), "unshare": (272, 97),
+    "setns": (308, 268), "mount": (165, 40), "umount2": (166, 39), "pivot_root": (155, 41), "chroot": (161, 51),
+    "open_tree": (428, 428), "move_mount": (429, 429), "fsopen": (430, 430), "fsconfig": (431, 431),
+    "fsmount": (432, 432), "fspick": (433, 433), "mount_setattr": (442, 442), "bpf": (321, 280),
+    "perf_event_open": (298, 241), "userfaultfd": (323, 282), "fanotify_init": (300, 262), "keyctl": (250, 219),
+    "add_key": (248, 217), "request_key": (249, 218), "openat2": (437, 437), "open_by_handle_at": (304, 265),
+    "name_to_handle_at": (303, 264), "reboot": (169, 142), "swapon": (167, 224), "swapoff": (168, 225),
+    "sethostname": (170, 161), "setdomainname": (171, 162), "init_module": (175, 105), "finit_module": (313, 273),
+    "delete_module": (176, 106), "kexec_load": (246, 104), "kexec_file_load": (320, 294), "settimeofday": (164, 170),
+    "clock_settime": (227, 112), "clock_adjtime": (305, 266), "adjtimex": (159, 171), "iopl": (172, None),
+    "ioperm": (173, None), "quotactl": (179, 60), "syslog": (103, 116), "vhangup": (153, 58), "acct": (163, 89),
+    "personality": (135, 92), "modify_ldt": (154, None),
 }
-_AARCH64 = {
-    "kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240,
-    "pidfd_send_signal": 424, "pidfd_open": 434, "pidfd_getfd": 438, "execve": 221, "execveat": 281,
-    "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "process_madvise": 440,
-    "process_mrelease": 448, "kcmp": 272, "socket": 198, "socketpair": 199, "unlinkat": 35, "renameat": 38,
-    "renameat2": 276, "linkat": 37, "symlinkat": 36, "mkdirat": 34, "truncate": 45, "ftruncate": 46,
-    "fallocate": 47, "fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchown": 55, "fchownat": 54, "setxattr": 5,
-    "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15, "fremovexattr": 16, "utimensat": 88,
-    "flock": 32, "mknodat": 33, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-    "setsid": 157, "setpgid": 154, "setpriority": 140, "sched_setparam": 118, "sched_setscheduler": 119,
-    "ioprio_set": 30, "migrate_pages": 238, "move_pages": 239, "unshare": 97, "setns": 268, "mount": 40,
-    "umount2": 39, "pivot_root": 41, "chroot": 51, "open_tree": 428, "move_mount": 429, "fsopen": 430,
-    "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442, "bpf": 280, "perf_event_open": 241,
-    "userfaultfd": 282, "fanotify_init": 262, "keyctl": 219, "add_key": 217, "request_key": 218, "openat2": 437,
-    "open_by_handle_at": 265, "name_to_handle_at": 264, "reboot": 142, "swapon": 224, "swapoff": 225,
-    "sethostname": 161, "setdomainname": 162, "init_module": 105, "finit_module": 273, "delete_module": 106,
-    "kexec_load": 104, "kexec_file_load": 294, "settimeofday": 170, "clock_settime": 112, "clock_adjtime": 266,
-    "adjtimex": 171, "quotactl": 60, "syslog": 116, "vhangup": 58, "acct": 89, "personality": 92,
-}
+_X86_64 = {name: x86 for name, (x86, _) in _DENIED.items()}
+_AARCH64 = {name: arm for name, (_, arm) in _DENIED.items() if arm is not None}
 # Calls allowed only with some arguments: (syscall, argument index, rule, values).
 _WRITE_FLAGS = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000      # O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND
 _CLONE_THREAD = 0x00010000
