@@ -11,6 +11,8 @@ exclude_patterns = ["_generated", "**.ipynb_checkpoints"]
 # MyST: $...$ and $$...$$ mathematics in the notebooks' Markdown, typeset by MathJax in the browser.
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
+# As in Jupyter: $$...$$ inside a paragraph (no blank line around it) is display mathematics too.
+myst_dmath_double_inline = True
 
 # The reader's notebooks carry the stored outputs of solutions/ (which make test-solutions checks); the worked
 # answers are solutions/ itself. SITE_EXECUTE=1 executes the reader's notebooks instead, cached (docs/site.md).
@@ -49,6 +51,9 @@ html_theme_options = {
     "use_download_button": True,
     "use_fullscreen_button": False,
 }
+# The theme reads its colour mode from this (left unset, its script logs an error on every page).
+html_context = {"default_mode": "light"}
+html_favicon = "_static/favicon.svg"
 html_static_path = ["_static"]
 html_last_updated_fmt = None
 # MathJax 3 served with the site (tools/build_site.py copies it from the django-static-mathjax wheel): no CDN, so
