@@ -120,6 +120,8 @@ def full_text(browser) -> str:
 
 
 def normalise(text: str) -> str:
+    """Whitespace collapsed, and Sphinx's smart quotes back to straight ones."""
+    text = text.translate(str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"}))
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -152,8 +154,9 @@ def solution_texts(name: str) -> list[str]:
 
 def test_the_site_has_one_reader_page_and_one_answers_page_per_notebook():
     assert NAMES, "no notebooks in solutions/"
-    assert sorted(p.stem for p in (SITE / "chapters").glob("*.html")) == NAMES
-    assert sorted(p.stem for p in (SITE / "answers").glob("*.html")) == NAMES
+    stale = "build/site is not the site of solutions/: rebuild it (make site)"
+    assert sorted(p.stem for p in (SITE / "chapters").glob("*.html")) == NAMES, stale
+    assert sorted(p.stem for p in (SITE / "answers").glob("*.html")) == NAMES, stale
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -189,7 +192,7 @@ def test_the_answers_page_shows_the_worked_answers(browser, base_url, name):
     assert probes, f"solutions/{name}.ipynb: no worked answer to look for"
     missing = [probe for probe in probes if probe not in text]
     # markdown answers render their inline markup, so a few pieces may read differently; code is verbatim
-    assert len(missing) <= len(probes) // 2, f"answers/{name}.html lacks its worked answers: {missing[:3]}"
+    assert len(missing) <= len(probes) // 4, f"answers/{name}.html lacks its worked answers: {missing[:3]}"
 
 
 def test_the_search_finds_shapley(browser, base_url):
