@@ -43,11 +43,12 @@ class SiteError(RuntimeError):
     """The sources cannot make a sound site."""
 
 
-def write_if_changed(path: Path, text: str) -> None:
-    """Write only when the text differs, so Sphinx rebuilds only what changed."""
+def write_if_changed(path: Path, content: str | bytes) -> None:
+    """Write only when the content differs, so Sphinx rebuilds only what changed."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
+    if not path.exists() or path.read_bytes() != data:
+        path.write_bytes(data)
 
 
 def section(text: str, start: str, end: str | None = None) -> str:
@@ -144,7 +145,7 @@ def stage(execute: bool) -> None:
     SRC.mkdir(parents=True, exist_ok=True)
     for path in SITE.rglob("*"):
         if path.is_file():
-            write_if_changed(SRC / path.relative_to(SITE), path.read_text(encoding="utf-8"))
+            write_if_changed(SRC / path.relative_to(SITE), path.read_bytes())
     stage_notebooks(execute)
     stage_api()
     stage_includes()
