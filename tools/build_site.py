@@ -12,13 +12,15 @@ What is staged (docs/site.md says why):
 * ``api/MODULE.rst``: one autodoc page per public module of creditlib (found by walking the package).
 * ``_static/mathjax``: MathJax 3 from the django-static-mathjax wheel, so that pages typeset offline.
 
-``SITE_EXECUTE=1`` instead executes the reader's notebooks with MyST-NB (cached in build/site-cache): slow, for a
-check that the stored outputs are what the reader's copy prints.
+``SITE_EXECUTE=1`` instead executes the reader's notebooks with MyST-NB (cached in build/site-cache), then checks
+that every cell outside the solution blocks printed what solutions/ stores, under the nbval sanitizers of
+tests/nbval_sanitize.cfg: slow (minutes per notebook), the check that the default build's reuse is sound.
 
 Usage: ``python tools/build_site.py [sphinx-build options]``.
 """
 from __future__ import annotations
 
+import configparser
 import importlib.util
 import os
 import pkgutil
@@ -29,7 +31,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_chapters import make_chapter  # noqa: E402
+from make_chapters import SOLUTION_TAG, has_solution_block, make_chapter  # noqa: E402
 from notebooks import CHAPTERS, ROOT, dumps, read, solution_notebooks  # noqa: E402
 
 SITE = ROOT / "site"
@@ -141,6 +143,52 @@ def stage_mathjax() -> None:
         shutil.copytree(es5, target, ignore=others, dirs_exist_ok=True)
 
 
+def sanitizers() -> list[tuple[re.Pattern, str]]:
+    """The regex/replace pairs with which nbval compares outputs (tests/nbval_sanitize.cfg)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(ROOT / "tests" / "nbval_sanitize.cfg", encoding="utf-8")
+    return [(re.compile(parser[name]["regex"]), parser[name]["replace"]) for name in parser.sections()]
+
+
+def output_text(cell, rules) -> str:
+    """A code cell's outputs as text (streams merged, a figure as <image>), sanitized."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type in ("execute_result", "display_data"):
+            parts.append("<image>" if "image/png" in output.data else output.data.get("text/plain", ""))
+        else:
+            parts.append(f"<{output.output_type}>")
+    text = "".join(parts)
+    for regex, replace in rules:
+        text = regex.sub(replace, text)
+    return text
+
+
+def compare_executed() -> list[str]:
+    """Cells outside the solution blocks whose executed outputs (the cache of SITE_EXECUTE=1) differ from the stored."""
+    from jupyter_cache import get_cache
+
+    cache, rules, differences = get_cache(ROOT / "build" / "site-cache"), sanitizers(), []
+    for path in solution_notebooks():
+        solution = read(path)
+        exercise = [has_solution_block(cell.source) for cell in solution.cells if cell.cell_type == "code"
+                    and SOLUTION_TAG not in cell.get("metadata", {}).get("tags", [])]
+        stored = [cell for cell in make_chapter(solution, keep_outputs=True).cells if cell.cell_type == "code"]
+        try:
+            record = cache.match_cache_notebook(read(SRC / "chapters" / path.name))
+        except KeyError:
+            differences.append(f"chapters/{path.name}: not in the execution cache")
+            continue
+        executed = [cell for cell in cache.get_cache_bundle(record.pk).nb.cells if cell.cell_type == "code"]
+        for index, (mine, theirs, answer) in enumerate(zip(stored, executed, exercise)):
+            if not answer and output_text(mine, rules) != output_text(theirs, rules):
+                differences.append(f"chapters/{path.name}, code cell {index + 1}: stored "
+                                   f"{output_text(mine, rules)[:200]!r}, executed {output_text(theirs, rules)[:200]!r}")
+    return differences
+
+
 def stage(execute: bool) -> None:
     SRC.mkdir(parents=True, exist_ok=True)
     for path in SITE.rglob("*"):
@@ -163,6 +211,15 @@ def main(argv: list[str]) -> int:
                str(SRC), str(OUT)]
     print(" ".join(command))
     rc = subprocess.call(command, cwd=ROOT)
+    if rc == 0 and execute:
+        differences = compare_executed()
+        for line in differences:
+            print(line, file=sys.stderr)
+        if differences:
+            print(f"make site: {len(differences)} cell(s) print other outputs in the reader's copy than solutions/ "
+                  "stores: the default build's pages would be wrong there (docs/site.md).", file=sys.stderr)
+            return 1
+        print("Every cell outside the solution blocks printed what solutions/ stores (nbval's sanitizers applied).")
     if rc == 0:
         print(f"The site is in {OUT.relative_to(ROOT)}/: open {OUT.relative_to(ROOT)}/index.html")
     return rc
