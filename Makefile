@@ -28,7 +28,7 @@ define pytest
 	if [ $$rc -eq 5 ]; then echo "no tests collected in: $(1) (treated as success)"; exit 0; fi; exit $$rc
 endef
 
-.PHONY: help install lab progress fresh test test-unit test-fast test-solutions test-chapters test-portable test-lowest lint chapters check-chapters solutions lock benchmarks clean
+.PHONY: help install lab progress fresh test test-unit test-fast test-solutions test-chapters test-portable test-lowest lint chapters check-chapters solutions site test-site lock benchmarks clean
 
 help:
 	@echo "make lab        create .venv if needed, install, copy new chapters into $(MY_NOTEBOOKS)/, open JupyterLab"
@@ -43,6 +43,8 @@ help:
 	@echo "make test-lowest    unit tests with the lowest versions pyproject.toml allows (in .venv-lowest)"
 	@echo "make chapters   regenerate chapters/ from solutions/"
 	@echo "make solutions  re-run solutions/ in place (fresh outputs), then regenerate chapters/"
+	@echo "make site       build the course website into build/site/ (open build/site/index.html; docs/site.md)"
+	@echo "make test-site  the website in headless Chromium (apt-get install chromium chromium-driver)"
 	@echo "make benchmarks run the scripts in benchmarks/ and print their figures"
 	@echo "make lock       re-resolve requirements.in into requirements.txt"
 
@@ -102,13 +104,14 @@ test-chapters: $(STAMP)
 # of the library's numerics. Left out, by file (about 760 forked checks, most of the unit suite's time): the course
 # harness's tests (the checker and the exercise registry: tests/checker/), whose verdicts compare an answer with a reference
 # computed on the same machine, within tolerances far above round-off; and the tooling's tests (notebook
-# structure, make_chapters, the reader's workflow and progress report, the project files), which compute nothing
-# numeric. A new test file is included unless listed here: list one only if nothing it asserts can change with
+# structure, make_chapters, the reader's workflow and progress report, the project files, the website in a browser),
+# which compute nothing numeric. A new test file is included unless listed here: list one only if nothing it asserts can change with
 # the CPU kernels or the thread count.
 PORTABLE_CONFIGS ?= default:1 avx2:2
 PORTABLE_SKIP := --ignore=tests/checker \
 	--ignore=tests/test_notebooks.py --ignore=tests/test_make_chapters.py \
-	--ignore=tests/test_workflow.py --ignore=tests/test_progress.py --ignore=tests/test_project.py
+	--ignore=tests/test_workflow.py --ignore=tests/test_progress.py --ignore=tests/test_project.py \
+	--ignore=tests/test_site.py
 test-portable: $(STAMP)
 	@for config in $(PORTABLE_CONFIGS); do \
 	  capability=$${config%%:*}; threads=$${config##*:}; \
@@ -123,13 +126,14 @@ test-portable: $(STAMP)
 # pyproject.toml's ranges hold: creditlib installed in a venv of its own with every dependency at its lower bound
 # (tools/lowest_versions.py; what those need comes at the newest versions that fit, like uv's lowest-direct), the
 # test tools at the lock's versions, then the unit tests. Left out: the four files that run or generate notebooks
-# (they need the course's Jupyter stack, not the library's ranges), and the Dask test (Dask is a course
-# requirement, not a dependency of creditlib). On Linux, torch comes from PyTorch's CPU index when reachable;
+# (they need the course's Jupyter stack, not the library's ranges), the website's browser test (Sphinx and selenium
+# are course requirements too), and the Dask test (Dask is a course requirement, not a dependency of creditlib). On Linux, torch comes from PyTorch's CPU index when reachable;
 # otherwise PyPI's build of the oldest torch is a CUDA build, about 2.7 GB of downloads and 5 GB in the venv.
 LOWEST_VENV  ?= .venv-lowest
 LOWEST_STAMP := $(LOWEST_VENV)/.installed
 LOWEST_SKIP  := --ignore=tests/test_notebooks.py --ignore=tests/test_progress.py --ignore=tests/test_workflow.py \
-	--ignore=tests/test_make_chapters.py --deselect tests/test_datamodels.py::test_a_dask_cluster_gives_the_same_outputs
+	--ignore=tests/test_make_chapters.py --ignore=tests/test_site.py \
+	--deselect tests/test_datamodels.py::test_a_dask_cluster_gives_the_same_outputs
 $(LOWEST_STAMP): pyproject.toml requirements.txt tools/lowest_versions.py
 	@rm -rf $(LOWEST_VENV)
 	@echo "Creating $(LOWEST_VENV) with $(PYTHON): the lowest versions pyproject.toml allows"
@@ -154,6 +158,17 @@ check-chapters: $(STAMP)
 solutions: $(STAMP)
 	$(BIN)/python tools/run_solutions.py $(NOTEBOOKS)
 	$(BIN)/python tools/make_chapters.py
+
+# The course website (docs/site.md): the reader's notebooks with the stored outputs of solutions/, the worked
+# answers, the creditlib API, into build/site/. Fails on any Sphinx warning (a broken reference, a missing image).
+# SITE_EXECUTE=1 executes the reader's notebooks instead (11 minutes; cached in build/site-cache) and fails unless
+# each cell outside the solution blocks printed what solutions/ stores: the check that reusing them is sound.
+site: $(STAMP)
+	$(BIN)/python tools/build_site.py
+
+# The built site in headless Chromium (tests/test_site.py): here a missing browser or site fails, it does not skip.
+test-site: $(STAMP)
+	CREDIT_SITE_REQUIRED=1 $(BIN)/python -m pytest tests/test_site.py
 
 benchmarks: $(STAMP)
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

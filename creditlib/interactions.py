@@ -27,7 +27,7 @@ __all__ = ["interaction_weights", "shapley_interaction_exact", "conditional_shap
 
 
 def interaction_weights(n_players: int, exact: bool = False) -> np.ndarray:
-    """The weight ``|S|! (N − |S| − 2)! / (N − 1)!`` of the pairwise Shapley interaction index, |S| = 0 .. N−2
+    """The weight ``|S|! (N − |S| − 2)! / (N − 1)!`` of the pairwise Shapley interaction index, ``|S| = 0 .. N−2``
     (Grabisch & Roubens 1999).
 
     Parameters

@@ -100,6 +100,9 @@ def top_eigenvalue(matvec: MatVec, dim: int, *, n_iter: int = 100, seed=0,
 class InverseHVP:
     """A solution of ``A x = v`` with its cost and quality.
 
+    Every solver returns one (:func:`solve_exact`, :func:`solve_cg`, :func:`solve_neumann`, :func:`solve_lissa`,
+    :func:`creditlib.influence.inverse_hvp`); estimators of Shapley values return ``ShapleyEstimate`` likewise.
+
     Attributes
     ----------
     x : Tensor
@@ -114,9 +117,6 @@ class InverseHVP:
     method : str
     spread : float
         LiSSA only: relative spread of the repeats (std over mean norm); 0 otherwise.
-
-    Every solver returns one (:func:`solve_exact`, :func:`solve_cg`, :func:`solve_neumann`, :func:`solve_lissa`,
-    :func:`creditlib.influence.inverse_hvp`); estimators of Shapley values return ``ShapleyEstimate`` likewise.
     """
 
     x: torch.Tensor

@@ -54,6 +54,29 @@ def test_make_chapter_drops_solution_cells_and_clears_outputs():
     assert nb.cells[3].outputs, "the solution notebook itself must not be modified"
 
 
+def test_the_website_s_reader_copy_keeps_the_outputs_of_cells_without_a_solution_block():
+    # make_chapter(keep_outputs=True), for make site: a plain cell keeps its stored output and count, a cell with a
+    # solution block shows none (its stored output is the worked answer's verdict), a solution cell still vanishes.
+    nb = nbformat.v4.new_notebook()
+    plain = nbformat.v4.new_code_cell("print(1 + 1)")
+    plain.execution_count = 1
+    plain.outputs = [nbformat.v4.new_output("stream", text="2\n")]
+    exercise = nbformat.v4.new_code_cell("# BEGIN SOLUTION\nanswer = 7\n# END SOLUTION\ncheck('id', answer)")
+    exercise.execution_count = 2
+    exercise.outputs = [nbformat.v4.new_output("stream", text="correct\n")]
+    worked = nbformat.v4.new_code_cell("print(answer)")
+    worked.metadata["tags"] = ["solution"]
+    worked.outputs = [nbformat.v4.new_output("stream", text="7\n")]
+    nb.cells = [plain, exercise, worked]
+    page = make_chapter(nb, keep_outputs=True)
+    assert [c.source for c in page.cells] == ["print(1 + 1)",
+                                              "# YOUR ANSWER HERE: replace ... with your answer\nanswer = ...\n"
+                                              "check('id', answer)"]
+    assert [o.text for o in page.cells[0].outputs] == ["2\n"] and page.cells[0].execution_count == 1
+    assert page.cells[1].outputs == [] and page.cells[1].execution_count is None
+    assert make_chapter(nb).cells[0].outputs == [], "the default (chapters/) still clears every output"
+
+
 def test_run_solutions_merges_stream_chunks():
     from run_solutions import merge_streams
 

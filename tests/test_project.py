@@ -24,6 +24,8 @@ def test_lock_contains_every_direct_pin_at_the_same_version():
 def test_environment_yml_lists_the_same_packages_at_the_same_minor_versions():
     text = (ROOT / "environment.yml").read_text()
     conda = dict(re.findall(r"^\s+- ([\w-]+)=(\d+\.\d+)\s*$", text, flags=re.M))
+    # a package conda-forge lacks comes from PyPI in the pip section, pinned exactly
+    conda.update(re.findall(r"^\s+- ([\w-]+)==(\d+\.\d+)\.[\w.]+\s*$", text, flags=re.M))
     direct = pins("requirements.in")
     conda_name = {"dask": "dask-core"}    # conda-forge's "dask" also pulls pandas, bokeh, pyarrow...
     for name, version in direct.items():

@@ -93,17 +93,27 @@ def strip_solutions(source: str, where: str = "cell") -> str:
     return "\n".join(out)
 
 
-def make_chapter(solution):
-    """The reader's copy of a solution notebook (a new notebook object)."""
+def has_solution_block(source: str) -> bool:
+    """Whether a code cell holds a ``# BEGIN SOLUTION`` block (the reader gets a stub there)."""
+    return any(BEGIN.match(line) for line in source.splitlines())
+
+
+def make_chapter(solution, keep_outputs: bool = False):
+    """The reader's copy of a solution notebook (a new notebook object).
+
+    With ``keep_outputs`` (the website, tools/build_site.py), a code cell without a solution block keeps its
+    stored outputs; a cell with one shows none, as in the reader's untouched copy.
+    """
     nb = copy.deepcopy(solution)
     cells = []
     for index, cell in enumerate(nb.cells):
         if SOLUTION_TAG in cell.get("metadata", {}).get("tags", []):
             continue
         if cell.cell_type == "code":
+            if not keep_outputs or has_solution_block(cell.source):
+                cell.outputs = []
+                cell.execution_count = None
             cell.source = strip_solutions(cell.source, where=f"cell {index}")
-            cell.outputs = []
-            cell.execution_count = None
         cells.append(cell)
     nb.cells = cells
     return nb

@@ -28,7 +28,7 @@ def scalar_series() -> sp.Expr:
 
 
 def convergence_interval() -> list:
-    """The λ with |1 − λ| < 1, as [lower, upper]."""
+    """The λ with ``|1 − λ| < 1``, as [lower, upper]."""
     lam_real = sp.Symbol("lambda", real=True)
     interval = sp.solve_univariate_inequality(sp.Abs(1 - lam_real) < 1, lam_real, relational=False)
     return [interval.start, interval.end]
