@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from creditlib.coalitions import coalition_codes
+from creditlib.estimators._regression_adjusted import proxy_features, shapley_coefficients
 from creditlib.estimators import (shapley_antithetic, shapley_kernel, shapley_kernel_weights, shapley_leverage,
                                   shapley_regression_adjusted, shapley_stratified)
 from creditlib.game_builders import airport_game, pairwise_game, sparse_unanimity_game
@@ -165,6 +166,29 @@ def test_the_two_proxies_agree_since_pairs_carry_only_the_odd_part():
     linear = shapley_regression_adjusted(game, 200, seed=5, proxy="linear").values
     quadratic = shapley_regression_adjusted(game, 200, seed=5, proxy="quadratic").values
     np.testing.assert_allclose(linear, quadratic, atol=1e-9)
+
+
+@pytest.mark.parametrize("proxy", ["linear", "quadratic", "sized"])
+def test_proxy_shapley_values_in_closed_form_match_enumeration(proxy):
+    # φ(g) = C θ for a random proxy g = features · θ, against shapley_exact of g itself
+    n = 6
+    C = shapley_coefficients(n, proxy)
+    theta = np.random.default_rng(1).normal(size=C.shape[1])
+    game = Game(n, lambda masks: proxy_features(masks, proxy) @ theta)
+    np.testing.assert_allclose(C @ theta, shapley_by_permutations(game), atol=1e-12)
+
+
+@pytest.mark.slow
+def test_sized_proxy_is_unbiased_and_beats_linear_on_a_high_order_game():
+    # N = 10 at 850 evaluations: the size terms are fitted (8 coalitions per feature in each half); 300 runs
+    game = sparse_unanimity_game(10, 12, 3, 8, seed=6)
+    exact = game.info["shapley_values"]
+    runs = {proxy: np.array([shapley_regression_adjusted(game, 850, seed=s, proxy=proxy).values
+                             for s in range(300)]) for proxy in ("linear", "sized")}
+    se = runs["sized"].std(axis=0, ddof=1) / np.sqrt(300)
+    assert (np.abs(runs["sized"].mean(axis=0) - exact) < 5 * se).all()
+    mse = {proxy: np.mean((r - exact) ** 2) for proxy, r in runs.items()}
+    assert mse["sized"] < mse["linear"]
 
 
 def test_kernel_and_leverage_report_no_standard_errors():
