@@ -6,7 +6,8 @@ budget, every estimator runs on seeds 0 .. S−1; the metric is the mean squared
 seeds (MSE). Printed: each creditlib estimator's MSE as a ratio to the best shapiq approximator's (≤ 1: creditlib's
 is at least as accurate), the best of creditlib, and which shapiq approximator was best with its MSE. shapiq's
 evaluations are counted by wrapping the game (every coalition it evaluates, the empty and full ones included), and
-the largest count per budget is checked against the budget. Asserts nothing.
+the largest count per budget is checked against the budget. MSEs below 1e-20 (round-off: an estimator that is
+exact on the game) are floored there, so two exact estimators have the ratio 1. Asserts nothing.
 
 shapiq is not a course dependency; run this in an environment that has it and creditlib, e.g.::
 
@@ -19,6 +20,8 @@ Without shapiq it prints creditlib's MSEs alone.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import time
 
 import numpy as np
@@ -30,6 +33,7 @@ from creditlib.game_builders import airport_game, pairwise_game, sparse_unanimit
 from creditlib.shapley import shapley_exact
 
 BUDGETS = (500, 1000, 2000, 5000, 10000, 20000)
+ROUND_OFF = 1e-20   # an MSE below this is round-off (an exact method): MSEs are floored here before the ratio
 CREDITLIB = {
     "permutation": shapley_permutation,
     "antithetic": shapley_antithetic,
@@ -99,12 +103,19 @@ def run_shapiq(cls, options, game, budget, seed):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--shapiq-cache", help="a JSON file keeping shapiq's MSEs between runs (its results do not "
+                        "change when creditlib's do)")
+    parser.add_argument("--skip-creditlib", action="store_true", help="only fill the shapiq cache")
     parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS))
     parser.add_argument("--games", nargs="+", default=["pairwise N=12", "unanimity N=30", "airport N=30",
                                                        "data valuation N=14"])
     args = parser.parse_args()
     print(f"MSE over players, mean over seeds 0..{args.seeds - 1}; ratios: creditlib MSE / best shapiq MSE")
     header = None
+    cache = {}
+    if args.shapiq_cache and os.path.exists(args.shapiq_cache):
+        with open(args.shapiq_cache, encoding="utf-8") as f:
+            cache = json.load(f)
     for name, game, exact in games(args.games):
         n = game.n_players
         theirs = shapiq_approximators(n)
@@ -116,11 +127,12 @@ def main() -> None:
         for budget in args.budgets:
             start = time.perf_counter()
             ours = {}
-            for label, estimator in CREDITLIB.items():
+            for label, estimator in ({} if args.skip_creditlib else CREDITLIB).items():
                 errors = [np.mean((estimator(game, budget, seed=s).values - exact) ** 2) for s in range(args.seeds)]
                 ours[label] = float(np.mean(errors))
-            other, spent_max = {}, 0
-            for label, (cls, options) in theirs.items():
+            key = f"{name}|{budget}|{args.seeds}"
+            other, spent_max = cache.get(key, ({}, 0))
+            for label, (cls, options) in ({} if key in cache else theirs).items():
                 errors = []
                 for s in range(args.seeds):
                     try:
@@ -132,12 +144,18 @@ def main() -> None:
                     errors.append(np.mean((values - exact) ** 2))
                 else:
                     other[label] = float(np.mean(errors))
+            if args.shapiq_cache and other and key not in cache:
+                cache[key] = (other, spent_max)
+                with open(args.shapiq_cache, "w", encoding="utf-8") as f:
+                    json.dump(cache, f, indent=1)
+            if args.skip_creditlib:
+                print(f"{name} {budget}: shapiq {other}", flush=True)
+                continue
             if other:
                 best_label = min(other, key=other.get)
-                best = other[best_label]
-                cells = " | ".join(f"{ours[m] / best:.3g}" if best > 0 else f"{ours[m]:.2g}" for m in CREDITLIB)
-                best_ours = min(ours.values())
-                ratio = f"{best_ours / best:.3g}" if best > 0 else ("=" if best_ours == 0 else "inf")
+                best = max(other[best_label], ROUND_OFF)
+                cells = " | ".join(f"{max(ours[m], ROUND_OFF) / best:.3g}" for m in CREDITLIB)
+                ratio = f"{max(min(ours.values()), ROUND_OFF) / best:.3g}"
                 tail = f"{ratio} | {best_label} ({best:.2g}) | {spent_max}{' > budget!' if spent_max > budget else ''}"
             else:
                 cells = " | ".join(f"{ours[m]:.2g}" for m in CREDITLIB)

@@ -15,8 +15,8 @@ from ._sampling import evaluate_pairs, paired_design
 __all__ = ["shapley_regression_adjusted", "proxy_features", "shapley_coefficients"]
 
 PROXIES = ("linear", "quadratic", "sized")
-SIZE_POWERS = (2, 4)
-SIZED_ROWS_PER_FEATURE = 8    # below this many coalitions per feature in a half, "sized" falls back to "linear"          # the "sized" proxy's x_i·u^k, u = (2|S| − N)/N
+SIZE_POWERS = (2, 4)          # the "sized" proxy's x_i·u^k, u = (2|S| − N)/N
+SIZED_ROWS_PER_FEATURE = 4    # below this many coalitions per feature in a half, "sized" falls back to "linear"
 
 
 def proxy_features(S: np.ndarray, proxy: str) -> np.ndarray:
@@ -140,7 +140,7 @@ def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: st
     proxy : {"linear", "quadratic", "sized"}, default="quadratic"
         The proxy's terms besides a function of the size: 1 and ``x_i``; also ``x_i x_j`` ("quadratic"); or also
         ``x_i u²`` and ``x_i u⁴`` with ``u = (2|S| − N)/N`` ("sized": each player's effect varies with the size,
-        odd terms that pairs do see), used when each half has at least 8 coalitions per feature and replaced by
+        odd terms that pairs do see), used when each half has at least 4 coalitions per feature and replaced by
         "linear" below that. "sized" is the most accurate on games with high-order interactions once the budget
         pays for it (benchmarks/shapley_sota.py).
     chunk_size : int, default=4096
