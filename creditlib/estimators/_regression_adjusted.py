@@ -12,10 +12,12 @@ from ._base import ShapleyEstimate, check_budget
 from ._kernel import stratum_share
 from ._sampling import evaluate_pairs, paired_design
 
-__all__ = ["shapley_regression_adjusted", "proxy_features", "shapley_coefficients", "tree_shapley"]
+__all__ = ["shapley_regression_adjusted", "proxy_features", "shapley_coefficients", "tree_shapley",
+           "ensemble_shapley"]
 
-PROXIES = ("linear", "quadratic", "sized", "forest")
+PROXIES = ("linear", "quadratic", "sized", "forest", "boosted")
 FOREST = {"n_estimators": 30, "min_samples_leaf": 1, "max_features": 1.0}   # the "forest" proxy's trees
+BOOSTED = {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.3, "subsample": 1.0}   # XGBoost's defaults
 SIZE_POWERS = (2, 4)          # the "sized" proxy's x_i·u^k, u = (2|S| − N)/N
 SIZED_ROWS_PER_FEATURE = 4    # below this many coalitions per feature in a half, "sized" falls back to "linear"
 
@@ -134,6 +136,39 @@ def tree_shapley(tree, n_players: int) -> np.ndarray:
     return phi
 
 
+def ensemble_shapley(model, n_players: int) -> np.ndarray:
+    """Exact Shapley values of the game ``S ↦ model(1_S)``, a fitted random forest or gradient-boosted ensemble.
+
+    By linearity of the Shapley value, an ensemble's values are its trees' (:func:`tree_shapley`) combined as its
+    prediction combines them: a random forest averages its trees; gradient boosting adds to a constant (its initial
+    prediction, which pays nothing) the learning rate times the sum of its trees.
+
+    Parameters
+    ----------
+    model : sklearn.ensemble.RandomForestRegressor or sklearn.ensemble.GradientBoostingRegressor
+        Fitted on the N indicators of coalitions (0 or 1, so every split is at 0.5), with squared-error loss.
+    n_players : int
+        N.
+
+    Returns
+    -------
+    ndarray of float64, shape (N,)
+    """
+    from sklearn.ensemble import GradientBoostingRegressor
+    if isinstance(model, GradientBoostingRegressor):
+        trees = model.estimators_[:, 0]
+        return model.learning_rate * np.sum([tree_shapley(t.tree_, n_players) for t in trees], axis=0)
+    return np.mean([tree_shapley(t.tree_, n_players) for t in model.estimators_], axis=0)
+
+
+def _fit_trees(proxy: str, Z: np.ndarray, target: np.ndarray, seed: int):
+    """The "forest" or "boosted" proxy's ensemble, fitted on coalitions' indicators ``Z`` to ``target``."""
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+    if proxy == "forest":
+        return RandomForestRegressor(**FOREST, random_state=seed).fit(Z, target)
+    return GradientBoostingRegressor(**BOOSTED, random_state=seed).fit(Z, target)
+
+
 def _marginal_weights(S: np.ndarray) -> np.ndarray:
     """``c_i(S)``, the weight of ``U(S)`` in player i's Shapley value (eq. (10.12)): ``(s−1)!(N−s)!/N!`` if i ∈ S,
     ``−s!(N−s−1)!/N!`` if not."""
@@ -219,8 +254,8 @@ def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: st
         members = rng.permutation(np.flatnonzero(design.stratum == k))
         fold[members] = np.arange(len(members)) % 2
     ends = np.array([np.zeros(n, bool), np.ones(n, bool)])
-    forest = proxy == "forest"
-    if proxy in ("sized", "forest"):
+    trees = proxy if proxy in ("forest", "boosted") else None
+    if proxy in ("sized", "forest", "boosted"):
         few = 2 * int((fold != 1).sum()) + 2 < SIZED_ROWS_PER_FEATURE * (5 * n + 2)
         proxy = "linear" if few else "sized"                # too few coalitions to fit the size terms
     features = [proxy_features(design.S, proxy), proxy_features(~design.S, proxy), proxy_features(ends, proxy)]
@@ -233,14 +268,13 @@ def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: st
         y = np.concatenate([vS[fit], vC[fit], [empty, grand]])
         theta = np.linalg.lstsq(X, y, rcond=None)[0]
         gS, gC, g_ends, phi_g = features[0] @ theta, features[1] @ theta, features[2] @ theta, C @ theta
-        if forest:                                          # trees on what the regression leaves
-            from sklearn.ensemble import RandomForestRegressor
+        if trees:                                           # trees on what the regression leaves
             Z = np.concatenate([design.S[fit], ~design.S[fit], ends]).astype(np.float64)
-            model = RandomForestRegressor(**FOREST, random_state=int(rng.integers(2**31))).fit(Z, y - X @ theta)
+            model = _fit_trees(trees, Z, y - X @ theta, int(rng.integers(2**31)))
             gS = gS + model.predict(design.S.astype(np.float64))
             gC = gC + model.predict((~design.S).astype(np.float64))
             g_ends = g_ends + model.predict(ends.astype(np.float64))
-            phi_g = phi_g + np.mean([tree_shapley(t.tree_, n) for t in model.estimators_], axis=0)
+            phi_g = phi_g + ensemble_shapley(model, n)
         residual = (vS - gS) - (vC - gC)                                        # r(S) − r([N] ∖ S)
         terms = residual[:, None] * weights                                     # (k, n)
         r_ends = np.array([empty, grand]) - g_ends
