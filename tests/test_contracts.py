@@ -89,7 +89,8 @@ ESTIMATOR_OPTIONS = {"shapley_permutation": {}, "shapley_difference": {}, "shapl
                      "shapley_stratified": {}, "shapley_kernel": {}, "shapley_leverage": {},
                      "shapley_regression_adjusted": {}, "shapley_regression_adjusted[linear]": {"proxy": "linear"},
                      "shapley_regression_adjusted[sized]": {"proxy": "sized"},
-                     "shapley_regression_adjusted[forest]": {"proxy": "forest"}}
+                     "shapley_regression_adjusted[forest]": {"proxy": "forest"},
+                     "shapley_regression_adjusted[boosted]": {"proxy": "boosted"}}
 
 
 def test_every_estimator_is_checked():

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from creditlib.coalitions import coalition_codes
-from creditlib.estimators._regression_adjusted import proxy_features, shapley_coefficients, tree_shapley
+from creditlib.estimators._regression_adjusted import (ensemble_shapley, proxy_features, shapley_coefficients,
+                                                       tree_shapley)
 from creditlib.estimators._kernel import design_rows
 from creditlib.estimators._sampling import paired_design
 from creditlib.estimators import (shapley_antithetic, shapley_kernel, shapley_kernel_weights, shapley_leverage,
@@ -230,11 +231,28 @@ def test_tree_shapley_matches_enumeration_on_fitted_trees():
         np.testing.assert_allclose(tree_shapley(tree.tree_, n), shapley_exact(game), atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["boosted", "forest"])
+def test_ensemble_shapley_matches_enumeration_on_fitted_ensembles(kind):
+    # the ensemble's own prediction, enumerated over all 2^N coalitions (boosting: init plus learning rate × trees,
+    # subsampled rows; the forest: the mean of its trees), against the tree-by-tree closed form
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+    n = 6
+    rng = np.random.default_rng(2)
+    Z = (rng.random((200, n)) < 0.5).astype(float)
+    y = Z[:, 0] * Z[:, 1] * Z[:, 2] - 2.0 * Z[:, 3] + rng.normal(size=200) + 3.0
+    model = (GradientBoostingRegressor(n_estimators=25, max_depth=4, learning_rate=0.3, subsample=0.8,
+                                       random_state=0) if kind == "boosted" else
+             RandomForestRegressor(n_estimators=5, random_state=0)).fit(Z, y)
+    game = Game(n, lambda masks: model.predict(masks.astype(float)))
+    np.testing.assert_allclose(ensemble_shapley(model, n), shapley_exact(game), atol=1e-12)
+
+
 @pytest.mark.slow
-def test_forest_proxy_is_unbiased_on_a_small_game():
-    # N = 6 at 40 evaluations (sized falls back to linear, the forest is fitted): 300 runs, within 5 standard errors
+@pytest.mark.parametrize("proxy", ["boosted", "forest"])
+def test_tree_proxies_are_unbiased_on_a_small_game(proxy):
+    # N = 6 at 40 evaluations (sized falls back to linear, the trees are fitted): 300 runs, within 5 standard errors
     game = table_game(6, seed=9)
-    runs = np.array([shapley_regression_adjusted(game, 40, seed=s, proxy="forest").values for s in range(300)])
+    runs = np.array([shapley_regression_adjusted(game, 40, seed=s, proxy=proxy).values for s in range(300)])
     se = runs.std(axis=0, ddof=1) / np.sqrt(len(runs))
     assert (np.abs(runs.mean(axis=0) - shapley_by_permutations(game)) < 5 * se).all()
 
@@ -289,6 +307,17 @@ def test_bad_arguments_get_clear_errors(estimator):
         estimator(game, 100, chunk_size=0)
     with pytest.raises(TypeError):
         estimator(game, 100, seed="a")
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 30])
+def test_boosted_proxy_keeps_the_budget(n):
+    # the trees are fitted at every budget (the size terms too from 4 coalitions per feature in a half)
+    for budget in ([6, 7, 9, 16, 23, 44] if n < 30 else [6, 97, 500, 1001]):
+        game = table_game(n, seed=budget) if n < 30 else airport_game(np.random.default_rng(0).uniform(size=30))
+        before = game.evaluations
+        estimate = shapley_regression_adjusted(game, budget, seed=budget, proxy="boosted")
+        assert estimate.n_evaluations == game.evaluations - before <= budget
+        assert np.isfinite(estimate.values).all()
 
 
 def test_unknown_proxy_is_refused():
