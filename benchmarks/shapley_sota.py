@@ -15,6 +15,7 @@ shapiq is not a course dependency; run this in an environment that has it and cr
     /root/.pyenv/versions/3.12.1/bin/python -m venv /work/venvs/shapiq312     # shapiq ≥ 1.5 needs Python ≥ 3.12
     /work/venvs/shapiq312/bin/pip install shapiq sympy && /work/venvs/shapiq312/bin/pip install -e . --no-deps
     /work/venvs/shapiq312/bin/python benchmarks/shapley_sota.py [--seeds 10] [--budgets 500 1000 ...] [--games ...]
+        [--estimators regr_forest regr_boosted ...]
 
 Without shapiq it prints creditlib's MSEs alone.
 """

@@ -16,7 +16,8 @@ spent, method). One module per family:
   (Lundberg & Lee 2017; Covert & Lee 2021), and :func:`shapley_kernel_weights`, the Shapley kernel by size;
 * ``_leverage``: :func:`shapley_leverage`, Leverage SHAP (Musco & Witter, ICLR 2025);
 * ``_regression_adjusted``: :func:`shapley_regression_adjusted`, regression-adjusted Monte Carlo (Witter, Liu &
-  Musco 2025): a linear or quadratic proxy plus an unbiased sampled correction;
+  Musco 2025): a proxy (linear, quadratic, or trees: a random forest or gradient boosting) plus an unbiased
+  sampled correction;
 * ``_sampling``: the paired, size-stratified coalition designs the three regression estimators share;
 * ``_base``: :class:`ShapleyEstimate` and the budget checks the estimators share.
 
