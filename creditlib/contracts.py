@@ -27,7 +27,10 @@ dataclass otherwise): never a bare tuple, and never a type that changes with an 
 * A *Shapley estimator* ``f(game, budget, *, seed=None, chunk_size=..., **options)`` returns a
   :class:`~creditlib.estimators.ShapleyEstimate`, evaluates the game's utility at most ``budget`` times and reports
   how many, refuses a budget below its minimum (``ValueError``) or not an integer (``TypeError``), gives one result
-  for one seed whatever ``chunk_size``, and converges to the exact values: :func:`check_shapley_estimator`.
+  for one seed whatever ``chunk_size``, and converges to the exact values: :func:`check_shapley_estimator`. Its
+  standard errors are non-negative, or all NaN when the estimator has no honest one (a regression fit such as
+  KernelSHAP), which its docstring says; an estimate with NaN standard errors is then held to an absolute
+  tolerance instead.
 * A *solver* of ``A x = v`` returns an :class:`~creditlib.solvers.InverseHVP` whose ``x`` is shaped like ``v``, on
   its device and in its dtype, solves the rows of a batch as it solves each row alone, and reports its true
   residual: :func:`check_solver`.
@@ -116,11 +119,12 @@ def check_saliency_method(method: Callable, model: torch.nn.Module, x: torch.Ten
 
 
 def check_shapley_estimator(estimator: Callable, game: Game | None = None, *, budget: int = 4000,
-                            tolerance: float = 6.0, **options) -> None:
+                            tolerance: float = 6.0, atol: float = 1e-2, **options) -> None:
     """Check a Shapley estimator against the contract of its kind (see the module docstring); an ``AssertionError`` names the first clause it breaks.
 
     Ground truth first: on a small game the estimate must lie within ``tolerance`` standard errors (plus 1e-9) of
-    :func:`creditlib.shapley.shapley_exact`.
+    :func:`creditlib.shapley.shapley_exact`, or within ``atol`` of it when the estimator reports no standard
+    errors (all NaN).
 
     Parameters
     ----------
@@ -132,6 +136,8 @@ def check_shapley_estimator(estimator: Callable, game: Game | None = None, *, bu
         The budget of the accuracy check.
     tolerance : float, default=6.0
         Standard errors allowed between the estimate and the exact values.
+    atol : float, default=1e-2
+        The absolute error allowed when the standard errors are all NaN.
     **options
         Passed to ``estimator``.
 
@@ -157,14 +163,19 @@ def check_shapley_estimator(estimator: Callable, game: Game | None = None, *, bu
     _require(used <= budget and estimate.n_evaluations == used, what,
              f"spends at most the budget {budget} and reports it (spent {used}, reported {estimate.n_evaluations})")
     _require(estimate.values.shape == (n,) and estimate.std_errors.shape == (n,), what, f"values of shape ({n},)")
-    _require(bool(np.isfinite(estimate.values).all() and (estimate.std_errors >= 0).all()), what,
-             "finite values and non-negative standard errors")
+    no_errors = bool(np.isnan(estimate.std_errors).all())
+    _require(bool(np.isfinite(estimate.values).all() and (no_errors or (estimate.std_errors >= 0).all())), what,
+             "finite values and non-negative standard errors (or all NaN: none)")
     _require(_unchanged(before, _global_states()), what, "leaves the global random generators alone")
     _require(_same(estimator(game, budget, seed=0, **options).values, estimate.values), what, "one result for one seed")
     chunked = estimator(game, budget, seed=0, chunk_size=7, **options).values
     _require(bool(np.allclose(chunked, estimate.values, rtol=1e-12, atol=1e-12)), what,
              "chunk_size does not change the result (beyond the order of a sum's round-off)")
     error = np.abs(estimate.values - np.asarray(exact, dtype=float))
+    if no_errors:
+        _require(bool((error <= atol).all()), what, f"within {atol} of the exact values when it reports no standard "
+                 f"errors (errors {np.round(error, 4)})")
+        return
     _require(bool((error <= tolerance * estimate.std_errors + 1e-9).all()), what,
              f"within {tolerance} standard errors of the exact values (errors {np.round(error, 4)}, standard errors "
              f"{np.round(estimate.std_errors, 4)})")

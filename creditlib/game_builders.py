@@ -1,5 +1,7 @@
 """Ways to build a :class:`~creditlib.games.Game`: from unanimity games and dividends, at random, by weighted voting,
-from a model's features, or with symbolic utilities (Section 10.2).
+from a model's features, or with symbolic utilities (Section 10.2); and games whose exact Shapley values come in
+closed form for any N, stored in ``game.info["shapley_values"]`` (:func:`pairwise_game`,
+:func:`sparse_unanimity_game`, :func:`airport_game`), the estimators' test beds.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from .rationals import as_value_array
 from .validation import as_numpy, check_int, check_random_state
 
 __all__ = ["unanimity_game", "game_from_dividends", "random_game", "random_structured_game", "weighted_voting_game",
-           "feature_game", "symbolic_utilities", "random_dividend_game"]
+           "feature_game", "symbolic_utilities", "random_dividend_game", "pairwise_game", "sparse_unanimity_game",
+           "airport_game"]
 
 
 # ---------------------------------------------------------------------------- building blocks
@@ -309,3 +312,124 @@ def random_dividend_game(n_players: int, n_terms: int, max_order: int, seed=None
         T = tuple(sorted(rng.choice(n_players, size=order, replace=False).tolist()))
         dividends[T] = dividends.get(T, 0.0) + float(rng.normal())
     return game_from_dividends(dividends, n_players, players)
+
+
+# ---------------------------------------------------------------------------- games with closed-form Shapley values
+# Each stores its exact Shapley values in ``game.info["shapley_values"]`` (float64), for any number of players.
+def pairwise_game(n_players: int, seed=None, *, players: Sequence[str] | None = None) -> Game:
+    """An additive-plus-pairwise (quadratic) game ``U(S) = Σ_{i∈S} a_i + Σ_{i<j, i,j∈S} B_ij``.
+
+    Its only Harsanyi dividends are of order 1 and 2, so ``s_i = a_i + ½ Σ_{j≠i} B_ij`` (Theorem 10.2.5). Paired
+    (antithetic) sampling is exact on it. ``a_i`` and ``B_ij`` are standard normal.
+
+    Parameters
+    ----------
+    n_players : int
+        N (at least 1).
+    seed : None, int or numpy.random.Generator, default=None
+        Seed of the coefficients; see :func:`creditlib.validation.check_random_state`.
+    players : sequence of str, optional
+        Player names.
+
+    Returns
+    -------
+    Game
+        Float utilities, vectorised; ``game.info`` holds ``"shapley_values"`` and the coefficients ``"a"``, ``"B"``
+        (symmetric, zero diagonal).
+    """
+    n = check_int(n_players, "n_players", low=1)
+    rng = check_random_state(seed)
+    a = rng.normal(size=n)
+    B = np.triu(rng.normal(size=(n, n)), k=1)
+    B = B + B.T
+
+    def utility(masks: np.ndarray) -> np.ndarray:
+        z = masks.astype(np.float64)
+        return z @ a + 0.5 * np.einsum("ki,ij,kj->k", z, B, z)
+
+    game = Game(n, utility, players)
+    game.info.update(shapley_values=a + 0.5 * B.sum(axis=1), a=a, B=B)
+    return game
+
+
+def sparse_unanimity_game(n_players: int, n_terms: int, min_order: int, max_order: int, seed=None, *,
+                          players: Sequence[str] | None = None) -> Game:
+    """A sum of ``n_terms`` unanimity games of high order on random coalitions: ``U(S) = Σ_k c_k · 1[T_k ⊆ S]``.
+
+    Each ``|T_k|`` is uniform on ``min_order .. max_order``, ``T_k`` uniform of that size and ``c_k`` standard
+    normal; ``s_i = Σ_{k: i∈T_k} c_k / |T_k|`` (Theorem 10.2.5).
+
+    Parameters
+    ----------
+    n_players : int
+        N (at least 1).
+    n_terms : int
+        Number of unanimity terms (at least 1; a coalition drawn twice adds up its coefficients).
+    min_order, max_order : int
+        The orders' range, ``1 ≤ min_order ≤ max_order ≤ N``.
+    seed : None, int or numpy.random.Generator, default=None
+        Seed of the terms; see :func:`creditlib.validation.check_random_state`.
+    players : sequence of str, optional
+        Player names.
+
+    Returns
+    -------
+    Game
+        Float utilities, vectorised; ``game.dividends`` the terms, ``game.info["shapley_values"]`` the exact values.
+    """
+    n = check_int(n_players, "n_players", low=1)
+    n_terms = check_int(n_terms, "n_terms", low=1)
+    max_order = check_int(max_order, "max_order", low=1, high=n)
+    min_order = check_int(min_order, "min_order", low=1, high=max_order)
+    rng = check_random_state(seed)
+    dividends: dict[tuple, float] = {}
+    for _ in range(n_terms):
+        T = tuple(sorted(rng.choice(n, size=int(rng.integers(min_order, max_order + 1)), replace=False).tolist()))
+        dividends[T] = dividends.get(T, 0.0) + float(rng.normal())
+    game = game_from_dividends(dividends, n, players)
+    values = np.zeros(n)
+    for T, c in dividends.items():
+        values[list(T)] += c / len(T)
+    game.info["shapley_values"] = values
+    return game
+
+
+def airport_game(costs, players: Sequence[str] | None = None) -> Game:
+    """The airport game (Littlechild & Owen 1973): ``U(S) = max_{i∈S} c_i``, the runway coalition S needs, ``U(∅) = 0``.
+
+    With the costs sorted, ``c_(1) ≤ … ≤ c_(N)``, each stretch ``c_(k) − c_(k−1)`` of runway is shared equally by
+    the ``N − k + 1`` players who need it: ``s_(j) = Σ_{k≤j} (c_(k) − c_(k−1)) / (N − k + 1)``. A game of high
+    order (its dividends alternate in sign over every coalition).
+
+    Parameters
+    ----------
+    costs : array_like of float, shape (N,)
+        Non-negative, finite costs.
+    players : sequence of str, optional
+        Player names.
+
+    Returns
+    -------
+    Game
+        Float utilities, vectorised; ``game.info`` holds ``"shapley_values"`` and ``"costs"``.
+
+    Raises
+    ------
+    ValueError
+        Costs not a non-empty vector of finite non-negative numbers.
+    """
+    c = np.asarray(as_numpy(costs), dtype=np.float64)
+    if c.ndim != 1 or len(c) == 0 or not np.isfinite(c).all() or (c < 0).any():
+        raise ValueError(f"costs must be a non-empty vector of finite non-negative numbers, got {costs!r}.")
+    n = len(c)
+    order = np.argsort(c, kind="stable")
+    steps = np.diff(np.concatenate([[0.0], c[order]])) / (n - np.arange(n))
+    values = np.empty(n)
+    values[order] = np.cumsum(steps)
+
+    def utility(masks: np.ndarray) -> np.ndarray:
+        return np.where(masks, c, 0.0).max(axis=1)
+
+    game = Game(n, utility, players)
+    game.info.update(shapley_values=values, costs=c)
+    return game

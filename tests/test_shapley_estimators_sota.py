@@ -1,0 +1,222 @@
+"""The state-of-the-art Shapley estimators (issue 23): antithetic permutations, Stratified SVARM, paired KernelSHAP,
+Leverage SHAP and regression-adjusted Monte Carlo, and the games with closed-form Shapley values they are judged on.
+
+Oracles: the definition over all N! orders (tests/oracles.py), ``shapley_exact`` over all coalitions, exact
+rationals, closed forms worked by hand, and the empirical spread over many seeds."""
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+from math import comb
+
+import numpy as np
+import pytest
+
+from creditlib.coalitions import coalition_codes
+from creditlib.estimators import (shapley_antithetic, shapley_kernel, shapley_kernel_weights, shapley_leverage,
+                                  shapley_regression_adjusted, shapley_stratified)
+from creditlib.game_builders import airport_game, pairwise_game, sparse_unanimity_game
+from creditlib.games import Game
+from creditlib.shapley import shapley_exact
+from oracles import shapley_by_permutations
+
+NEW = [shapley_antithetic, shapley_stratified, shapley_kernel, shapley_leverage, shapley_regression_adjusted]
+MINIMUM = {shapley_antithetic: lambda n: 2 * n, shapley_stratified: lambda n: {1: 2, 2: 4, 3: 8}.get(n, 2 * n + 2),
+           shapley_kernel: lambda n: 4, shapley_leverage: lambda n: 4, shapley_regression_adjusted: lambda n: 6}
+PAIRED = [shapley_antithetic, shapley_kernel, shapley_leverage, shapley_regression_adjusted]
+UNBIASED = [shapley_antithetic, shapley_stratified, shapley_regression_adjusted]
+
+
+def table_game(n, seed, integers=False):
+    rng = np.random.default_rng(seed)
+    table = rng.integers(-20, 21, size=2**n).astype(float) if integers else rng.normal(size=2**n)
+    return Game(n, lambda masks: table[coalition_codes(masks)])
+
+
+# ---------------------------------------------------------------------------- the games' closed forms
+@pytest.mark.parametrize("make", [lambda: pairwise_game(6, seed=1), lambda: sparse_unanimity_game(6, 8, 3, 6, seed=2),
+                                  lambda: airport_game([3.0, 1.0, 4.0, 1.0, 5.0, 9.0])])
+def test_closed_form_values_match_the_definition_over_all_orders(make):
+    game = make()
+    np.testing.assert_allclose(game.info["shapley_values"], shapley_by_permutations(game), atol=1e-12)
+
+
+def test_airport_game_by_hand():
+    # costs 1, 3, 6: the first stretch (1) is shared by 3, the second (2) by 2, the third (3) by 1
+    game = airport_game([6.0, 1.0, 3.0])
+    np.testing.assert_allclose(game.info["shapley_values"], [1 / 3 + 1 + 3, 1 / 3, 1 / 3 + 1])
+    assert game(np.array([True, False, True])) == 6.0 and game(np.zeros(3, bool)) == 0.0
+
+
+def test_sparse_unanimity_orders_lie_in_range_and_builders_are_seeded():
+    game = sparse_unanimity_game(20, 30, 5, 9, seed=4)
+    assert all(5 <= len(T) <= 9 for T in game.dividends)
+    same = sparse_unanimity_game(20, 30, 5, 9, seed=4)
+    assert game.dividends == same.dividends
+    np.testing.assert_array_equal(pairwise_game(5, seed=3).info["B"], pairwise_game(5, seed=3).info["B"])
+    with pytest.raises(ValueError, match="non-negative"):
+        airport_game([1.0, -2.0])
+    with pytest.raises(ValueError):
+        sparse_unanimity_game(5, 3, 4, 2)
+
+
+# ---------------------------------------------------------------------------- the Shapley kernel
+@pytest.mark.parametrize("n", [2, 3, 5, 8])
+def test_kernel_weights_sum_the_kernel_over_every_coalition(n):
+    # Lundberg & Lee's kernel (N−1)/(C(N,|S|)|S|(N−|S|)), summed coalition by coalition, normalised
+    totals = [Fraction(0)] * (n - 1)
+    for r in range(1, n):
+        for _ in itertools.combinations(range(n), r):
+            totals[r - 1] += Fraction(n - 1, comb(n, r) * r * (n - r))
+    expected = [float(t / sum(totals)) for t in totals]
+    np.testing.assert_allclose(shapley_kernel_weights(n), expected, rtol=1e-13)
+
+
+def test_kernel_weights_by_hand_and_bad_input():
+    np.testing.assert_allclose(shapley_kernel_weights(4), [1 / 3 / (1 / 3 + 1 / 4 + 1 / 3), 1 / 4 / (11 / 12),
+                                                           1 / 3 / (11 / 12)])
+    with pytest.raises(ValueError):
+        shapley_kernel_weights(1)
+
+
+# ---------------------------------------------------------------------------- exact where they should be
+@pytest.mark.parametrize("estimator", PAIRED, ids=lambda f: f.__name__)
+def test_paired_estimators_are_exact_on_a_pairwise_game(estimator):
+    # interactions of order ≤ 2: an order with its reverse, or a coalition with its complement, gives the exact value
+    game = pairwise_game(12, seed=5)
+    estimate = estimator(game, 300, seed=0)
+    np.testing.assert_allclose(estimate.values, game.info["shapley_values"], atol=1e-9)
+
+
+@pytest.mark.parametrize("estimator", [shapley_kernel, shapley_leverage, shapley_regression_adjusted],
+                         ids=lambda f: f.__name__)
+def test_a_budget_of_every_coalition_gives_the_exact_values(estimator):
+    game = table_game(6, seed=1)
+    estimate = estimator(game, 2**6, seed=0)
+    np.testing.assert_allclose(estimate.values, shapley_by_permutations(table_game(6, seed=1)), atol=1e-10)
+    assert estimate.n_evaluations == 2**6                      # each coalition once
+
+
+@pytest.mark.parametrize("estimator", NEW, ids=lambda f: f.__name__)
+def test_small_games_are_exact_at_their_smallest_sufficient_budget(estimator):
+    for n in (1, 2):
+        game = table_game(n, seed=n)
+        budget = max(2**n, MINIMUM[estimator](n) if n > 1 else 2)
+        np.testing.assert_allclose(estimator(game, budget, seed=0).values, shapley_exact(game), atol=1e-12)
+
+
+def test_stratified_is_exact_on_three_players_and_its_warm_up_strata():
+    game = table_game(3, seed=7)
+    estimate = shapley_stratified(game, 8, seed=0)
+    np.testing.assert_allclose(estimate.values, shapley_by_permutations(game), atol=1e-12)
+    np.testing.assert_array_equal(estimate.std_errors, 0.0)
+
+
+@pytest.mark.parametrize("estimator", NEW, ids=lambda f: f.__name__)
+def test_estimators_converge_on_high_order_games(estimator):
+    for game in (sparse_unanimity_game(10, 12, 4, 8, seed=1), airport_game(np.random.default_rng(2).uniform(size=10))):
+        estimate = estimator(game, 900, seed=3)
+        exact = game.info["shapley_values"]
+        assert np.abs(estimate.values - exact).max() < 0.25 * np.abs(exact).max()
+
+
+# ---------------------------------------------------------------------------- unbiasedness
+def test_antithetic_is_unbiased_over_its_whole_sample_space():
+    # One pair of orders on 4 players: the sample space is the 12 pairs {π, reverse π}, equally likely. Integer
+    # utilities make each estimate an exact dyadic rational; seeds are drawn until all 12 have appeared.
+    game = table_game(4, seed=11, integers=True)
+    seen = {}
+    for seed in range(400):
+        values = shapley_antithetic(game, 8, seed=seed).values
+        seen[tuple(values)] = values
+        if len(seen) == 12:
+            break
+    assert len(seen) == 12
+    mean = [sum(Fraction(v[i]) for v in seen.values()) / 12 for i in range(4)]
+    assert mean == [Fraction(x) for x in shapley_exact(game, exact=True)]
+
+
+@pytest.mark.parametrize("estimator,budget", [(shapley_antithetic, 40), (shapley_stratified, 60),
+                                              (shapley_regression_adjusted, 60)], ids=lambda x: getattr(x, "__name__", x))
+def test_unbiased_estimators_average_to_the_exact_values(estimator, budget):
+    # 1500 independent runs: the mean is within 5 of its standard errors (the spread over runs / √1500) of the truth
+    game = table_game(7, seed=2)
+    runs = np.array([estimator(game, budget, seed=seed).values for seed in range(1500)])
+    exact = shapley_by_permutations(game)
+    se = runs.std(axis=0, ddof=1) / np.sqrt(len(runs))
+    assert (np.abs(runs.mean(axis=0) - exact) < 5 * se).all()
+
+
+@pytest.mark.parametrize("estimator", UNBIASED, ids=lambda f: f.__name__)
+def test_standard_errors_match_the_spread_over_seeds(estimator):
+    # the reported standard error (root mean square over runs) against the standard deviation of the estimates:
+    # within 35 %, or for the regression-adjusted estimator, conservative by design (the mean of its two halves'
+    # errors bounds the error of their average), between 0.9 and 1.6 times it
+    game = table_game(8, seed=4)
+    runs = [estimator(game, 160, seed=seed) for seed in range(400)]
+    spread = np.array([r.values for r in runs]).std(axis=0, ddof=1)
+    reported = np.sqrt(np.mean([r.std_errors**2 for r in runs], axis=0))
+    low, high = (0.9, 1.6) if estimator is shapley_regression_adjusted else (0.65, 1.35)
+    assert (reported > low * spread).all() and (reported < high * spread).all(), reported / spread
+
+
+def test_the_two_proxies_agree_since_pairs_carry_only_the_odd_part():
+    game = sparse_unanimity_game(9, 15, 2, 6, seed=3)
+    linear = shapley_regression_adjusted(game, 200, seed=5, proxy="linear").values
+    quadratic = shapley_regression_adjusted(game, 200, seed=5, proxy="quadratic").values
+    np.testing.assert_allclose(linear, quadratic, atol=1e-9)
+
+
+def test_kernel_and_leverage_report_no_standard_errors():
+    game = table_game(6, seed=3)
+    for estimator in (shapley_kernel, shapley_leverage):
+        assert np.isnan(estimator(game, 30, seed=0).std_errors).all()
+
+
+# ---------------------------------------------------------------------------- budgets and arguments
+@pytest.mark.parametrize("estimator", NEW, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_budget_is_never_exceeded_and_the_minimum_is_named(estimator, n):
+    minimum = MINIMUM[estimator](n) if n > 1 else 2
+    for budget in range(minimum, 2**n + 12):
+        game = table_game(n, seed=budget)
+        estimate = estimator(game, budget, seed=budget)
+        assert estimate.n_evaluations == game.evaluations <= budget
+        assert np.isfinite(estimate.values).all()
+    with pytest.raises(ValueError, match=f"at least {minimum} utility evaluations"):
+        estimator(table_game(n, seed=0), minimum - 1, seed=0)
+
+
+@pytest.mark.parametrize("estimator", NEW, ids=lambda f: f.__name__)
+def test_budget_is_kept_on_a_larger_game(estimator):
+    game = airport_game(np.random.default_rng(0).uniform(size=30))
+    for budget in (MINIMUM[estimator](30), 97, 500, 1001):
+        before = game.evaluations
+        assert estimator(game, budget, seed=1).n_evaluations == game.evaluations - before <= budget
+
+
+@pytest.mark.parametrize("estimator", NEW, ids=lambda f: f.__name__)
+def test_bad_arguments_get_clear_errors(estimator):
+    game = table_game(4, seed=0)
+    with pytest.raises(TypeError, match="budget must be an integer"):
+        estimator(game, 100.0)
+    with pytest.raises(ValueError, match="chunk_size"):
+        estimator(game, 100, chunk_size=0)
+    with pytest.raises(TypeError):
+        estimator(game, 100, seed="a")
+
+
+def test_unknown_proxy_is_refused():
+    with pytest.raises(ValueError, match="proxy must be one of"):
+        shapley_regression_adjusted(table_game(4, seed=0), 100, proxy="xgboost")
+
+
+@pytest.mark.parametrize("estimator", NEW, ids=lambda f: f.__name__)
+def test_same_seed_same_result_and_global_rng_untouched(estimator):
+    game = sparse_unanimity_game(9, 10, 2, 5, seed=0)
+    state = np.random.get_state()[1].copy()
+    a = estimator(game, 150, seed=7).values
+    b = estimator(game, 150, seed=np.random.default_rng(7)).values
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, estimator(game, 150, seed=8).values)
+    assert np.array_equal(state, np.random.get_state()[1])
