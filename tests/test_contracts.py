@@ -87,17 +87,18 @@ def _is_estimator(function) -> bool:
 
 ESTIMATOR_OPTIONS = {"shapley_permutation": {}, "shapley_difference": {}, "shapley_antithetic": {},
                      "shapley_stratified": {}, "shapley_kernel": {}, "shapley_leverage": {},
-                     "shapley_regression_adjusted": {}, "shapley_regression_adjusted_linear": {"proxy": "linear"}}
+                     "shapley_regression_adjusted": {}, "shapley_regression_adjusted[linear]": {"proxy": "linear"},
+                     "shapley_regression_adjusted[sized]": {"proxy": "sized"}}
 
 
 def test_every_estimator_is_checked():
     found = {name for name, f in _public_functions(estimators).items() if _is_estimator(f)}
-    assert found == {name.removesuffix("_linear") for name in ESTIMATOR_OPTIONS}
+    assert found == {name.split("[")[0] for name in ESTIMATOR_OPTIONS}
 
 
 @pytest.mark.parametrize("name", sorted(ESTIMATOR_OPTIONS))
 def test_estimators_meet_their_contract(name):
-    check_shapley_estimator(getattr(estimators, name.removesuffix("_linear")), **ESTIMATOR_OPTIONS[name])
+    check_shapley_estimator(getattr(estimators, name.split("[")[0]), **ESTIMATOR_OPTIONS[name])
 
 
 @pytest.mark.parametrize("name", ["shapley_kernel", "shapley_leverage", "shapley_regression_adjusted"])

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 from creditlib.coalitions import coalition_codes
+from creditlib.estimators._regression_adjusted import proxy_features, shapley_coefficients
+from creditlib.estimators._sampling import paired_design
 from creditlib.estimators import (shapley_antithetic, shapley_kernel, shapley_kernel_weights, shapley_leverage,
                                   shapley_regression_adjusted, shapley_stratified)
 from creditlib.game_builders import airport_game, pairwise_game, sparse_unanimity_game
@@ -77,6 +79,23 @@ def test_kernel_weights_by_hand_and_bad_input():
                                                            1 / 3 / (11 / 12)])
     with pytest.raises(ValueError):
         shapley_kernel_weights(1)
+
+
+# ---------------------------------------------------------------------------- the paired design
+def test_paired_design_weights_give_unbiased_sums_over_all_coalitions():
+    # Σ_units weight · f(S) estimates Σ over every unit {S, [N]∖S} of f(S) + f([N]∖S), for an f that no
+    # symmetry makes easy; the units are enumerated by brute force (N = 7: all 126 proper pairs)
+    n = 7
+    f = np.random.default_rng(0).normal(size=2**n)
+    codes = lambda masks: coalition_codes(masks)                          # noqa: E731
+    total = sum(f[c] + f[(2**n - 1) ^ c] for c in range(1, 2**n - 1)) / 2
+    gen = np.random.default_rng(1)
+    sums = []
+    for _ in range(2000):
+        d = paired_design(gen, n, 40, np.array([1.0, 2.0, 1.5]), replace=True)
+        sums.append(np.sum(d.weight * (f[codes(d.S)] + f[codes(~d.S)])))
+    assert d.enumerated[0] and not d.enumerated[1:].any()                 # the 7 pairs of size 1 fit in
+    assert abs(np.mean(sums) - total) < 5 * np.std(sums) / np.sqrt(len(sums))
 
 
 # ---------------------------------------------------------------------------- exact where they should be
@@ -165,6 +184,29 @@ def test_the_two_proxies_agree_since_pairs_carry_only_the_odd_part():
     linear = shapley_regression_adjusted(game, 200, seed=5, proxy="linear").values
     quadratic = shapley_regression_adjusted(game, 200, seed=5, proxy="quadratic").values
     np.testing.assert_allclose(linear, quadratic, atol=1e-9)
+
+
+@pytest.mark.parametrize("proxy", ["linear", "quadratic", "sized"])
+def test_proxy_shapley_values_in_closed_form_match_enumeration(proxy):
+    # φ(g) = C θ for a random proxy g = features · θ, against shapley_exact of g itself
+    n = 6
+    C = shapley_coefficients(n, proxy)
+    theta = np.random.default_rng(1).normal(size=C.shape[1])
+    game = Game(n, lambda masks: proxy_features(masks, proxy) @ theta)
+    np.testing.assert_allclose(C @ theta, shapley_by_permutations(game), atol=1e-12)
+
+
+@pytest.mark.slow
+def test_sized_proxy_is_unbiased_and_beats_linear_on_a_high_order_game():
+    # N = 10 at 850 evaluations: the size terms are fitted (at least 4 coalitions per feature in each half); 300 runs
+    game = sparse_unanimity_game(10, 12, 3, 8, seed=6)
+    exact = game.info["shapley_values"]
+    runs = {proxy: np.array([shapley_regression_adjusted(game, 850, seed=s, proxy=proxy).values
+                             for s in range(300)]) for proxy in ("linear", "sized")}
+    se = runs["sized"].std(axis=0, ddof=1) / np.sqrt(300)
+    assert (np.abs(runs["sized"].mean(axis=0) - exact) < 5 * se).all()
+    mse = {proxy: np.mean((r - exact) ** 2) for proxy, r in runs.items()}
+    assert mse["sized"] < mse["linear"]
 
 
 def test_kernel_and_leverage_report_no_standard_errors():

@@ -14,25 +14,34 @@ from ._sampling import evaluate_pairs, paired_design
 
 __all__ = ["shapley_regression_adjusted", "proxy_features", "shapley_coefficients"]
 
-PROXIES = ("linear", "quadratic")
+PROXIES = ("linear", "quadratic", "sized")
+SIZE_POWERS = (2, 4)          # the "sized" proxy's x_i·u^k, u = (2|S| − N)/N
+SIZED_ROWS_PER_FEATURE = 4    # below this many coalitions per feature in a half, "sized" falls back to "linear"
 
 
 def proxy_features(S: np.ndarray, proxy: str) -> np.ndarray:
-    """The proxy's features of each coalition in ±1 coding ``x_i = 2·1[i∈S] − 1``: 1, x_i (and x_i x_j, i < j).
+    """The proxy's features of each coalition: in ±1 coding ``x_i = 2·1[i∈S] − 1``, 1 and x_i (and x_i x_j,
+    i < j), and the indicator of each size ``|S| = 0 .. N`` (a function of the size alone).
 
     Parameters
     ----------
     S : ndarray of bool, shape (k, n_players)
         Coalitions.
-    proxy : {"linear", "quadratic"}
-        Which terms.
+    proxy : {"linear", "quadratic", "sized"}
+        Which terms; "sized" adds ``x_i u²`` and ``x_i u⁴`` with ``u = (2|S| − N)/N``: each player's effect
+        varying with the coalition's size (odd terms of order 3 and 5, which paired samples see).
 
     Returns
     -------
-    ndarray of float64, shape (k, 1 + N) or (k, 1 + N + N(N−1)/2)
+    ndarray of float64, shape (k, 1 + N + (N + 1)), (k, 1 + N + (N + 1) + N(N−1)/2) or (k, 1 + 3N + (N + 1))
     """
     x = 2.0 * S - 1.0
-    columns = [np.ones((len(S), 1)), x]
+    sizes = np.zeros((len(S), S.shape[1] + 1))
+    sizes[np.arange(len(S)), S.sum(axis=1)] = 1.0
+    columns = [np.ones((len(S), 1)), x, sizes]
+    if proxy == "sized":
+        u = (2.0 * S.sum(axis=1, keepdims=True) - S.shape[1]) / S.shape[1]
+        columns += [x * u**k for k in SIZE_POWERS]
     if proxy == "quadratic":
         i, j = np.triu_indices(S.shape[1], k=1)
         columns.append(x[:, i] * x[:, j])
@@ -42,15 +51,16 @@ def proxy_features(S: np.ndarray, proxy: str) -> np.ndarray:
 def shapley_coefficients(n_players: int, proxy: str) -> np.ndarray:
     """The Shapley value of each proxy feature, a matrix ``C`` with ``φ(g) = C θ`` for ``g = features · θ``.
 
-    In ±1 coding, the game ``x_i`` pays 2 to player i (it is ``2·1[i∈S] − 1``), the constant pays nothing, and
-    ``x_i x_j`` is unchanged when a coalition is replaced by its complement, so it pays nothing either (an even
-    game has zero Shapley values: pair S with ``[N] ∖ S ∖ {i}`` in eq. (10.12)).
+    In ±1 coding, the game ``x_i`` pays 2 to player i (it is ``2·1[i∈S] − 1``), the constant pays nothing, a
+    function of the size alone, symmetric in the players, pays each ``(h(N) − h(0))/N`` by efficiency, and
+    ``x_i x_j`` is unchanged when a coalition is replaced by its complement, so it pays nothing (an even game has
+    zero Shapley values: pair S with ``[N] ∖ S ∖ {i}`` in eq. (10.12)).
 
     Parameters
     ----------
     n_players : int
         N.
-    proxy : {"linear", "quadratic"}
+    proxy : {"linear", "quadratic", "sized"}
         Which terms.
 
     Returns
@@ -58,10 +68,33 @@ def shapley_coefficients(n_players: int, proxy: str) -> np.ndarray:
     ndarray of float64, shape (N, number of features)
     """
     n = n_players
-    width = 1 + n + (n * (n - 1) // 2 if proxy == "quadratic" else 0)
+    width = 1 + n + (n + 1) + (n * (n - 1) // 2 if proxy == "quadratic" else 0)
     C = np.zeros((n, width))
     C[np.arange(n), 1 + np.arange(n)] = 2.0
+    C[:, 1 + n] = -1.0 / n                       # the indicator of |S| = 0
+    C[:, 1 + n + n] = 1.0 / n                    # the indicator of |S| = N
+    if proxy == "sized":
+        blocks = [C]
+        for k in SIZE_POWERS:
+            own, other = _sized_payments(n, ((2.0 * np.arange(n + 1) - n) / n) ** k)
+            blocks.append(np.where(np.eye(n, dtype=bool), own, other))
+        C = np.concatenate(blocks, axis=1)
     return C
+
+
+def _sized_payments(n: int, q: np.ndarray) -> tuple[float, float]:
+    """Shapley values of the game ``x_i q(|S|)``: what player i gets, and what each other player gets.
+
+    With ``x_i = 2 z_i − 1`` the game is ``Σ_j z_j β_j(|S|) + h(|S|)`` with ``β_i = 2q``, ``β_j = 0`` otherwise and
+    ``h = −q``. Player j's marginal gain on a coalition T of size t without j is
+    ``β_j(t+1) + Σ_{l∈T} (β_l(t+1) − β_l(t)) + h(t+1) − h(t)``, and averaged over the T of size t the sum over l
+    counts each other player with probability ``t/(N−1)``; eq. (10.12) then averages over t with weight 1/N.
+    """
+    t = np.arange(n)
+    step = q[1:] - q[:-1]
+    own = float(np.sum(2.0 * q[1:] - step)) / n
+    other = float(np.sum(2.0 * t / (n - 1) * step - step)) / n
+    return own, other
 
 
 def _marginal_weights(S: np.ndarray) -> np.ndarray:
@@ -79,7 +112,8 @@ def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: st
     """Regression-adjusted Monte Carlo (Witter, Liu & Musco 2025, arXiv 2506.11849): proxy plus sampled correction.
 
     By linearity of the Shapley value, ``φ(U) = φ(g) + φ(U − g)`` for any proxy g. A proxy linear or quadratic in
-    the coalition's indicator is fitted by least squares on half of the sampled coalitions; its Shapley values
+    the coalition's indicator, plus a function of its size (which takes the residual's mean at each size out of
+    the correction), is fitted by least squares on half of the sampled coalitions; its Shapley values
     come in closed form (:func:`shapley_coefficients`), and the residual's, ``φ(U − g)``, are estimated without
     bias from the other half by the Monte Carlo sum of eq. (10.12) over coalitions drawn in a paired,
     size-stratified design (each S with its complement; size pair s drawn ``∝ 1/√(s(N−s))``, which minimises the
@@ -103,8 +137,12 @@ def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: st
     seed : None, int or numpy.random.Generator, default=None
         Seed of the random generator (no global state is touched); see
         :func:`creditlib.validation.check_random_state`.
-    proxy : {"linear", "quadratic"}, default="quadratic"
-        The proxy's terms: 1 and ``x_i``, or also ``x_i x_j``.
+    proxy : {"linear", "quadratic", "sized"}, default="quadratic"
+        The proxy's terms besides a function of the size: 1 and ``x_i``; also ``x_i x_j`` ("quadratic"); or also
+        ``x_i u²`` and ``x_i u⁴`` with ``u = (2|S| − N)/N`` ("sized": each player's effect varies with the size,
+        odd terms that pairs do see), used when each half has at least 4 coalitions per feature and replaced by
+        "linear" below that. "sized" is the most accurate on games with high-order interactions once the budget
+        pays for it (benchmarks/shapley_sota.py).
     chunk_size : int, default=4096
         Coalitions per utility call (at least 1); bounds memory, does not change the estimate.
 
@@ -143,6 +181,8 @@ def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: st
         members = rng.permutation(np.flatnonzero(design.stratum == k))
         fold[members] = np.arange(len(members)) % 2
     ends = np.array([np.zeros(n, bool), np.ones(n, bool)])
+    if proxy == "sized" and 2 * int((fold != 1).sum()) + 2 < SIZED_ROWS_PER_FEATURE * (5 * n + 2):
+        proxy = "linear"                                    # too few coalitions to fit the size terms
     features = [proxy_features(design.S, proxy), proxy_features(~design.S, proxy), proxy_features(ends, proxy)]
     C = shapley_coefficients(n, proxy)
     weights = _marginal_weights(design.S)                   # (k, n)

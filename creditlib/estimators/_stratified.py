@@ -2,11 +2,15 @@
 AAAI 2024)."""
 from __future__ import annotations
 
+from itertools import combinations
+from math import comb
+
 import numpy as np
 
 from ..games import Game
 from ..validation import check_int, check_random_state
 from ._base import ShapleyEstimate, check_budget, random_subsets
+from ._sampling import allocate_units
 
 __all__ = ["shapley_stratified", "svarm_size_distribution"]
 
@@ -44,8 +48,10 @@ def _exact_sizes(n: int) -> list[int]:
 def _all_of_size(n: int, size: int) -> np.ndarray:
     if size in (0, n):
         return np.full((1, n), size == n)
-    eye = np.eye(n, dtype=bool)
-    return eye if size == 1 else ~eye
+    combos = list(combinations(range(n), size))
+    masks = np.zeros((len(combos), n), bool)
+    masks[np.repeat(np.arange(len(combos)), size), np.array(combos).ravel()] = True
+    return masks
 
 
 def shapley_stratified(game: Game, budget: int, *, seed=None, chunk_size: int = 4096) -> ShapleyEstimate:
@@ -54,9 +60,11 @@ def shapley_stratified(game: Game, budget: int, *, seed=None, chunk_size: int = 
     The Shapley value is split into strata by size and membership (their eq. (3)):
     ``φ_i = (1/N) Σ_{ℓ=0}^{N−1} (φ⁺_{i,ℓ} − φ⁻_{i,ℓ})``, with ``φ⁺_{i,ℓ}`` the mean utility of the coalitions of
     size ℓ+1 that contain i and ``φ⁻_{i,ℓ}`` that of the coalitions of size ℓ that do not. The strata of sizes
-    0, 1, N−1 and N are computed exactly first (``2N + 2`` evaluations, their warm-up); then each sampled
-    coalition A, of a size drawn from :func:`svarm_size_distribution` and uniform within it, updates one stratum
-    of every player: ``φ⁺_{i,|A|−1}`` for i ∈ A, ``φ⁻_{i,|A|}`` for i ∉ A. A stratum still empty at the end takes
+    0, 1, N−1 and N are computed exactly first (``2N + 2`` evaluations, their warm-up); the rest of the budget is
+    shared among sizes 2 .. N−2 in proportion to :func:`svarm_size_distribution`, a size whose share pays for
+    all its coalitions being enumerated too (shapiq's "border trick"), the others getting that many coalitions
+    drawn uniformly (fixed numbers per size, where the paper draws the size at random). Each sampled
+    coalition A updates one stratum of every player: ``φ⁺_{i,|A|−1}`` for i ∈ A, ``φ⁻_{i,|A|}`` for i ∉ A. A stratum still empty at the end takes
     the mean of all sampled coalitions of its size (the paper leaves it at 0), so that a small budget does not
     bias the estimate towards zero. The estimate is consistent, unbiased once every stratum is sampled. The
     standard error treats each player's strata as independent means (which they are, given their counts); a
@@ -97,8 +105,16 @@ def shapley_stratified(game: Game, budget: int, *, seed=None, chunk_size: int = 
     rng = check_random_state(seed)
     start = game.evaluations
     m = budget - len(warm) if n >= 4 else 0
-    sizes = rng.choice(np.arange(2, n - 1), size=m, p=svarm_size_distribution(n)) if m else np.zeros(0, int)
-    masks = np.concatenate([warm, random_subsets(rng, sizes, n)])
+    blocks = [warm]
+    if m:   # sizes 2 .. N−2: enumerated where the budget's share pays for all of them, the rest drawn in fixed numbers
+        middle = np.arange(2, n - 1)
+        counts = np.array([comb(n, int(k)) for k in middle], dtype=np.float64)
+        full, drawn = allocate_units(m, svarm_size_distribution(n), counts)
+        exact_sizes = exact_sizes + [int(k) for k in middle[full]]
+        blocks += [_all_of_size(n, int(k)) for k in middle[full]]
+        sizes = np.repeat(middle[~full], drawn[~full])
+        blocks.append(random_subsets(rng, rng.permutation(sizes), n))
+    masks = np.concatenate(blocks)
     v = np.concatenate([np.asarray(game(masks[i:i + chunk_size]), dtype=np.float64)
                         for i in range(0, len(masks), chunk_size)])
     onehot = np.zeros((len(masks), n + 1))
