@@ -7,7 +7,8 @@ seeds (MSE). Printed: each creditlib estimator's MSE as a ratio to the best shap
 is at least as accurate), the best of creditlib, and which shapiq approximator was best with its MSE. shapiq's
 evaluations are counted by wrapping the game (every coalition it evaluates, the empty and full ones included), and
 the largest count per budget is checked against the budget. MSEs below 1e-20 (round-off: an estimator that is
-exact on the game) are floored there, so two exact estimators have the ratio 1. Asserts nothing.
+exact on the game) are floored there, so two exact estimators have the ratio 1, and a cell reads "exact" where
+creditlib's estimator is. Asserts nothing.
 
 shapiq is not a course dependency; run this in an environment that has it and creditlib, e.g.::
 
@@ -154,8 +155,9 @@ def main() -> None:
             if other:
                 best_label = min(other, key=other.get)
                 best = max(other[best_label], ROUND_OFF)
-                cells = " | ".join(f"{max(ours[m], ROUND_OFF) / best:.3g}" for m in CREDITLIB)
+                cells = " | ".join("exact" if ours[m] <= ROUND_OFF else f"{ours[m] / best:.3g}" for m in CREDITLIB)
                 ratio = f"{max(min(ours.values()), ROUND_OFF) / best:.3g}"
+                best_label += " (exact)" if best <= ROUND_OFF else ""
                 tail = f"{ratio} | {best_label} ({best:.2g}) | {spent_max}{' > budget!' if spent_max > budget else ''}"
             else:
                 cells = " | ".join(f"{ours[m]:.2g}" for m in CREDITLIB)

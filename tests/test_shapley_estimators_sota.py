@@ -14,6 +14,7 @@ import pytest
 
 from creditlib.coalitions import coalition_codes
 from creditlib.estimators._regression_adjusted import proxy_features, shapley_coefficients
+from creditlib.estimators._kernel import design_rows
 from creditlib.estimators._sampling import paired_design
 from creditlib.estimators import (shapley_antithetic, shapley_kernel, shapley_kernel_weights, shapley_leverage,
                                   shapley_regression_adjusted, shapley_stratified)
@@ -91,11 +92,33 @@ def test_paired_design_weights_give_unbiased_sums_over_all_coalitions():
     total = sum(f[c] + f[(2**n - 1) ^ c] for c in range(1, 2**n - 1)) / 2
     gen = np.random.default_rng(1)
     sums = []
-    for _ in range(2000):
-        d = paired_design(gen, n, 40, np.array([1.0, 2.0, 1.5]), replace=True)
+    for _ in range(3000):
+        d = paired_design(gen, n, 14, np.array([2.0, 1.0, 1.0]), replace=True)
         sums.append(np.sum(d.weight * (f[codes(d.S)] + f[codes(~d.S)])))
     assert d.enumerated[0] and not d.enumerated[1:].any()                 # the 7 pairs of size 1 fit in
+    assert list(d.drawn[1:]) == [4, 3]
     assert abs(np.mean(sums) - total) < 5 * np.std(sums) / np.sqrt(len(sums))
+
+
+def test_kernel_rows_give_an_unbiased_shapley_kernel_gram_matrix():
+    # Σ_rows w zzᵀ over the design estimates Σ_S μ(S) zzᵀ over every proper coalition, μ the Shapley kernel
+    # (N−1)/(C(N,|S|)|S|(N−|S|)) (Lundberg & Lee 2017), enumerated here by brute force
+    n = 6
+    full = np.zeros((n, n))
+    for r in range(1, n):
+        for T in itertools.combinations(range(n), r):
+            z = np.zeros(n)
+            z[list(T)] = 1
+            full += (n - 1) / (comb(n, r) * r * (n - r)) * np.outer(z, z)
+    gen = np.random.default_rng(2)
+    grams = []
+    for _ in range(3000):
+        d = paired_design(gen, n, 9, np.array([1.0, 1.0, 1.0]), replace=True)
+        rows, _, w = design_rows(d, np.zeros(len(d.S)), np.zeros(len(d.S)))
+        grams.append((w[:, None, None] * rows[:, :, None] * rows[:, None, :]).sum(axis=0))
+    grams = np.array(grams)
+    se = grams.std(axis=0) / np.sqrt(len(grams))
+    assert (np.abs(grams.mean(axis=0) - full) <= 5 * se + 1e-12).all()
 
 
 # ---------------------------------------------------------------------------- exact where they should be

@@ -132,7 +132,9 @@ def stratum_share(share_of_size: np.ndarray) -> np.ndarray:
 
 
 def design_rows(design: PairedDesign, vS: np.ndarray, vC: np.ndarray):
-    """The regression's rows: every coalition of the design with its Shapley-kernel weight times its unit's weight.
+    """The regression's rows: every coalition of the design with its Shapley-kernel weight
+    ``(N−1)/(C(N,s) s (N−s))`` times its unit's weight, so that weighted sums over the rows estimate the kernel's
+    sums over all proper coalitions without bias.
 
     Parameters
     ----------
@@ -149,9 +151,9 @@ def design_rows(design: PairedDesign, vS: np.ndarray, vC: np.ndarray):
     n = design.S.shape[1]
     rows = np.concatenate([design.S, ~design.S])
     sizes = rows.sum(axis=1)
-    mu = np.array([0.0] + [1.0 / (comb(n, s) * s * (n - s)) for s in range(1, n)] + [0.0])
+    mu = np.array([0.0] + [(n - 1) / (comb(n, s) * s * (n - s)) for s in range(1, n)] + [0.0])
     weights = np.concatenate([design.weight, design.weight]) * mu[sizes]
-    return rows, np.concatenate([vS, vC]), weights * (1.0 / weights.max() if len(weights) else 1.0)
+    return rows, np.concatenate([vS, vC]), weights
 
 
 def shapley_kernel(game: Game, budget: int, *, seed=None, chunk_size: int = 4096) -> ShapleyEstimate:
