@@ -43,6 +43,7 @@ CREDITLIB = {
     "leverage": shapley_leverage,
     "regr_adj": lambda game, budget, seed: shapley_regression_adjusted(game, budget, seed=seed, proxy="linear"),
     "regr_sized": lambda game, budget, seed: shapley_regression_adjusted(game, budget, seed=seed, proxy="sized"),
+    "regr_forest": lambda game, budget, seed: shapley_regression_adjusted(game, budget, seed=seed, proxy="forest"),
 }
 SHAPIQ = {  # class name: options (those missing from the installed shapiq are skipped)
     "PermutationSamplingSV": {},

@@ -88,7 +88,8 @@ def _is_estimator(function) -> bool:
 ESTIMATOR_OPTIONS = {"shapley_permutation": {}, "shapley_difference": {}, "shapley_antithetic": {},
                      "shapley_stratified": {}, "shapley_kernel": {}, "shapley_leverage": {},
                      "shapley_regression_adjusted": {}, "shapley_regression_adjusted[linear]": {"proxy": "linear"},
-                     "shapley_regression_adjusted[sized]": {"proxy": "sized"}}
+                     "shapley_regression_adjusted[sized]": {"proxy": "sized"},
+                     "shapley_regression_adjusted[forest]": {"proxy": "forest"}}
 
 
 def test_every_estimator_is_checked():

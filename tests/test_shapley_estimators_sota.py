@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from creditlib.coalitions import coalition_codes
-from creditlib.estimators._regression_adjusted import proxy_features, shapley_coefficients
+from creditlib.estimators._regression_adjusted import proxy_features, shapley_coefficients, tree_shapley
 from creditlib.estimators._kernel import design_rows
 from creditlib.estimators._sampling import paired_design
 from creditlib.estimators import (shapley_antithetic, shapley_kernel, shapley_kernel_weights, shapley_leverage,
@@ -217,6 +217,26 @@ def test_proxy_shapley_values_in_closed_form_match_enumeration(proxy):
     theta = np.random.default_rng(1).normal(size=C.shape[1])
     game = Game(n, lambda masks: proxy_features(masks, proxy) @ theta)
     np.testing.assert_allclose(C @ theta, shapley_by_permutations(game), atol=1e-12)
+
+
+def test_tree_shapley_matches_enumeration_on_fitted_trees():
+    from sklearn.ensemble import RandomForestRegressor
+    n = 6
+    rng = np.random.default_rng(0)
+    Z = rng.random((150, n)) < 0.5
+    model = RandomForestRegressor(n_estimators=4, random_state=0).fit(Z.astype(float), rng.normal(size=150))
+    for tree in model.estimators_:
+        game = Game(n, lambda masks, tree=tree: tree.predict(masks.astype(float)))
+        np.testing.assert_allclose(tree_shapley(tree.tree_, n), shapley_exact(game), atol=1e-12)
+
+
+@pytest.mark.slow
+def test_forest_proxy_is_unbiased_on_a_small_game():
+    # N = 6 at 40 evaluations (sized falls back to linear, the forest is fitted): 300 runs, within 5 standard errors
+    game = table_game(6, seed=9)
+    runs = np.array([shapley_regression_adjusted(game, 40, seed=s, proxy="forest").values for s in range(300)])
+    se = runs.std(axis=0, ddof=1) / np.sqrt(len(runs))
+    assert (np.abs(runs.mean(axis=0) - shapley_by_permutations(game)) < 5 * se).all()
 
 
 @pytest.mark.slow

@@ -12,9 +12,10 @@ from ._base import ShapleyEstimate, check_budget
 from ._kernel import stratum_share
 from ._sampling import evaluate_pairs, paired_design
 
-__all__ = ["shapley_regression_adjusted", "proxy_features", "shapley_coefficients"]
+__all__ = ["shapley_regression_adjusted", "proxy_features", "shapley_coefficients", "tree_shapley"]
 
-PROXIES = ("linear", "quadratic", "sized")
+PROXIES = ("linear", "quadratic", "sized", "forest")
+FOREST = {"n_estimators": 30, "min_samples_leaf": 1, "max_features": 1.0}   # the "forest" proxy's trees
 SIZE_POWERS = (2, 4)          # the "sized" proxy's x_i·u^k, u = (2|S| − N)/N
 SIZED_ROWS_PER_FEATURE = 4    # below this many coalitions per feature in a half, "sized" falls back to "linear"
 
@@ -97,6 +98,42 @@ def _sized_payments(n: int, q: np.ndarray) -> tuple[float, float]:
     return own, other
 
 
+def tree_shapley(tree, n_players: int) -> np.ndarray:
+    """Exact Shapley values of the game ``S ↦ tree(1_S)``, a regression tree on the coalition's indicator.
+
+    A leaf reached when the players P are in S and the players Q are out is the game ``1[P ⊆ S, Q ∩ S = ∅]``: in a
+    random order, i ∈ P gains it when it comes last of P with all of Q after it, with probability
+    ``(p−1)! q! / (p+q)!``, and j ∈ Q loses it when it comes after all of P and first of Q, ``p! (q−1)! / (p+q)!``;
+    the tree's value is the sum over its leaves of leaf value times these.
+
+    Parameters
+    ----------
+    tree : sklearn.tree._tree.Tree
+        A fitted regression tree (``estimator.tree_``) whose features are the N indicators, split at 0.5.
+    n_players : int
+        N.
+
+    Returns
+    -------
+    ndarray of float64, shape (N,)
+    """
+    phi = np.zeros(n_players)
+    left, right, feature, value = tree.children_left, tree.children_right, tree.feature, tree.value[:, 0, 0]
+    stack = [(0, [], [])]
+    while stack:
+        node, P, Q = stack.pop()
+        if left[node] == -1:
+            p, q = len(P), len(Q)
+            if P:
+                phi[P] += value[node] / ((p + q) * comb(p + q - 1, p - 1))
+            if Q:
+                phi[Q] -= value[node] / ((p + q) * comb(p + q - 1, q - 1))
+            continue
+        stack.append((left[node], P, Q + [int(feature[node])]))
+        stack.append((right[node], P + [int(feature[node])], Q))
+    return phi
+
+
 def _marginal_weights(S: np.ndarray) -> np.ndarray:
     """``c_i(S)``, the weight of ``U(S)`` in player i's Shapley value (eq. (10.12)): ``(s−1)!(N−s)!/N!`` if i ∈ S,
     ``−s!(N−s−1)!/N!`` if not."""
@@ -137,12 +174,13 @@ def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: st
     seed : None, int or numpy.random.Generator, default=None
         Seed of the random generator (no global state is touched); see
         :func:`creditlib.validation.check_random_state`.
-    proxy : {"linear", "quadratic", "sized"}, default="quadratic"
+    proxy : {"linear", "quadratic", "sized", "forest"}, default="quadratic"
         The proxy's terms besides a function of the size: 1 and ``x_i``; also ``x_i x_j`` ("quadratic"); or also
         ``x_i u²`` and ``x_i u⁴`` with ``u = (2|S| − N)/N`` ("sized": each player's effect varies with the size,
         odd terms that pairs do see), used when each half has at least 4 coalitions per feature and replaced by
-        "linear" below that. "sized" is the most accurate on games with high-order interactions once the budget
-        pays for it (benchmarks/shapley_sota.py).
+        "linear" below that; or "sized" plus a random forest (scikit-learn's, 30 trees) fitted to what it leaves,
+        whose Shapley values are exact leaf by leaf (:func:`tree_shapley`): "forest", the most accurate on games
+        with high-order interactions (benchmarks/shapley_sota.py), and the slowest.
     chunk_size : int, default=4096
         Coalitions per utility call (at least 1); bounds memory, does not change the estimate.
 
@@ -181,8 +219,10 @@ def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: st
         members = rng.permutation(np.flatnonzero(design.stratum == k))
         fold[members] = np.arange(len(members)) % 2
     ends = np.array([np.zeros(n, bool), np.ones(n, bool)])
-    if proxy == "sized" and 2 * int((fold != 1).sum()) + 2 < SIZED_ROWS_PER_FEATURE * (5 * n + 2):
-        proxy = "linear"                                    # too few coalitions to fit the size terms
+    forest = proxy == "forest"
+    if proxy in ("sized", "forest"):
+        few = 2 * int((fold != 1).sum()) + 2 < SIZED_ROWS_PER_FEATURE * (5 * n + 2)
+        proxy = "linear" if few else "sized"                # too few coalitions to fit the size terms
     features = [proxy_features(design.S, proxy), proxy_features(~design.S, proxy), proxy_features(ends, proxy)]
     C = shapley_coefficients(n, proxy)
     weights = _marginal_weights(design.S)                   # (k, n)
@@ -192,10 +232,19 @@ def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: st
         X = np.concatenate([features[0][fit], features[1][fit], features[2]])
         y = np.concatenate([vS[fit], vC[fit], [empty, grand]])
         theta = np.linalg.lstsq(X, y, rcond=None)[0]
-        residual = (vS - features[0] @ theta) - (vC - features[1] @ theta)     # r(S) − r([N] ∖ S)
+        gS, gC, g_ends, phi_g = features[0] @ theta, features[1] @ theta, features[2] @ theta, C @ theta
+        if forest:                                          # trees on what the regression leaves
+            from sklearn.ensemble import RandomForestRegressor
+            Z = np.concatenate([design.S[fit], ~design.S[fit], ends]).astype(np.float64)
+            model = RandomForestRegressor(**FOREST, random_state=int(rng.integers(2**31))).fit(Z, y - X @ theta)
+            gS = gS + model.predict(design.S.astype(np.float64))
+            gC = gC + model.predict((~design.S).astype(np.float64))
+            g_ends = g_ends + model.predict(ends.astype(np.float64))
+            phi_g = phi_g + np.mean([tree_shapley(t.tree_, n) for t in model.estimators_], axis=0)
+        residual = (vS - gS) - (vC - gC)                                        # r(S) − r([N] ∖ S)
         terms = residual[:, None] * weights                                     # (k, n)
-        r_ends = np.array([empty, grand]) - features[2] @ theta
-        value = C @ theta + (r_ends[1] - r_ends[0]) / n + terms[fold == -1].sum(axis=0)
+        r_ends = np.array([empty, grand]) - g_ends
+        value = phi_g + (r_ends[1] - r_ends[0]) / n + terms[fold == -1].sum(axis=0)
         variance = np.zeros(n)
         for k in np.flatnonzero(~design.enumerated & (design.drawn > 0)):
             t = terms[(design.stratum == k) & (fold == 1 - half)]
