@@ -60,10 +60,12 @@ for _name in ["coalition_table", "shapley_weights", "random_size_weights", "banz
               "shapley_exact", "banzhaf_exact", "weighted_banzhaf_weights", "weighted_banzhaf_exact",
               "harsanyi_dividends", "game_from_dividend_table"]:
     NO_TENSORS.add(f"shapley.{_name}")               # a Game in, arrays out (a Game's utility is tested below)
-for _name in ["shapley_permutation", "difference_allocation", "shapley_difference"]:
+for _name in ["shapley_permutation", "difference_allocation", "shapley_difference", "shapley_antithetic",
+              "shapley_stratified", "shapley_kernel", "shapley_kernel_weights", "shapley_leverage",
+              "shapley_regression_adjusted"]:
     NO_TENSORS.add(f"estimators.{_name}")
 for _name in ["unanimity_game", "game_from_dividends", "random_game", "random_structured_game", "symbolic_utilities",
-              "random_dividend_game"]:
+              "random_dividend_game", "pairwise_game", "sparse_unanimity_game", "airport_game"]:
     NO_TENSORS.add(f"game_builders.{_name}")
 for _name in ["dataset_pricing_game", "corner_detector_game", "data_valuation_game"]:
     NO_TENSORS.add(f"chapter_games.{_name}")
