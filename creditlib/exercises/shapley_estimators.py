@@ -9,7 +9,7 @@ from ..coalitions import coalition_codes
 from ..estimators import difference_terms
 from ..shapley import shapley_by_permutations
 from .core import array_function_exercise, expression_exercise
-from .symbols import B, N, U_N, U_empty, k
+from .symbols import B, N, U_N, U_empty, k, t
 
 __all__ = ["NOTEBOOK", "SIZES", "Draws"]
 
@@ -198,5 +198,81 @@ array_function_exercise(
         (_difference_variant(lambda n, size: 1 / (n - size)), "is wrong on input"),
         (_difference_variant(lambda n, size: 1 / (n - size - 1), centre=False), "is wrong on input"),
         (_difference_variant(lambda n, size: 1 / (n - size - 1), mean=False), "is wrong on input"),
+    ],
+)
+
+
+# nb04.7 — paired (antithetic) orders ---------------------------------------------------------
+def _paired_reference(values, orders):
+    """Each given order walked forwards and backwards: the naive estimator on the 2m orders."""
+    return shapley_by_permutations(values, np.concatenate([orders, orders[:, ::-1]]))
+
+
+def _paired_by_loops(values, orders):
+    """The same, written as a reader would: both walks of each order, gains averaged over 2m walks."""
+    n = orders.shape[1]
+    total = np.zeros(n)
+    for order in orders:
+        for walk in (order, order[::-1]):
+            code = 0
+            for i in walk:
+                total[i] += values[code | 1 << int(i)] - values[code]
+                code |= 1 << int(i)
+    return total / (2 * len(orders))
+
+
+def _paired_backwards_by_position(values, orders):
+    """A plausible bug: the backward walk's gains credited to the forward order's players by position."""
+    n = orders.shape[1]
+    total = np.zeros(n)
+    for order in orders:
+        code = 0
+        for i in order:
+            total[i] += values[code | 1 << int(i)] - values[code]
+            code |= 1 << int(i)
+        code = 0
+        for position, i in enumerate(order[::-1]):
+            total[order[position]] += values[code | 1 << int(i)] - values[code]
+            code |= 1 << int(i)
+    return total / (2 * len(orders))
+
+
+array_function_exercise(
+    id="nb04.7", title="Paired (antithetic) permutation sampling on given orders", notebook=NOTEBOOK,
+    expects="a function paired_estimate(values, orders): values a float (2**N,) coalition table, orders an int "
+            "(m, N) array of permutations; it returns an (N,) NumPy array, each player's marginal gain averaged "
+            "over the 2m walks: every given order and its reverse.",
+    draw_input=_draw_table_and_orders,
+    reference=lambda: _paired_by_loops,
+    expected=lambda: _paired_reference,
+    wrong_answers=lambda: [
+        (shapley_by_permutations, "is wrong on input"),                                         # no reverse walk
+        (lambda values, orders: 2 * _paired_reference(values, orders), "is wrong on input"),     # divided by m
+        (_paired_backwards_by_position, "is wrong on input"),
+    ],
+)
+
+
+# nb04.8 — the variance of one pair on a unanimity game ---------------------------------------
+def _pair_variance() -> sp.Expr:
+    # u_T, i ∈ T, |T| = t: along π, i gains 1 iff it arrives last of T; along the reverse, iff it arrives first.
+    # For t ≥ 2 these are disjoint events of probability 1/t each, so the pair's estimate is 1/2 with
+    # probability 2/t and 0 otherwise; its variance is E[X²] − E[X]², with E[X] = 1/t (= φ_i(u_T)).
+    mean = sp.Rational(1, 2) * 2 / t
+    return sp.factor(sp.Rational(1, 4) * 2 / t - mean**2)
+
+
+expression_exercise(
+    "nb04.8", "The variance of one antithetic pair's estimate on a unanimity game of order t", NOTEBOOK,
+    "a sympy expression in t (use the symbol t from this notebook): Var[(g_i(π) + g_i(reverse π))/2] for "
+    "u_T, i ∈ T, |T| = t ≥ 2.",
+    symbols=[t], domain={"t": (2, None)},
+    reference=lambda: (t - 2) / (2 * t**2),
+    expected=_pair_variance,
+    wrong_answers=lambda: [
+        ((t - 1) / t**2, "differs from the expected one"),              # one order's variance
+        ((t - 1) / (2 * t**2), "differs from the expected one"),        # two independent orders
+        (1 / (2 * t), "differs from the expected one"),                 # E[X²], the mean not subtracted
+        (sp.Integer(0), "differs from the expected one"),               # "pairing is always exact"
     ],
 )

@@ -23,8 +23,10 @@ Notebook 02 (Neumann series): ``lam`` (0 < λ < 2 in 10.1.3a and 10.1.4a), ``eps
 and a summation index).
 Notebook 04 (Shapley estimators): ``N`` (an integer ≥ 1, the number of players), ``k`` (an integer ≥ 0, a
 coalition size), ``B`` (positive: a budget, split as a real number) and ``U_N, U_empty`` (real).
+``t`` (an integer ≥ 1, the order |T| of a unanimity game u_T).
 nb04.2 asks for 0 ≤ k ≤ N and N ≥ 2 (any k-subset, two players); nb04.3 and nb04.5 for
-0 ≤ k ≤ N − 2 and N ≥ 2 (the sizes of Theorem 10.2.8); nb04.6 for N ≥ 1.
+0 ≤ k ≤ N − 2 and N ≥ 2 (the sizes of Theorem 10.2.8); nb04.6 for N ≥ 1; nb04.8 for t ≥ 2 (at t = 1
+the player arrives both first and last of T, and the pair's estimate is always 1).
 Notebook 05 (datamodels): ``p`` (positive; 0 < p < 1 in nb05.3, nb05.4, nb05.6), ``rho`` (the same
 symbol as notebook 02's, positive; 0 < ρ ≤ 1 in nb05.9, where h(1) = E f² is used) and
 ``u_empty, u_1, u_2, u_12`` (real).
@@ -50,6 +52,7 @@ i = sp.Symbol("i", integer=True, nonnegative=True)
 # Notebook 04
 N = sp.Symbol("N", integer=True, positive=True)       # a number of players
 k = sp.Symbol("k", integer=True, nonnegative=True)    # a coalition size: k = 0 is the empty coalition
+t = sp.Symbol("t", integer=True, positive=True)       # the order |T| of a unanimity game u_T
 B = sp.Symbol("B", positive=True)                     # a budget, split as a real number
 U_N, U_empty = sp.symbols("U_N U_empty", real=True)
 # Notebook 05
@@ -61,5 +64,5 @@ w_1, w_2, c_1, c_2 = sp.symbols("w_1 w_2 c_1 c_2", real=True)
 
 __all__ = ["u_A", "u_B", "u_AB", "x", "y", "x_z", "y_z", "theta", "m2", "lam", "eps", "rho", "r", "i",
            "I_x", "I_bar", "n_train",
-           "N", "k", "B", "U_N", "U_empty", "p", "u_empty", "u_1", "u_2", "u_12",
+           "N", "k", "t", "B", "U_N", "U_empty", "p", "u_empty", "u_1", "u_2", "u_12",
            "x_1", "x_2", "xb_1", "xb_2", "w_1", "w_2", "c_1", "c_2"]

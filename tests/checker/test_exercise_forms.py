@@ -18,7 +18,7 @@ from creditlib.exercises.checker.verdicts import CORRECT, INCORRECT, INVALID
 from creditlib.exercises.symbols import p as p5, rho as rho5, u_1, u_12, u_2, u_empty
 from creditlib.exercises.symbols import lam as lam1, m2, theta, x, x_z, y, y_z
 from creditlib.exercises.symbols import eps, lam, r, rho
-from creditlib.exercises.symbols import B, N, U_N, U_empty, k
+from creditlib.exercises.symbols import B, N, U_N, U_empty, k, t
 from creditlib.exercises.symbols import u_A, u_AB, u_B
 from creditlib.exercises.symbols import I_bar, I_x, n_train
 from creditlib.exercises.symbols import c_1, c_2, w_1, x_1, x_2, xb_1
@@ -119,6 +119,18 @@ def permutation_estimate_by_hand(values, orders):
         for j, i in enumerate(order):
             total[i] += values[code_of(order[:j + 1])] - values[code_of(order[:j])]
     return total / len(orders)
+
+
+def paired_estimate_by_hand(values, orders):
+    """Each order and its reverse, each player's gain along both, averaged over the 2m walks."""
+    return (permutation_estimate_by_hand(values, orders) + permutation_estimate_by_hand(values, orders[:, ::-1])) / 2
+
+
+def paired_estimate_as_one_walk_list(values, orders):
+    """The same, by walking the list of 2m orders once."""
+    walks = [list(o) for o in orders] + [list(o)[::-1] for o in orders]
+    return [sum(values[code_of(w[:w.index(i) + 1])] - values[code_of(w[:w.index(i)])] for w in walks) / len(walks)
+            for i in range(orders.shape[1])]
 
 
 def difference_estimate_by_hand(values, subsets):
@@ -245,6 +257,11 @@ HAND = {   # exercise id -> list of correct answers in several forms
     "nb04.3": [1 / (N - k - 1), (N - k - 1) ** -1, -1 / (k + 1 - N)],
     "nb04.4": [difference_estimate_by_hand,
                lambda values, subsets: torch.tensor(difference_estimate_by_hand(values, subsets))],
+    "nb04.7": [paired_estimate_by_hand, paired_estimate_as_one_walk_list,
+               lambda values, orders: torch.tensor(paired_estimate_by_hand(values, orders))],
+    # the pair's estimate is 1/2 with probability 2/t (i first or last of T), else 0; its mean is 1/t
+    "nb04.8": [(t - 2) / (2 * t**2), 1 / (2 * t) - 1 / t**2, R(1, 4) * 2 / t - (1 / t) ** 2,
+               (1 - 2 / t) / (2 * t), sp.Matrix([[(t - 2) / (2 * t**2)]])],
     "nb06.1": vector_forms([0, 1], ["the gradient", "IG"]),
     "nb06.2": [w_1 * (x_1 - xb_1), w_1 * x_1 - w_1 * xb_1, -w_1 * (xb_1 - x_1)],
     "nb06.3": [x_1 * x_2 / 2, R(1, 2) * x_1 * x_2, sp.integrate(sp.Symbol("a") * x_2 * x_1, (sp.Symbol("a"), 0, 1))],
@@ -326,6 +343,13 @@ WRONG = {   # exercise id -> answers that are wrong (incorrect) or unreadable (i
     "nb04.3": [(1 / (N - k), INCORRECT), (1 / ((N - 1) * (N - k - 1)), INCORRECT), (1.0 / (N - k - 1), INVALID)],
     "nb04.4": [(lambda values, subsets: -difference_estimate_by_hand(values, subsets), INCORRECT),
                (lambda values, subsets: 2 * difference_estimate_by_hand(values, subsets), INCORRECT)],
+    "nb04.7": [(permutation_estimate_by_hand, INCORRECT),                                   # the reverse walks left out
+               (lambda values, orders: 2 * paired_estimate_by_hand(values, orders), INCORRECT),   # divided by m
+               (lambda values, orders: permutation_estimate_by_hand(values, orders[:, ::-1]), INCORRECT),
+               (lambda values, orders: paired_estimate_by_hand(values, orders).tolist(), CORRECT)],
+    "nb04.8": [((t - 1) / t**2, INCORRECT), ((t - 1) / (2 * t**2), INCORRECT), (1 / (2 * t), INCORRECT),
+               (sp.Integer(0), INCORRECT), ((t - 2) / (2 * t), INCORRECT), (0.5 / t - 1 / t**2, INVALID),
+               ((t - 2) / (2 * N**2), INVALID)],
     "nb06.1": [([1, 1], INCORRECT), ([0, 2], INCORRECT), ([0.0, 1.0], INVALID)],
     "nb06.2": [(w_1 * x_1, INCORRECT), (w_1 * (xb_1 - x_1), INCORRECT), (0.5 * w_1 * x_1, INVALID)],
     "nb06.3": [(x_1 * x_2, INCORRECT), (x_1 * x_2 / 3, INCORRECT), (0.5 * x_1 * x_2, INVALID)],
