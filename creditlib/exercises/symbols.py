@@ -23,7 +23,7 @@ Notebook 02 (Neumann series): ``lam`` (0 < λ < 2 in 10.1.3a and 10.1.4a), ``eps
 and a summation index).
 Notebook 04 (Shapley estimators): ``N`` (an integer ≥ 1, the number of players), ``k`` (an integer ≥ 0, a
 coalition size), ``B`` (positive: a budget, split as a real number) and ``U_N, U_empty`` (real).
-``t`` (an integer ≥ 1, the order |T| of a unanimity game u_T).
+``t`` (an integer ≥ 1, the order ``|T|`` of a unanimity game ``u_T``).
 nb04.2 asks for 0 ≤ k ≤ N and N ≥ 2 (any k-subset, two players); nb04.3 and nb04.5 for
 0 ≤ k ≤ N − 2 and N ≥ 2 (the sizes of Theorem 10.2.8); nb04.6 for N ≥ 1; nb04.8 for t ≥ 2 (at t = 1
 the player arrives both first and last of T, and the pair's estimate is always 1).
