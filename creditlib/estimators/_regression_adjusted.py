@@ -179,68 +179,78 @@ def _marginal_weights(S: np.ndarray) -> np.ndarray:
     return np.where(S, inside[sizes][:, None], -outside[sizes][:, None])
 
 
-def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: str = "quadratic",
+def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: str = "quadratic", folds: int = 5,
                                 chunk_size: int = 4096) -> ShapleyEstimate:
     """Regression-adjusted Monte Carlo (Witter, Liu & Musco 2025, arXiv 2506.11849): proxy plus sampled correction.
 
-    By linearity of the Shapley value, ``φ(U) = φ(g) + φ(U − g)`` for any proxy g. A proxy linear or quadratic in
-    the coalition's indicator, plus a function of its size (which takes the residual's mean at each size out of
-    the correction), is fitted by least squares on half of the sampled coalitions; its Shapley values
-    come in closed form (:func:`shapley_coefficients`), and the residual's, ``φ(U − g)``, are estimated without
-    bias from the other half by the Monte Carlo sum of eq. (10.12) over coalitions drawn in a paired,
+    By linearity of the Shapley value, ``φ(U) = φ(g) + φ(U − g)`` for any proxy g. The coalitions come in a paired,
     size-stratified design (each S with its complement; size pair s drawn ``∝ 1/√(s(N−s))``, which minimises the
-    variance for a residual of equal spread at every size; a size pair the budget can pay for is enumerated,
-    its sum then exact; pairs are drawn two at a time, one per half). The halves then swap roles (cross-fitting) and the two estimates are averaged: each is
-    unbiased, since its correction's coalitions are drawn independently of its proxy (with replacement within a
-    size pair), and so is the average, once every size pair is sampled or enumerated (a budget of at least
-    ``2 + 4⌊N/2⌋`` ensures it; below that, size pairs without a pair are left out of the correction). The paper's gradient-boosted proxy (XGBoost) is
-    available as scikit-learn's gradient boosting, ``proxy="boosted"``. A pair of coalitions ``S``, ``[N] ∖ S`` carries only the
-    odd part of the game, so the proxy's pairwise terms (even in ±1 coding) fall out of the estimate: the two
-    proxies give the same values up to round-off; ``"linear"`` is cheaper. On a game with interactions of order
-    at most 2 the estimate is exact.
+    variance for a residual of equal spread at every size; distinct pairs within a size pair; a size pair the budget
+    can pay for is enumerated). The sampled pairs of each size are dealt into ``folds`` folds (cross-fitting).
+    For each fold, a proxy linear or quadratic in the coalition's indicator, plus a function of its size (which
+    takes the residual's mean at each size out of the correction), is fitted by least squares on the pairs outside
+    the fold; its Shapley values come in closed form (:func:`shapley_coefficients`), and the residual's,
+    ``φ(U − g)``, are the sum of eq. (10.12) over all coalitions, in which the fitted pairs count for themselves,
+    the held-out pairs of a size stand for every pair of that size the proxy was not fitted on (the finite-population
+    weights of shapiq's cross-fitting), and enumerated size pairs are summed exactly. Given the fitted pairs, the
+    held-out ones are a uniform sample of the unseen pairs of their size, so each fold's estimate is unbiased once
+    every size pair is sampled or enumerated (a budget of at least ``2 + 2·folds·⌊N/2⌋`` ensures it; below that,
+    size pairs without pairs are left out of the correction), and so is the average over the folds that is
+    returned; it is exact when the budget enumerates every coalition. The paper's gradient-boosted proxy (XGBoost)
+    is available as scikit-learn's gradient boosting, ``proxy="boosted"``. A pair of coalitions ``S``,
+    ``[N] ∖ S`` carries only the odd part of the game, so the proxy's pairwise terms (even in ±1 coding) fall out
+    of the estimate: the two proxies give the same values up to round-off; ``"linear"`` is cheaper. On a game with
+    interactions of order at most 2 the estimate is exact.
 
     Parameters
     ----------
     game : Game
         The game; its utility is called on batches of coalitions.
     budget : int
-        Maximum number of utility evaluations (at least 6; 2 for a single player): ``U(∅)``, ``U([N])`` and two
-        per pair, pairs drawn two at a time (one per half).
+        Maximum number of utility evaluations (at least ``2 + 2·folds``, or ``2^N`` if that is fewer, which
+        enumerates every coalition): ``U(∅)``, ``U([N])`` and two per pair, pairs of a sampled size drawn
+        ``folds`` at a time (one per fold).
     seed : None, int or numpy.random.Generator, default=None
         Seed of the random generator (no global state is touched); see
         :func:`creditlib.validation.check_random_state`.
     proxy : {"linear", "quadratic", "sized", "forest", "boosted"}, default="quadratic"
         The proxy's terms besides a function of the size: 1 and ``x_i``; also ``x_i x_j`` ("quadratic"); or also
         ``x_i u²`` and ``x_i u⁴`` with ``u = (2|S| − N)/N`` ("sized": each player's effect varies with the size,
-        odd terms that pairs do see), used when each half has at least 4 coalitions per feature and replaced by
-        "linear" below that; or "sized" plus a random forest (scikit-learn's, 30 trees) fitted to what it leaves,
-        whose Shapley values are exact leaf by leaf (:func:`tree_shapley`): "forest"; or "sized" plus
+        odd terms that pairs do see), used when each fold's proxy has at least 4 coalitions per feature and
+        replaced by "linear" below that; or "sized" plus a random forest (scikit-learn's, 30 trees) fitted to what
+        it leaves, whose Shapley values are exact leaf by leaf (:func:`tree_shapley`): "forest"; or "sized" plus
         scikit-learn's gradient boosting (100 trees of depth 6, learning rate 0.3: XGBoost's defaults) fitted to
         what it leaves, its Shapley values the learning rate times the sum of its trees' (:func:`ensemble_shapley`):
-        "boosted". The two tree proxies are the slowest; in benchmarks/shapley_sota.py "boosted" is the more
-        accurate on a sum of high-order unanimity games from 2,000 evaluations, "forest" on the others.
+        "boosted". The two tree proxies are the slowest (one fit per fold); benchmarks/shapley_sota.py compares
+        them.
+    folds : int, default=5
+        Folds of the cross-fitting (at least 2): each proxy is fitted on ``(folds − 1)/folds`` of the sampled
+        pairs. More folds fit better proxies and cost more fits.
     chunk_size : int, default=4096
         Coalitions per utility call (at least 1); bounds memory, does not change the estimate.
 
     Returns
     -------
     ShapleyEstimate
-        ``values`` (float64), ``std_errors`` a conservative standard error (the mean of the two halves' sampled
-        standard errors, which bounds the standard deviation of their average; NaN while a sampled size pair has
-        fewer than two pairs in a half), ``n_evaluations`` at most ``budget``, ``method``
+        ``values`` (float64), ``std_errors`` a conservative standard error: the mean of the folds' sampled standard
+        errors (finite-population corrected; given its fitted pairs, a fold's estimate is unbiased, so its
+        sampling error is all its error), which bounds the standard deviation of their average (the folds share
+        pairs, so they are not independent; in the tests it is 1.1 to 1.9 times the spread over seeds); NaN while
+        a sampled size pair has fewer than two pairs in a fold. ``n_evaluations`` at most ``budget``, ``method``
         ``"regression_adjusted"``.
 
     Raises
     ------
     TypeError
-        ``budget`` or ``chunk_size`` not an integer, or a bad ``seed``.
+        ``budget``, ``folds`` or ``chunk_size`` not an integer, or a bad ``seed``.
     ValueError
-        ``budget`` below the minimum, ``chunk_size`` < 1, or an unknown ``proxy``.
+        ``budget`` below the minimum, ``folds`` < 2, ``chunk_size`` < 1, or an unknown ``proxy``.
     """
     n = game.n_players
     if proxy not in PROXIES:
         raise ValueError(f"proxy must be one of {PROXIES}, got {proxy!r}.")
-    budget = check_budget(budget, 6 if n > 1 else 2, n, "shapley_regression_adjusted")
+    folds = check_int(folds, "folds", low=2)
+    budget = check_budget(budget, min(2 + 2 * folds, 2**n), n, "shapley_regression_adjusted")   # 2**N: enumerate
     chunk_size = check_int(chunk_size, "chunk_size", low=1)
     rng = check_random_state(seed)
     start = game.evaluations
@@ -249,24 +259,25 @@ def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: st
         return ShapleyEstimate(np.array([grand - empty]), np.zeros(1), game.evaluations - start,
                                "regression_adjusted")
     s = np.arange(1, n, dtype=np.float64)
-    design = paired_design(rng, n, (budget - 2) // 2, stratum_share(1.0 / np.sqrt(s * (n - s))), replace=True,
-                           step=2)
+    design = paired_design(rng, n, (budget - 2) // 2, stratum_share(1.0 / np.sqrt(s * (n - s))), replace=False,
+                           step=folds)
     vS, vC = evaluate_pairs(game, design.S, chunk_size)
-    fold = np.full(len(design.S), -1)                       # −1: an enumerated stratum, used by both halves
-    for k in np.flatnonzero(~design.enumerated & (design.drawn > 0)):
+    sampled = np.flatnonzero(~design.enumerated & (design.drawn > 0))
+    fold = np.full(len(design.S), -1)                       # −1: an enumerated stratum, used by every fold
+    for k in sampled:
         members = rng.permutation(np.flatnonzero(design.stratum == k))
-        fold[members] = np.arange(len(members)) % 2
+        fold[members] = np.arange(len(members)) % folds
     ends = np.array([np.zeros(n, bool), np.ones(n, bool)])
     trees = proxy if proxy in ("forest", "boosted") else None
     if proxy in ("sized", "forest", "boosted"):
-        few = 2 * int((fold != 1).sum()) + 2 < SIZED_ROWS_PER_FEATURE * (5 * n + 2)
+        few = 2 * int((fold != 0).sum()) + 2 < SIZED_ROWS_PER_FEATURE * (5 * n + 2)
         proxy = "linear" if few else "sized"                # too few coalitions to fit the size terms
     features = [proxy_features(design.S, proxy), proxy_features(~design.S, proxy), proxy_features(ends, proxy)]
     C = shapley_coefficients(n, proxy)
     weights = _marginal_weights(design.S)                   # (k, n)
     estimates, errors = [], []
-    for half in (0, 1):
-        fit = fold != 1 - half
+    for held in range(folds):
+        fit = fold != held
         X = np.concatenate([features[0][fit], features[1][fit], features[2]])
         y = np.concatenate([vS[fit], vC[fit], [empty, grand]])
         theta = np.linalg.lstsq(X, y, rcond=None)[0]
@@ -283,11 +294,13 @@ def shapley_regression_adjusted(game: Game, budget: int, *, seed=None, proxy: st
         r_ends = np.array([empty, grand]) - g_ends
         value = phi_g + (r_ends[1] - r_ends[0]) / n + terms[fold == -1].sum(axis=0)
         variance = np.zeros(n)
-        for k in np.flatnonzero(~design.enumerated & (design.drawn > 0)):
-            t = terms[(design.stratum == k) & (fold == 1 - half)]
-            value += design.units[k] * t.mean(axis=0)
-            variance += design.units[k] ** 2 * (t.var(axis=0, ddof=1) / len(t) if len(t) > 1 else np.nan)
+        for k in sampled:
+            seen, out = (design.stratum == k) & fit, terms[(design.stratum == k) & ~fit]
+            unseen = design.units[k] - seen.sum()           # the pairs of size k the proxy was not fitted on
+            value += terms[seen].sum(axis=0) + unseen * out.mean(axis=0)
+            spread = out.var(axis=0, ddof=1) / len(out) * (1 - len(out) / unseen) if len(out) > 1 else np.nan
+            variance += unseen ** 2 * spread
         estimates.append(value)
         errors.append(np.sqrt(variance))
-    return ShapleyEstimate(0.5 * (estimates[0] + estimates[1]), 0.5 * (errors[0] + errors[1]),
-                           game.evaluations - start, "regression_adjusted")
+    return ShapleyEstimate(np.mean(estimates, axis=0), np.mean(errors, axis=0), game.evaluations - start,
+                           "regression_adjusted")

@@ -66,7 +66,8 @@ def allocate_units(n_units: int, share: np.ndarray, units: np.ndarray, step: int
     """Split ``n_units`` among strata in proportion to ``share``; a stratum it can pay for is enumerated.
 
     Strata whose share of the remaining units covers all their units are enumerated, in rounds, and the rest is
-    split by largest remainders, in multiples of ``step``.
+    split by largest remainders, in multiples of ``step``; a stratum whose multiple of ``step`` exceeds its units
+    is enumerated instead (which costs no more).
 
     Parameters
     ----------
@@ -107,6 +108,9 @@ def allocate_units(n_units: int, share: np.ndarray, units: np.ndarray, step: int
         order = np.argsort(-(target - count), kind="stable")
         count[order[:leftover]] += 1
         drawn[active] = count * step
+    over = ~enumerated & (drawn > units)          # a multiple of ``step`` above the stratum's size: enumerate it
+    enumerated |= over
+    drawn[over] = units[over]
     return enumerated, drawn
 
 
